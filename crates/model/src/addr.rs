@@ -1,0 +1,302 @@
+//! Address sets over IPv4 and IPv6, kept apart because a Windows rule with
+//! only IPv4 scopes does not match IPv6 traffic, and forgetting IPv6 is the
+//! classic way to leave SMB open.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ipnet::{IpNet, Ipv4Subnets, Ipv6Subnets};
+
+use crate::interval::IntervalSet;
+
+/// A set of IPv4 and IPv6 addresses.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct AddrSet {
+    /// The IPv4 part, addresses as `u32`.
+    pub v4: IntervalSet<u32>,
+    /// The IPv6 part, addresses as `u128`.
+    pub v6: IntervalSet<u128>,
+}
+
+impl fmt::Debug for AddrSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AddrSet({self})")
+    }
+}
+
+impl AddrSet {
+    /// No address.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Every IPv4 and IPv6 address ("Any").
+    pub fn any() -> Self {
+        Self {
+            v4: IntervalSet::full(),
+            v6: IntervalSet::full(),
+        }
+    }
+
+    /// Every IPv4 address and no IPv6 address.
+    pub fn any_v4() -> Self {
+        Self {
+            v4: IntervalSet::full(),
+            v6: IntervalSet::empty(),
+        }
+    }
+
+    /// One address.
+    pub fn single(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(a) => Self {
+                v4: IntervalSet::single(u32::from(a)),
+                ..Self::default()
+            },
+            IpAddr::V6(a) => Self {
+                v6: IntervalSet::single(u128::from(a)),
+                ..Self::default()
+            },
+        }
+    }
+
+    /// An inclusive range; both ends must be the same family.
+    pub fn range(lo: IpAddr, hi: IpAddr) -> Option<Self> {
+        match (lo, hi) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => Some(Self {
+                v4: IntervalSet::range(a.into(), b.into()),
+                ..Self::default()
+            }),
+            (IpAddr::V6(a), IpAddr::V6(b)) => Some(Self {
+                v6: IntervalSet::range(a.into(), b.into()),
+                ..Self::default()
+            }),
+            _ => None,
+        }
+    }
+
+    /// A CIDR network (host bits are ignored).
+    pub fn net(net: IpNet) -> Self {
+        match net {
+            IpNet::V4(n) => Self {
+                v4: IntervalSet::range(n.network().into(), n.broadcast().into()),
+                ..Self::default()
+            },
+            IpNet::V6(n) => Self {
+                v6: IntervalSet::range(n.network().into(), n.broadcast().into()),
+                ..Self::default()
+            },
+        }
+    }
+
+    /// True when there is no address.
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    /// True when every IPv4 and IPv6 address is in the set.
+    pub fn is_any(&self) -> bool {
+        self.v4.is_full() && self.v6.is_full()
+    }
+
+    /// Membership.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => self.v4.contains(a.into()),
+            IpAddr::V6(a) => self.v6.contains(a.into()),
+        }
+    }
+
+    /// Union.
+    pub fn union(&self, o: &Self) -> Self {
+        Self {
+            v4: self.v4.union(&o.v4),
+            v6: self.v6.union(&o.v6),
+        }
+    }
+
+    /// Intersection.
+    pub fn intersection(&self, o: &Self) -> Self {
+        Self {
+            v4: self.v4.intersection(&o.v4),
+            v6: self.v6.intersection(&o.v6),
+        }
+    }
+
+    /// Difference.
+    pub fn difference(&self, o: &Self) -> Self {
+        Self {
+            v4: self.v4.difference(&o.v4),
+            v6: self.v6.difference(&o.v6),
+        }
+    }
+
+    /// Complement over both families.
+    pub fn complement(&self) -> Self {
+        Self {
+            v4: self.v4.complement(),
+            v6: self.v6.complement(),
+        }
+    }
+
+    /// True when the sets share an address.
+    pub fn intersects(&self, o: &Self) -> bool {
+        self.v4.intersects(&o.v4) || self.v6.intersects(&o.v6)
+    }
+
+    /// True when every address of `self` is in `o`.
+    pub fn is_subset(&self, o: &Self) -> bool {
+        self.v4.is_subset(&o.v4) && self.v6.is_subset(&o.v6)
+    }
+
+    /// One address of the set, IPv4 first (used for counterexamples).
+    pub fn sample(&self) -> Option<IpAddr> {
+        self.v4
+            .first()
+            .map(|a| IpAddr::V4(Ipv4Addr::from(a)))
+            .or_else(|| self.v6.first().map(|a| IpAddr::V6(Ipv6Addr::from(a))))
+    }
+
+    /// The minimal list of CIDR networks covering exactly this set.
+    pub fn to_cidrs(&self) -> Vec<IpNet> {
+        let mut out = Vec::new();
+        for &(lo, hi) in self.v4.intervals() {
+            out.extend(Ipv4Subnets::new(lo.into(), hi.into(), 0).map(IpNet::V4));
+        }
+        for &(lo, hi) in self.v6.intervals() {
+            out.extend(Ipv6Subnets::new(lo.into(), hi.into(), 0).map(IpNet::V6));
+        }
+        out
+    }
+
+    /// The set as inclusive ranges, each formatted as the shortest of
+    /// `a`, `a/len` or `a-b` (the forms every Windows and Linux syntax accepts).
+    pub fn to_ranges(&self) -> Vec<AddrRange> {
+        let v4 =
+            self.v4.intervals().iter().map(|&(a, b)| {
+                AddrRange(IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V4(Ipv4Addr::from(b)))
+            });
+        let v6 =
+            self.v6.intervals().iter().map(|&(a, b)| {
+                AddrRange(IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))
+            });
+        v4.chain(v6).collect()
+    }
+}
+
+/// One inclusive address range of a single family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddrRange(pub IpAddr, pub IpAddr);
+
+impl fmt::Display for AddrRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (lo, hi) = (self.0, self.1);
+        if lo == hi {
+            return write!(f, "{lo}");
+        }
+        // A range that is exactly one CIDR block prints as CIDR.
+        let set = AddrSet::range(lo, hi).unwrap_or_default();
+        if let [net] = set.to_cidrs()[..] {
+            return write!(f, "{net}");
+        }
+        write!(f, "{lo}-{hi}")
+    }
+}
+
+impl fmt::Display for AddrSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_any() {
+            return f.write_str("any");
+        }
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        let mut first = true;
+        let mut put = |f: &mut fmt::Formatter<'_>, s: &dyn fmt::Display| {
+            let r = if first {
+                write!(f, "{s}")
+            } else {
+                write!(f, ", {s}")
+            };
+            first = false;
+            r
+        };
+        if self.v4.is_full() {
+            put(f, &"any IPv4")?;
+        } else {
+            for r in self.to_ranges().iter().filter(|r| r.0.is_ipv4()) {
+                put(f, r)?;
+            }
+        }
+        if self.v6.is_full() {
+            put(f, &"any IPv6")?;
+        } else {
+            for r in self.to_ranges().iter().filter(|r| r.0.is_ipv6()) {
+                put(f, r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why an address string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddrParseError {
+    /// Not an address, a CIDR network or a range.
+    #[error("`{0}` is not an IPv4/IPv6 address, CIDR network or `a-b` range")]
+    Malformed(String),
+    /// A CIDR prefix longer than the family allows.
+    #[error("`{0}` has a prefix length out of range")]
+    BadPrefix(String),
+    /// A range mixing IPv4 and IPv6.
+    #[error("range `{0}` mixes IPv4 and IPv6")]
+    MixedFamilies(String),
+    /// A range whose start is after its end.
+    #[error("range `{0}` starts after it ends")]
+    Inverted(String),
+}
+
+/// Parses one address, CIDR network (`a/len`) or range (`a-b`).
+pub fn parse_addr_spec(s: &str) -> Result<AddrSet, AddrParseError> {
+    let t = s.trim();
+    if let Some((a, b)) = t.split_once('-') {
+        let lo = IpAddr::from_str(a.trim()).map_err(|_| AddrParseError::Malformed(s.into()))?;
+        let hi = IpAddr::from_str(b.trim()).map_err(|_| AddrParseError::Malformed(s.into()))?;
+        if lo.is_ipv4() != hi.is_ipv4() {
+            return Err(AddrParseError::MixedFamilies(s.into()));
+        }
+        if lo > hi {
+            return Err(AddrParseError::Inverted(s.into()));
+        }
+        return AddrSet::range(lo, hi).ok_or_else(|| AddrParseError::MixedFamilies(s.into()));
+    }
+    if let Some((a, len)) = t.split_once('/') {
+        let ip = IpAddr::from_str(a).map_err(|_| AddrParseError::Malformed(s.into()))?;
+        let len: u8 = len
+            .parse()
+            .map_err(|_| AddrParseError::BadPrefix(s.into()))?;
+        let net = IpNet::new(ip, len).map_err(|_| AddrParseError::BadPrefix(s.into()))?;
+        return Ok(AddrSet::net(net));
+    }
+    IpAddr::from_str(t)
+        .map(AddrSet::single)
+        .map_err(|_| AddrParseError::Malformed(s.into()))
+}
+
+impl FromStr for AddrSet {
+    type Err = AddrParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_addr_spec(s)
+    }
+}
+
+impl serde::Serialize for AddrSet {
+    /// `["any"]`, or the ranges as strings (`a`, `a/len` or `a-b`).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_any() {
+            return s.collect_seq(["any"]);
+        }
+        s.collect_seq(self.to_ranges().iter().map(ToString::to_string))
+    }
+}

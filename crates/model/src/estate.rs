@@ -1,0 +1,340 @@
+//! The validated estate: what a defender declared, with every reference
+//! resolved and every address parsed. Built only by [`crate::parse_estate`].
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::addr::AddrSet;
+use crate::profile::{Profile, ProfileSet};
+use crate::transport::Transport;
+
+/// What a group of hosts does, which decides its SMB policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Active Directory domain controller: serves SYSVOL/NETLOGON over SMB.
+    DomainController,
+    /// Hosts SMB shares for its `clients`.
+    FileServer,
+    /// A server without shares (KB3185535: "clients and servers that do not host SMB shares").
+    Member,
+    /// A client computer.
+    Workstation,
+    /// A consumer or highly isolated computer that needs no SMB at all (K8).
+    Isolated,
+}
+
+impl Role {
+    /// True for roles that serve SMB (domain controllers and file servers).
+    pub fn hosts_shares(self) -> bool {
+        matches!(self, Role::DomainController | Role::FileServer)
+    }
+
+    /// The kebab-case name used in the estate file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DomainController => "domain-controller",
+            Role::FileServer => "file-server",
+            Role::Member => "member",
+            Role::Workstation => "workstation",
+            Role::Isolated => "isolated",
+        }
+    }
+}
+
+/// The host operating system, which decides the firewall semantics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// Windows Defender Firewall: profiles, no rule order, IPsec.
+    #[default]
+    Windows,
+    /// Linux (nftables/iptables, Samba): first-match, no IPsec.
+    Linux,
+}
+
+/// How outbound SMB is limited to DCs and file servers (K6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// The article's recipe: block 445 and bypass it, authenticated by a
+    /// Kerberos IPsec isolation rule, to DCs and file servers.
+    #[default]
+    IpsecBypass,
+    /// No IPsec: one block rule whose remote addresses are the complement of
+    /// the allowed servers, in IPv4 and IPv6.
+    Complement,
+}
+
+/// SMB encryption requirement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encryption {
+    /// Not configured.
+    Off,
+    /// Encrypt when the peer supports it.
+    #[default]
+    Desired,
+    /// Refuse unencrypted sessions (SMB 3.x only).
+    Required,
+}
+
+/// Desired state of a Windows service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceState {
+    /// Stopped and disabled (K8).
+    Disabled,
+    /// Left running.
+    Enabled,
+}
+
+/// Direction of a perimeter exception.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Internal clients to the endpoint.
+    Outbound,
+    /// The endpoint to internal hosts.
+    Inbound,
+    /// Both.
+    Both,
+}
+
+/// The expected outcome of a user invariant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expectation {
+    /// Every flow must be permitted.
+    Allow,
+    /// Every flow must be blocked.
+    Block,
+}
+
+/// An SMB dialect, ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Dialect {
+    /// SMB 2.0.2.
+    #[serde(rename = "2.0.2")]
+    Smb202,
+    /// SMB 2.1.
+    #[serde(rename = "2.1")]
+    Smb210,
+    /// SMB 3.0 (first with encryption).
+    #[serde(rename = "3.0")]
+    Smb300,
+    /// SMB 3.0.2.
+    #[serde(rename = "3.0.2")]
+    Smb302,
+    /// SMB 3.1.1.
+    #[serde(rename = "3.1.1")]
+    Smb311,
+}
+
+impl Dialect {
+    /// Every dialect, ascending.
+    pub const ALL: [Dialect; 5] = [
+        Dialect::Smb202,
+        Dialect::Smb210,
+        Dialect::Smb300,
+        Dialect::Smb302,
+        Dialect::Smb311,
+    ];
+
+    /// The dotted name, e.g. `3.1.1`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Smb202 => "2.0.2",
+            Dialect::Smb210 => "2.1",
+            Dialect::Smb300 => "3.0",
+            Dialect::Smb302 => "3.0.2",
+            Dialect::Smb311 => "3.1.1",
+        }
+    }
+}
+
+/// SMB protocol settings applied to every Windows and Samba host (K2, K9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SmbSettings {
+    /// Whether SMB1 stays enabled (K9 says remove it).
+    pub smb1: bool,
+    /// The lowest dialect servers and clients accept.
+    pub min_dialect: Dialect,
+    /// Encryption requirement.
+    pub encryption: Encryption,
+    /// Whether signing is required.
+    pub signing: bool,
+    /// Whether NetBIOS transports stay usable to DCs and file servers.
+    pub netbios: bool,
+}
+
+/// A source span in the estate file.
+pub type Span = Option<Range<usize>>;
+
+/// Where each guard-rail-relevant key of a group was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupSpans {
+    /// The `name` value.
+    pub name: Span,
+    /// The `role` value.
+    pub role: Span,
+    /// `services.server`.
+    pub server_service: Span,
+    /// `services.workstation`.
+    pub workstation_service: Span,
+    /// `accept-smb-on`.
+    pub accept_smb_on: Span,
+    /// `domain-joined`.
+    pub domain_joined: Span,
+}
+
+/// A group of hosts sharing one policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// What the hosts do.
+    pub role: Role,
+    /// Their operating system.
+    pub platform: Platform,
+    /// Their addresses.
+    pub addresses: AddrSet,
+    /// The AD security group holding the computers, for IPsec authorisation.
+    pub sid: Option<String>,
+    /// For servers: who may connect (resolved addresses).
+    pub clients: AddrSet,
+    /// For servers: the client groups named (indices into `Estate::groups`).
+    pub client_groups: Vec<usize>,
+    /// Whether the hosts are Active Directory domain members.
+    pub domain_joined: bool,
+    /// For servers: the profiles on which they accept SMB.
+    pub accept_smb_on: ProfileSet,
+    /// Desired Server (LanmanServer) service state; `None` = not managed.
+    pub server_service: Option<ServiceState>,
+    /// Desired Workstation (LanmanWorkstation) service state; `None` = not managed.
+    pub workstation_service: Option<ServiceState>,
+    /// Source locations.
+    pub spans: GroupSpans,
+}
+
+impl Group {
+    /// True when the hosts can take part in IPsec (Windows only).
+    pub fn can_ipsec(&self) -> bool {
+        self.platform == Platform::Windows
+    }
+}
+
+/// Hosts allowed inbound SMB to groups that otherwise accept none (e.g. identity sensors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagementException {
+    /// Name, used in rule names.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Source addresses (groups resolved).
+    pub from: AddrSet,
+    /// Source groups named.
+    pub from_groups: Vec<usize>,
+    /// Destination groups.
+    pub to_groups: Vec<usize>,
+    /// Transports allowed.
+    pub transports: Vec<Transport>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A named cloud endpoint allowed across the perimeter (K2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerimeterException {
+    /// Name, e.g. `azure-files`.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// The endpoint's addresses (outside `internal`).
+    pub addresses: AddrSet,
+    /// Which way SMB may cross.
+    pub direction: Direction,
+    /// Transports allowed.
+    pub transports: Vec<Transport>,
+    /// Whether SMB 3.x encryption is required to it (K2).
+    pub require_encryption: bool,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A reachability property the defender wants proved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserInvariant {
+    /// Name shown in reports.
+    pub name: String,
+    /// Source addresses.
+    pub from: AddrSet,
+    /// Destination addresses.
+    pub to: AddrSet,
+    /// The transport checked.
+    pub transport: Transport,
+    /// The profiles checked.
+    pub profiles: ProfileSet,
+    /// What must hold.
+    pub expect: Expectation,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A validated estate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Estate {
+    /// Estate name, written into every artefact header.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// The internal network; everything else is internet.
+    pub internal: AddrSet,
+    /// Outbound strategy (K6).
+    pub strategy: Strategy,
+    /// Transports governed, sorted.
+    pub transports: Vec<Transport>,
+    /// SMB settings.
+    pub smb: SmbSettings,
+    /// Host groups, in file order.
+    pub groups: Vec<Group>,
+    /// Management exceptions.
+    pub management: Vec<ManagementException>,
+    /// Perimeter exceptions.
+    pub perimeter_allow: Vec<PerimeterException>,
+    /// User invariants.
+    pub invariants: Vec<UserInvariant>,
+}
+
+impl Estate {
+    /// The group containing `ip`, first declared wins.
+    pub fn group_of(&self, ip: std::net::IpAddr) -> Option<usize> {
+        self.groups.iter().position(|g| g.addresses.contains(ip))
+    }
+
+    /// The group with this name.
+    pub fn group_named(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.name == name)
+    }
+
+    /// True when `ip` is inside the internal ranges.
+    pub fn is_internal(&self, ip: std::net::IpAddr) -> bool {
+        self.internal.contains(ip)
+    }
+
+    /// Addresses of every group with the given role.
+    pub fn addresses_of_role(&self, role: Role) -> AddrSet {
+        self.groups
+            .iter()
+            .filter(|g| g.role == role)
+            .fold(AddrSet::empty(), |acc, g| acc.union(&g.addresses))
+    }
+
+    /// True when the profile set is the default for servers.
+    pub fn default_server_profiles() -> ProfileSet {
+        ProfileSet::of(&[Profile::Domain, Profile::Private])
+    }
+}

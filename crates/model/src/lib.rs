@@ -1,0 +1,32 @@
+//! The smbguard estate policy: the one file a defender writes.
+//!
+//! [`parse_estate`] turns TOML into a validated [`Estate`], reporting every
+//! problem at once as located [`Diagnostic`]s. [`AddrSet`] and [`PortSet`] are
+//! the canonical interval sets every other crate reasons with.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
+)]
+
+mod addr;
+mod diagnostic;
+mod estate;
+mod interval;
+mod lower;
+mod profile;
+mod raw;
+mod transport;
+
+pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
+pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
+pub use estate::{
+    Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
+    PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
+};
+pub use interval::{Domain, IntervalSet};
+pub use lower::{Parsed, parse_estate};
+pub use profile::{Profile, ProfileSet};
+pub use transport::{PortSet, Proto, Transport, TransportParseError};
+
+/// The bundled example estate ("contoso"), annotated; `smbguard init` writes it.
+pub const EXAMPLE_ESTATE: &str = include_str!("../../../examples/contoso.toml");

@@ -1,0 +1,639 @@
+//! Raw TOML → validated [`Estate`], collecting every problem at once.
+
+use toml::Spanned;
+
+use crate::addr::{AddrSet, parse_addr_spec};
+use crate::diagnostic::{Diagnostic, Rejected};
+use crate::estate::{
+    Dialect, Encryption, Estate, Group, GroupSpans, ManagementException, PerimeterException,
+    Platform, Role, SmbSettings, Span, UserInvariant,
+};
+use crate::profile::ProfileSet;
+use crate::raw::{RawEstate, RawGroup};
+use crate::transport::Transport;
+
+/// The outcome of a successful parse: the estate and its warnings.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The validated estate.
+    pub estate: Estate,
+    /// Warnings (never errors).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses and validates an estate file. On failure every problem found is
+/// returned, located (line and column filled from `source`).
+pub fn parse_estate(source: &str) -> Result<Parsed, Rejected> {
+    let raw: RawEstate = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let mut d = Diagnostic::error("syntax", e.message().to_string())
+                .at(e.span())
+                .hint(syntax_hint(e.message()));
+            d.locate(source);
+            return Err(Rejected {
+                diagnostics: vec![d],
+            });
+        }
+    };
+    let mut cx = Lowering::default();
+    let estate = cx.estate(raw);
+    let mut diagnostics = cx.diagnostics;
+    for d in &mut diagnostics {
+        d.locate(source);
+    }
+    diagnostics.sort_by_key(|d| {
+        (
+            d.span.as_ref().map_or(usize::MAX, |s| s.start),
+            !d.is_error(),
+        )
+    });
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        Err(Rejected { diagnostics })
+    } else {
+        Ok(Parsed {
+            estate,
+            warnings: diagnostics,
+        })
+    }
+}
+
+fn syntax_hint(message: &str) -> String {
+    if message.contains("unknown field") {
+        "check the spelling against docs/policy.md; unknown keys are errors so typos never pass silently".into()
+    } else if message.contains("missing field") {
+        "add the required key (see docs/policy.md)".into()
+    } else if message.contains("unknown variant") {
+        "use one of the values listed in the message".into()
+    } else {
+        "see docs/policy.md for the estate format".into()
+    }
+}
+
+fn span_of<T>(s: &Spanned<T>) -> Span {
+    Some(s.span())
+}
+
+#[derive(Default)]
+struct Lowering {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Lowering {
+    fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn addresses(&mut self, list: &[Spanned<String>]) -> AddrSet {
+        let mut set = AddrSet::empty();
+        for item in list {
+            match parse_addr_spec(item.get_ref()) {
+                Ok(a) => set = set.union(&a),
+                Err(e) => self.push(
+                    Diagnostic::error("invalid-address", e.to_string())
+                        .at(span_of(item))
+                        .label("not an address")
+                        .hint("write `198.18.0.10`, `198.18.0.0/24`, `198.18.0.10-198.18.0.20` or the IPv6 equivalents"),
+                ),
+            }
+        }
+        set
+    }
+
+    fn transports(
+        &mut self,
+        list: Option<&Spanned<Vec<Spanned<String>>>>,
+        default: &[Transport],
+    ) -> Vec<Transport> {
+        let Some(list) = list else {
+            return default.to_vec();
+        };
+        let mut out = Vec::new();
+        for item in list.get_ref() {
+            match item.get_ref().parse::<Transport>() {
+                Ok(t) if Transport::KNOWN.contains(&t) => out.push(t),
+                Ok(t) => self.push(
+                    Diagnostic::error("unknown-transport", format!("`{t}` is not an SMB transport smbguard governs"))
+                        .at(span_of(item))
+                        .hint("use tcp/445, tcp/139, udp/137, udp/138, udp/443 (SMB over QUIC) or tcp/5445 (SMB Direct)"),
+                ),
+                Err(e) => self.push(Diagnostic::error("invalid-transport", e.to_string()).at(span_of(item))),
+            }
+        }
+        if out.is_empty() && !list.get_ref().is_empty() {
+            return default.to_vec();
+        }
+        if list.get_ref().is_empty() {
+            self.push(
+                Diagnostic::error("empty-transports", "the transport list is empty")
+                    .at(span_of(list))
+                    .hint("omit the key to use the default, or list at least one transport"),
+            );
+        }
+        // Canonical order: the order KB3185535 lists them (445 first).
+        out.sort_by_key(|t| Transport::KNOWN.iter().position(|k| k == t));
+        out.dedup();
+        out
+    }
+
+    /// Resolves a list of group names or address specs.
+    fn endpoints(
+        &mut self,
+        list: &[Spanned<String>],
+        names: &[String],
+        groups: &[Group],
+    ) -> (AddrSet, Vec<usize>) {
+        let mut set = AddrSet::empty();
+        let mut ids = Vec::new();
+        for item in list {
+            let text = item.get_ref();
+            if let Some(i) = names.iter().position(|n| n == text) {
+                if let Some(g) = groups.get(i) {
+                    set = set.union(&g.addresses);
+                }
+                ids.push(i);
+            } else if let Ok(a) = parse_addr_spec(text) {
+                set = set.union(&a);
+            } else {
+                let hint = if names.is_empty() {
+                    "name a group declared with [[groups]] or give an address".to_string()
+                } else {
+                    format!("known groups: {}", names.join(", "))
+                };
+                self.push(
+                    Diagnostic::error(
+                        "unknown-reference",
+                        format!("`{text}` is neither a group nor an address"),
+                    )
+                    .at(span_of(item))
+                    .hint(hint),
+                );
+            }
+        }
+        (set, ids)
+    }
+
+    fn check_name(&mut self, what: &str, name: &Spanned<String>) {
+        let n = name.get_ref();
+        if n.trim().is_empty() {
+            self.push(
+                Diagnostic::error("empty-name", format!("the {what} name is empty"))
+                    .at(span_of(name)),
+            );
+        } else if n.chars().any(char::is_control) {
+            self.push(
+                Diagnostic::error(
+                    "invalid-name",
+                    format!("the {what} name contains a control character (newline, tab, ...)"),
+                )
+                .at(span_of(name))
+                .hint("names become firewall rule names and file names; keep them on one line"),
+            );
+        } else if n.chars().count() > 64 {
+            self.push(
+                Diagnostic::error(
+                    "invalid-name",
+                    format!("the {what} name is longer than 64 characters"),
+                )
+                .at(span_of(name))
+                .hint("put long text in `description`"),
+            );
+        }
+    }
+
+    fn estate(&mut self, raw: RawEstate) -> Estate {
+        let h = &raw.estate;
+        self.check_name("estate", &h.name);
+        let internal = self.addresses(h.internal.get_ref());
+        if h.internal.get_ref().is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "empty-internal",
+                    "`internal` lists no ranges: everything would be internet",
+                )
+                .at(span_of(&h.internal))
+                .hint(
+                    "list your internal networks, e.g. internal = [\"10.0.0.0/8\", \"fd00::/8\"]",
+                ),
+            );
+        }
+        let transports = self.transports(h.transports.as_ref(), &Transport::DEFAULT);
+        if transports.contains(&Transport::SMB_QUIC) {
+            self.push(
+                Diagnostic::warning(
+                    "quic-blocks-http3",
+                    "governing udp/443 (SMB over QUIC) also blocks HTTP/3 to the same addresses",
+                )
+                .at(h.transports.as_ref().and_then(span_of))
+                .hint("browsers fall back to TCP; remove udp/443 if that matters"),
+            );
+        }
+        let smb = self.smb(&raw);
+        let names: Vec<String> = raw
+            .groups
+            .iter()
+            .map(|g| g.name.get_ref().clone())
+            .collect();
+        let mut groups: Vec<Group> = raw
+            .groups
+            .iter()
+            .map(|g| self.group_head(g, &internal))
+            .collect();
+        self.duplicate_names(&raw.groups);
+        for (i, rg) in raw.groups.iter().enumerate() {
+            self.group_clients(i, rg, &names, &mut groups);
+        }
+        self.overlaps(&raw.groups, &groups);
+        self.domain_controllers_present(&raw.groups, &groups);
+
+        let strategy = h
+            .strategy
+            .as_ref()
+            .map(|s| *s.get_ref())
+            .unwrap_or_default();
+        let management = raw
+            .management
+            .iter()
+            .map(|m| {
+                self.check_name("management exception", &m.name);
+                let (from, from_groups) = self.endpoints(m.from.get_ref(), &names, &groups);
+                let (_, to_groups) = self.endpoints(m.to.get_ref(), &names, &groups);
+                if to_groups.len() != m.to.get_ref().len() {
+                    self.push(
+                        Diagnostic::error("management-target", "management exceptions apply to groups; `to` must name groups")
+                            .at(span_of(&m.to)),
+                    );
+                }
+                if from.is_empty() {
+                    self.push(Diagnostic::error("empty-group", "`from` resolves to no address").at(span_of(&m.from)));
+                }
+                if strategy == crate::estate::Strategy::IpsecBypass && !from_groups.is_empty() {
+                    for &g in &from_groups {
+                        if groups[g].sid.is_none() {
+                            self.push(
+                                Diagnostic::error("bypass-needs-sid", format!(
+                                    "under `ipsec-bypass`, inbound exceptions are authenticated bypass rules, which must name the authorised computers; group `{}` has no `sid`",
+                                    groups[g].name))
+                                    .at(span_of(&m.from))
+                                    .hint("add the AD group's `sid` to that group, or set strategy = \"complement\""),
+                            );
+                        }
+                    }
+                }
+                if strategy == crate::estate::Strategy::IpsecBypass && from_groups.is_empty() {
+                    self.push(
+                        Diagnostic::error("bypass-needs-sid", "under `ipsec-bypass`, inbound exceptions must come from groups with a `sid` (Windows requires authorised computers on inbound bypass rules)")
+                            .at(span_of(&m.from))
+                            .hint("declare the management hosts as a group with `sid`, or set strategy = \"complement\""),
+                    );
+                }
+                ManagementException {
+                    name: m.name.get_ref().clone(),
+                    description: m.description.clone(),
+                    from,
+                    from_groups,
+                    to_groups,
+                    transports: self.transports(m.transports.as_ref(), &[Transport::SMB]),
+                    span: span_of(&m.name),
+                }
+            })
+            .collect();
+        let perimeter_allow = raw
+            .perimeter
+            .allow
+            .iter()
+            .map(|p| {
+                self.check_name("perimeter exception", &p.name);
+                let addresses = self.addresses(p.addresses.get_ref());
+                if p.addresses.get_ref().is_empty() {
+                    self.push(Diagnostic::error("empty-group", "the exception lists no address").at(span_of(&p.addresses)));
+                }
+                if addresses.intersects(&internal) {
+                    self.push(
+                        Diagnostic::error("exception-inside", format!(
+                            "perimeter exception `{}` overlaps the internal network ({})",
+                            p.name.get_ref(), addresses.intersection(&internal)))
+                            .at(span_of(&p.addresses))
+                            .hint("perimeter exceptions name endpoints outside `internal`, such as Azure Files"),
+                    );
+                }
+                let require_encryption = p.require_encryption.unwrap_or(true);
+                if !require_encryption {
+                    self.push(
+                        Diagnostic::warning("exception-unencrypted", format!(
+                            "perimeter exception `{}` does not require SMB 3.x encryption (K2)", p.name.get_ref()))
+                            .at(span_of(&p.name))
+                            .hint("KB3185535: allow only SMB 3.x traffic and require AES encryption across the perimeter"),
+                    );
+                }
+                PerimeterException {
+                    name: p.name.get_ref().clone(),
+                    description: p.description.clone(),
+                    addresses,
+                    direction: p.direction,
+                    transports: self.transports(p.transports.as_ref(), &[Transport::SMB]),
+                    require_encryption,
+                    span: span_of(&p.name),
+                }
+            })
+            .collect();
+        let invariants = raw
+            .invariants
+            .iter()
+            .map(|inv| {
+                let (from, _) = self.endpoints(inv.from.get_ref(), &names, &groups);
+                let (to, _) = self.endpoints(inv.to.get_ref(), &names, &groups);
+                let transport = match inv.transport.get_ref().parse::<Transport>() {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.push(
+                            Diagnostic::error("invalid-transport", e.to_string())
+                                .at(span_of(&inv.transport)),
+                        );
+                        Transport::SMB
+                    }
+                };
+                UserInvariant {
+                    name: inv.name.get_ref().clone(),
+                    from,
+                    to,
+                    transport,
+                    profiles: inv
+                        .profile
+                        .as_deref()
+                        .map_or(ProfileSet::ALL, ProfileSet::of),
+                    expect: inv.expect,
+                    span: span_of(&inv.name),
+                }
+            })
+            .collect();
+        Estate {
+            name: h.name.get_ref().clone(),
+            description: h.description.clone(),
+            internal,
+            strategy,
+            transports,
+            smb,
+            groups,
+            management,
+            perimeter_allow,
+            invariants,
+        }
+    }
+
+    fn smb(&mut self, raw: &RawEstate) -> SmbSettings {
+        let s = &raw.smb;
+        let smb1 = s.smb1.as_ref().is_some_and(|b| *b.get_ref());
+        if let Some(b) = &s.smb1 {
+            if *b.get_ref() {
+                self.push(
+                    Diagnostic::warning(
+                        "smb1-enabled",
+                        "SMB1 stays enabled (KB3185535 K9: remove SMB1, it still uses NetBIOS)",
+                    )
+                    .at(span_of(b))
+                    .hint("set smb1 = false"),
+                );
+            }
+        }
+        let min_dialect = match &s.min_dialect {
+            None => Dialect::Smb300,
+            Some(d) => match Dialect::ALL.iter().find(|x| x.as_str() == d.get_ref()) {
+                Some(x) => *x,
+                None => {
+                    self.push(
+                        Diagnostic::error(
+                            "invalid-dialect",
+                            format!("`{}` is not an SMB2/3 dialect", d.get_ref()),
+                        )
+                        .at(span_of(d))
+                        .hint("use one of 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1"),
+                    );
+                    Dialect::Smb300
+                }
+            },
+        };
+        SmbSettings {
+            smb1,
+            min_dialect,
+            encryption: s.encryption.unwrap_or(Encryption::Desired),
+            signing: s.signing.unwrap_or(true),
+            netbios: s.netbios.unwrap_or(false),
+        }
+    }
+
+    fn group_head(&mut self, g: &RawGroup, internal: &AddrSet) -> Group {
+        self.check_name("group", &g.name);
+        let addresses = self.addresses(g.addresses.get_ref());
+        if g.addresses.get_ref().is_empty() {
+            self.push(
+                Diagnostic::error(
+                    "empty-group",
+                    format!("group `{}` has no addresses", g.name.get_ref()),
+                )
+                .at(span_of(&g.addresses))
+                .hint("list the group's addresses, ranges or networks"),
+            );
+        } else if !addresses.is_empty() && !addresses.is_subset(internal) {
+            self.push(
+                Diagnostic::warning("group-outside-internal", format!(
+                    "group `{}` has addresses outside `internal` ({}); the perimeter treats them as internet",
+                    g.name.get_ref(), addresses.difference(internal)))
+                    .at(span_of(&g.addresses)),
+            );
+        }
+        let sid = g.sid.as_ref().map(|s| {
+            if !is_valid_sid(s.get_ref()) {
+                self.push(
+                    Diagnostic::error("invalid-sid", format!("`{}` is not a security identifier", s.get_ref()))
+                        .at(span_of(s))
+                        .label("malformed SID")
+                        .hint("write it as S-1-5-21-<domain>-<rid>, e.g. S-1-5-21-1004336348-1177238915-682003330-512"),
+                );
+            }
+            s.get_ref().clone()
+        });
+        let role = *g.role.get_ref();
+        let platform = g.platform.unwrap_or_default();
+        let domain_joined = g.domain_joined.as_ref().map_or(
+            platform == Platform::Windows && role != Role::Isolated,
+            |b| *b.get_ref(),
+        );
+        let services = g.services.as_ref();
+        let default_off = (role == Role::Isolated).then_some(crate::estate::ServiceState::Disabled);
+        Group {
+            name: g.name.get_ref().clone(),
+            description: g.description.clone(),
+            role,
+            platform,
+            addresses,
+            sid,
+            clients: AddrSet::empty(),
+            client_groups: Vec::new(),
+            domain_joined,
+            accept_smb_on: g
+                .accept_smb_on
+                .as_ref()
+                .map_or(Estate::default_server_profiles(), |p| {
+                    ProfileSet::of(p.get_ref())
+                }),
+            server_service: services
+                .and_then(|s| s.server.as_ref())
+                .map(|s| *s.get_ref())
+                .or(default_off),
+            workstation_service: services
+                .and_then(|s| s.workstation.as_ref())
+                .map(|s| *s.get_ref())
+                .or(default_off),
+            spans: GroupSpans {
+                name: span_of(&g.name),
+                role: span_of(&g.role),
+                server_service: services
+                    .and_then(|s| s.server.as_ref())
+                    .and_then(span_of)
+                    .or(span_of(&g.role)),
+                workstation_service: services
+                    .and_then(|s| s.workstation.as_ref())
+                    .and_then(span_of)
+                    .or(span_of(&g.role)),
+                accept_smb_on: g
+                    .accept_smb_on
+                    .as_ref()
+                    .and_then(span_of)
+                    .or(span_of(&g.role)),
+                domain_joined: g
+                    .domain_joined
+                    .as_ref()
+                    .and_then(span_of)
+                    .or(span_of(&g.role)),
+            },
+        }
+    }
+
+    fn group_clients(&mut self, i: usize, rg: &RawGroup, names: &[String], groups: &mut [Group]) {
+        let role = groups[i].role;
+        match (&rg.clients, role) {
+            (Some(c), Role::FileServer | Role::DomainController) => {
+                let (set, ids) = self.endpoints(c.get_ref(), names, groups);
+                if ids.contains(&i) {
+                    self.push(
+                        Diagnostic::warning("self-client", format!("group `{}` lists itself as a client", rg.name.get_ref()))
+                            .at(span_of(c)),
+                    );
+                }
+                if set.is_empty() {
+                    self.push(
+                        Diagnostic::error("file-server-without-clients", format!("`{}` lists clients that resolve to no address", rg.name.get_ref()))
+                            .at(span_of(c))
+                            .hint("name client groups or address ranges"),
+                    );
+                }
+                groups[i].clients = set;
+                groups[i].client_groups = ids;
+            }
+            (None, Role::FileServer) => self.push(
+                Diagnostic::error("file-server-without-clients", format!("file server group `{}` has no `clients`", rg.name.get_ref()))
+                    .at(span_of(&rg.name))
+                    .hint("add clients = [\"workstations\"] (groups or ranges); a file server open to everyone defeats K5"),
+            ),
+            (None, _) => {}
+            (Some(c), _) => self.push(
+                Diagnostic::error("clients-on-client-role", format!(
+                    "`clients` only applies to domain controllers and file servers; `{}` is a {}",
+                    rg.name.get_ref(), role.as_str()))
+                    .at(span_of(c))
+                    .hint("remove `clients`, or change the role to file-server"),
+            ),
+        }
+    }
+
+    fn duplicate_names(&mut self, raw: &[RawGroup]) {
+        for (i, g) in raw.iter().enumerate() {
+            if let Some(first) = raw[..i]
+                .iter()
+                .find(|o| o.name.get_ref() == g.name.get_ref())
+            {
+                let (line, _) = (first.name.span().start, 0);
+                let _ = line;
+                self.push(
+                    Diagnostic::error(
+                        "duplicate-group",
+                        format!("group `{}` is declared twice", g.name.get_ref()),
+                    )
+                    .at(span_of(&g.name))
+                    .hint("group names must be unique; merge the two or rename one"),
+                );
+            }
+        }
+    }
+
+    fn overlaps(&mut self, raw: &[RawGroup], groups: &[Group]) {
+        for j in 0..groups.len() {
+            for i in 0..j {
+                let common = groups[i].addresses.intersection(&groups[j].addresses);
+                if common.is_empty() {
+                    continue;
+                }
+                if groups[i].role != groups[j].role || groups[i].platform != groups[j].platform {
+                    self.push(
+                        Diagnostic::error(
+                            "conflicting-roles",
+                            format!(
+                                "{} is in group `{}` ({}) and in group `{}` ({})",
+                                common,
+                                groups[i].name,
+                                groups[i].role.as_str(),
+                                groups[j].name,
+                                groups[j].role.as_str()
+                            ),
+                        )
+                        .at(span_of(&raw[j].addresses))
+                        .label("overlaps an earlier group")
+                        .hint("a host has one role; remove the overlap"),
+                    );
+                } else {
+                    self.push(
+                        Diagnostic::warning(
+                            "overlapping-groups",
+                            format!(
+                                "{} is in groups `{}` and `{}`; smbguard evaluates it as `{}`",
+                                common, groups[i].name, groups[j].name, groups[i].name
+                            ),
+                        )
+                        .at(span_of(&raw[j].addresses)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn domain_controllers_present(&mut self, raw: &[RawGroup], groups: &[Group]) {
+        let has_dc = groups.iter().any(|g| g.role == Role::DomainController);
+        if has_dc {
+            return;
+        }
+        if let Some(i) = groups.iter().position(|g| g.domain_joined) {
+            self.push(
+                Diagnostic::error("no-domain-controllers", format!(
+                    "group `{}` is domain-joined but the estate declares no domain controllers",
+                    groups[i].name))
+                    .at(span_of(&raw[i].name))
+                    .hint("add a [[groups]] entry with role = \"domain-controller\", or set domain-joined = false"),
+            );
+        }
+    }
+}
+
+/// `S-1-<authority>-<sub>...`, numbers only.
+pub(crate) fn is_valid_sid(s: &str) -> bool {
+    let mut parts = s.split('-');
+    if parts.next() != Some("S") || parts.next() != Some("1") {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && rest.len() <= 16
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_digit()))
+}

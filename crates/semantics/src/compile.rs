@@ -1,0 +1,687 @@
+//! Estate → Plan: KB3185535 applied to every group and to the perimeter.
+
+use smbguard_model::{
+    AddrSet, Diagnostic, Direction as Crossing, Estate, Group, PortSet, Profile, ProfileSet, Role,
+    ServiceState, Strategy, Transport,
+};
+
+use crate::builtin;
+use crate::guard_rails;
+use crate::ids::{rule_group, rule_id};
+use crate::kb::KbRow;
+use crate::policy::{
+    HostPolicy, HostRules, LinuxPolicy, Note, Plan, ProfileDefaults, ServiceSetting, WindowsPolicy,
+};
+use crate::rule::{
+    Acl, AclAction, AclEntry, Action, AuthMethod, ConnectionSecurityRule, Direction, Security,
+    SecurityRequirement, WindowsRule,
+};
+
+/// Why an estate cannot be compiled.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CompileError {
+    /// The estate asks for something KB3185535 forbids.
+    #[error("the estate breaks {} guard rail(s) of KB3185535", .0.len())]
+    GuardRails(Vec<Diagnostic>),
+}
+
+/// The article's name for the isolation rule (K7).
+pub const ISOLATION_RULE_NAME: &str = "Isolation ESP Authentication for SMB overrides";
+
+/// Compiles the estate. Guard rails are checked first and are hard errors.
+pub fn compile(estate: &Estate) -> Result<Plan, CompileError> {
+    let violations = guard_rails::check(estate);
+    if !violations.is_empty() {
+        return Err(CompileError::GuardRails(violations));
+    }
+    let mut notes = Vec::new();
+    let hosts = estate
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| HostCompiler::new(estate, i, g).compile(&mut notes))
+        .collect();
+    Ok(Plan {
+        estate: estate.name.clone(),
+        strategy: estate.strategy,
+        transports: estate.transports.clone(),
+        internal: estate.internal.clone(),
+        smb: estate.smb.clone(),
+        perimeter: perimeter(estate),
+        hosts,
+        notes,
+    })
+}
+
+/// Transports on which clients may reach DCs and file servers. NetBIOS
+/// transports only when the estate keeps NetBIOS.
+pub fn session_transports(estate: &Estate) -> Vec<Transport> {
+    estate
+        .transports
+        .iter()
+        .copied()
+        .filter(|t| !t.is_netbios() || estate.smb.netbios)
+        .collect()
+}
+
+/// The addresses a client may reach on servers, by server group.
+fn servers_for(estate: &Estate, client: usize) -> Vec<usize> {
+    let g = &estate.groups[client];
+    estate
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(j, s)| match s.role {
+            Role::DomainController => {
+                g.domain_joined
+                    && (s.client_groups.is_empty() && s.clients.is_empty()
+                        || serves(s, *j, client, estate))
+            }
+            Role::FileServer => serves(s, *j, client, estate),
+            _ => false,
+        })
+        .map(|(j, _)| j)
+        .collect()
+}
+
+fn serves(server: &Group, _server_idx: usize, client: usize, estate: &Estate) -> bool {
+    let g = &estate.groups[client];
+    server.client_groups.contains(&client)
+        || (!g.addresses.is_empty() && g.addresses.is_subset(&server.clients))
+}
+
+/// Who a server accepts SMB from: its clients, or for DCs without `clients`
+/// the whole internal network.
+pub fn server_clients(estate: &Estate, g: &Group) -> AddrSet {
+    if g.role == Role::DomainController && g.clients.is_empty() && g.client_groups.is_empty() {
+        estate.internal.clone()
+    } else {
+        g.clients.clone()
+    }
+}
+
+fn rule_label(t: Transport) -> String {
+    if t == Transport::SMB {
+        "SMB 445".to_string()
+    } else {
+        format!(
+            "{} {} {}",
+            t.service_name(),
+            t.proto.as_str().to_uppercase(),
+            t.port
+        )
+    }
+}
+
+fn purpose(t: Transport, what: &str) -> String {
+    format!("{what}-{}{}", t.proto, t.port)
+}
+
+struct HostCompiler<'a> {
+    estate: &'a Estate,
+    index: usize,
+    group: &'a Group,
+    rules: Vec<WindowsRule>,
+}
+
+impl<'a> HostCompiler<'a> {
+    fn new(estate: &'a Estate, index: usize, group: &'a Group) -> Self {
+        HostCompiler {
+            estate,
+            index,
+            group,
+            rules: Vec::new(),
+        }
+    }
+
+    fn id(&self, purpose: &str) -> String {
+        rule_id(&self.estate.name, &self.group.name, purpose)
+    }
+
+    fn rule(
+        &self,
+        t: Transport,
+        purpose_key: &str,
+        name: String,
+        dir: Direction,
+        action: Action,
+        kb: KbRow,
+    ) -> WindowsRule {
+        let mut r = WindowsRule::new(self.id(&purpose(t, purpose_key)), name, dir, action, kb);
+        r.group = rule_group(&self.estate.name);
+        r.protocol = Some(t.proto);
+        match dir {
+            Direction::Inbound => r.local_ports = PortSet::single(t.port),
+            Direction::Outbound => r.remote_ports = PortSet::single(t.port),
+        }
+        r
+    }
+
+    /// Management exceptions into this group on `t`: (sources, SIDs, names).
+    fn management_into(&self, t: Transport) -> (AddrSet, Vec<String>, Vec<String>) {
+        let mut from = AddrSet::empty();
+        let mut sids = Vec::new();
+        let mut names = Vec::new();
+        for m in &self.estate.management {
+            if m.to_groups.contains(&self.index) && m.transports.contains(&t) {
+                from = from.union(&m.from);
+                names.push(m.name.clone());
+                for &g in &m.from_groups {
+                    if let Some(sid) = &self.estate.groups[g].sid {
+                        sids.push(sid.clone());
+                    }
+                }
+            }
+        }
+        sids.sort();
+        sids.dedup();
+        (from, sids, names)
+    }
+
+    /// Where this group may open SMB on `t`, split into IPsec-capable and not.
+    fn outbound_targets(&self, t: Transport, session: &[Transport]) -> (AddrSet, AddrSet) {
+        let mut ipsec = AddrSet::empty();
+        let mut clear = AddrSet::empty();
+        let mut add = |g: &Group| {
+            if g.can_ipsec() && g.domain_joined {
+                ipsec = ipsec.union(&g.addresses);
+            } else {
+                clear = clear.union(&g.addresses);
+            }
+        };
+        if session.contains(&t) {
+            for s in servers_for(self.estate, self.index) {
+                add(&self.estate.groups[s]);
+            }
+        }
+        for m in &self.estate.management {
+            if m.from_groups.contains(&self.index) && m.transports.contains(&t) {
+                for &g in &m.to_groups {
+                    add(&self.estate.groups[g]);
+                }
+            }
+        }
+        // Named cloud endpoints (K2) cannot take part in the estate's IPsec.
+        for e in &self.estate.perimeter_allow {
+            if matches!(e.direction, Crossing::Outbound | Crossing::Both)
+                && e.transports.contains(&t)
+            {
+                clear = clear.union(&e.addresses);
+            }
+        }
+        let clear = clear.difference(&ipsec);
+        (ipsec, clear)
+    }
+
+    fn compile(mut self, notes: &mut Vec<Note>) -> HostPolicy {
+        let g = self.group;
+        let rules = match g.platform {
+            smbguard_model::Platform::Windows => HostRules::Windows(self.windows(notes)),
+            smbguard_model::Platform::Linux => HostRules::Linux(self.linux()),
+        };
+        HostPolicy {
+            group: g.name.clone(),
+            role: g.role,
+            platform: g.platform,
+            addresses: g.addresses.clone(),
+            sid: g.sid.clone(),
+            domain_joined: g.domain_joined,
+            rules,
+        }
+    }
+
+    fn windows(&mut self, notes: &mut Vec<Note>) -> WindowsPolicy {
+        let session = session_transports(self.estate);
+        for &t in &self.estate.transports {
+            if self.group.role.hosts_shares() && session.contains(&t) {
+                self.server_inbound(t);
+            } else {
+                self.closed_inbound(t, session.contains(&t));
+            }
+        }
+        for &t in &self.estate.transports {
+            self.outbound(t, &session, notes);
+        }
+        let mut disabled: Vec<&'static str> = builtin::KB_DISABLE.to_vec();
+        disabled.extend(builtin::NETBIOS_AND_DIRECT.iter().copied().filter(|id| {
+            builtin::lookup(id).is_some_and(|r| {
+                let t = Transport {
+                    proto: r.protocol.unwrap_or(smbguard_model::Proto::Tcp),
+                    port: r.local_ports.first().unwrap_or(0),
+                };
+                self.estate.transports.contains(&t)
+            })
+        }));
+        let connection_security = if self.estate.strategy == Strategy::IpsecBypass
+            && self.group.domain_joined
+        {
+            vec![ConnectionSecurityRule {
+                id: self.id("isolation"),
+                name: ISOLATION_RULE_NAME.to_string(),
+                description: "Request authentication for inbound and outbound connections, Kerberos V5 computer and user (KB3185535).".into(),
+                inbound: SecurityRequirement::Request,
+                outbound: SecurityRequirement::Request,
+                phase1: vec![AuthMethod::MachineKerberos],
+                phase2: vec![AuthMethod::UserKerberos],
+                profiles: ProfileSet::ALL,
+                enabled: true,
+                kb: KbRow::K7,
+            }]
+        } else {
+            Vec::new()
+        };
+        let services = [
+            ("LanmanServer", self.group.server_service),
+            ("LanmanWorkstation", self.group.workstation_service),
+        ]
+        .into_iter()
+        .filter_map(|(service, state)| {
+            state.map(|state| ServiceSetting {
+                service,
+                state,
+                kb: KbRow::K8,
+            })
+        })
+        .filter(|s| s.state == ServiceState::Disabled)
+        .collect();
+        WindowsPolicy {
+            rules: std::mem::take(&mut self.rules),
+            disabled_builtins: disabled,
+            profile_defaults: Profile::ALL.map(ProfileDefaults::windows_default),
+            connection_security,
+            services,
+        }
+    }
+
+    /// Hosts without shares (and NetBIOS on servers): block everything inbound
+    /// on `t` except management hosts.
+    fn closed_inbound(&mut self, t: Transport, session: bool) {
+        let (from, sids, names) = if session && self.group.role != Role::Isolated {
+            self.management_into(t)
+        } else {
+            (AddrSet::empty(), Vec::new(), Vec::new())
+        };
+        let kb = if self.group.role.hosts_shares() {
+            KbRow::K5
+        } else {
+            KbRow::K4
+        };
+        let mut block = self.rule(
+            t,
+            "in-block",
+            format!("Block all inbound {}", rule_label(t)),
+            Direction::Inbound,
+            Action::Block,
+            kb,
+        );
+        block.description = if t == Transport::SMB {
+            "Blocks all inbound SMB TCP 445 traffic. Not to be applied to domain controllers or computers that host SMB shares.".into()
+        } else {
+            format!("Blocks all inbound {} traffic.", rule_label(t))
+        };
+        if from.is_empty() {
+            self.rules.push(block);
+            return;
+        }
+        let who = names.join(", ");
+        let mut allow = self.rule(
+            t,
+            "in-allow-mgmt",
+            format!("Allow inbound {} from management hosts", rule_label(t)),
+            Direction::Inbound,
+            Action::Allow,
+            KbRow::K4,
+        );
+        allow.remote_addresses = from.clone();
+        allow.profiles = ProfileSet::TRUSTED;
+        match self.estate.strategy {
+            Strategy::IpsecBypass => {
+                allow.action = Action::Bypass;
+                allow.security = Security::AuthenticateNoEncap;
+                allow.remote_machines = sids;
+                allow.description = format!(
+                    "Authenticated bypass for management hosts ({who}); overrides the inbound block."
+                );
+            }
+            Strategy::Complement => {
+                block.remote_addresses = from.complement();
+                block.description = format!(
+                    "{} Management hosts ({who}) are carved out.",
+                    block.description
+                );
+                allow.description = format!("Allows management hosts ({who}).");
+            }
+        }
+        self.rules.push(block);
+        self.rules.push(allow);
+    }
+
+    /// DCs and file servers: accept from clients on trusted profiles only.
+    fn server_inbound(&mut self, t: Transport) {
+        let g = self.group;
+        let (mgmt, _, _) = self.management_into(t);
+        let trusted = server_clients(self.estate, g).union(&mgmt);
+        let label = rule_label(t);
+        let mut allow = self.rule(
+            t,
+            "in-allow-clients",
+            format!("Allow inbound {label} from trusted clients"),
+            Direction::Inbound,
+            Action::Allow,
+            KbRow::K5,
+        );
+        allow.remote_addresses = trusted.clone();
+        allow.profiles = g.accept_smb_on;
+        allow.description = "Domain controllers and file servers accept SMB only from trusted ranges, on Domain/Private profiles.".into();
+        let mut block = self.rule(
+            t,
+            "in-block-untrusted",
+            format!("Block inbound {label} from untrusted addresses"),
+            Direction::Inbound,
+            Action::Block,
+            KbRow::K5,
+        );
+        block.remote_addresses = trusted.complement();
+        block.description =
+            "Everything but the trusted clients, so no other allow rule can open the server."
+                .into();
+        self.rules.push(allow);
+        if !block.remote_addresses.is_empty() {
+            self.rules.push(block);
+        }
+        let closed: Vec<Profile> = Profile::ALL
+            .into_iter()
+            .filter(|p| !g.accept_smb_on.contains(*p))
+            .collect();
+        if !closed.is_empty() {
+            let name = if closed == [Profile::Public] {
+                format!("Block inbound Guest/Public {label}")
+            } else {
+                let names: Vec<&str> = closed.iter().map(|p| p.as_str()).collect();
+                format!("Block inbound {} {label}", names.join("/"))
+            };
+            let mut b = self.rule(
+                t,
+                "in-block-profile",
+                name,
+                Direction::Inbound,
+                Action::Block,
+                KbRow::K5,
+            );
+            b.profiles = ProfileSet::of(&closed);
+            b.description =
+                "Servers must not accept SMB on untrusted (Guest/Public) networks.".into();
+            self.rules.push(b);
+        }
+    }
+
+    fn outbound(&mut self, t: Transport, session: &[Transport], notes: &mut Vec<Note>) {
+        let label = rule_label(t);
+        if self.group.role == Role::Isolated {
+            let mut b = self.rule(
+                t,
+                "out-block-all",
+                format!("Block all outbound {label}"),
+                Direction::Outbound,
+                Action::Block,
+                KbRow::K6,
+            );
+            b.description = "This host needs no SMB at all.".into();
+            self.rules.push(b);
+            return;
+        }
+        let mut public = self.rule(
+            t,
+            "out-block-public",
+            format!("Block outbound Guest/Public {label}"),
+            Direction::Outbound,
+            Action::Block,
+            KbRow::K6,
+        );
+        public.profiles = ProfileSet::PUBLIC;
+        public.description =
+            format!("Blocks all outbound {label} traffic when on an untrusted network.");
+        self.rules.push(public);
+
+        let (ipsec, clear) = self.outbound_targets(t, session);
+        let mut block = self.rule(
+            t,
+            "out-block-trusted",
+            format!("Block outbound Domain/Private {label}"),
+            Direction::Outbound,
+            Action::Block,
+            KbRow::K6,
+        );
+        block.profiles = ProfileSet::TRUSTED;
+        block.description = format!(
+            "Blocks outbound {label} traffic. Override by using the \"Allow outbound Domain/Private {label}\" rule."
+        );
+        match self.estate.strategy {
+            Strategy::IpsecBypass => {
+                if !ipsec.is_empty() {
+                    let mut allow = self.rule(
+                        t,
+                        "out-bypass-servers",
+                        format!("Allow outbound Domain/Private {label}"),
+                        Direction::Outbound,
+                        Action::Bypass,
+                        KbRow::K6,
+                    );
+                    allow.profiles = ProfileSet::TRUSTED;
+                    allow.security = Security::AuthenticateNoEncap;
+                    allow.remote_addresses = ipsec;
+                    allow.description = format!(
+                        "Allows outbound {label} traffic to only DCs and file servers when on a trusted network (allow if secure, override block rules)."
+                    );
+                    self.rules.push(allow);
+                }
+                if !clear.is_empty() {
+                    block.remote_addresses = clear.complement();
+                    let mut allow = self.rule(
+                        t,
+                        "out-allow-no-ipsec",
+                        format!("Allow outbound Domain/Private {label} to hosts without IPsec"),
+                        Direction::Outbound,
+                        Action::Allow,
+                        KbRow::K6,
+                    );
+                    allow.profiles = ProfileSet::TRUSTED;
+                    allow.remote_addresses = clear.clone();
+                    allow.description = "These servers cannot authenticate with IPsec, so the block rule carves them out (complement).".into();
+                    self.rules.push(allow);
+                    notes.push(Note {
+                        kb: KbRow::K6,
+                        text: format!(
+                            "{}: {} {label} reached without IPsec ({clear}): those servers cannot do Kerberos IPsec, so the block rule excludes them instead of a bypass",
+                            self.group.name, "outbound"),
+                    });
+                }
+            }
+            Strategy::Complement => {
+                let allowed = ipsec.union(&clear);
+                block.remote_addresses = allowed.complement();
+                if !allowed.is_empty() {
+                    let mut allow = self.rule(
+                        t,
+                        "out-allow-servers",
+                        format!("Allow outbound Domain/Private {label}"),
+                        Direction::Outbound,
+                        Action::Allow,
+                        KbRow::K6,
+                    );
+                    allow.profiles = ProfileSet::TRUSTED;
+                    allow.remote_addresses = allowed;
+                    allow.description = format!(
+                        "Allows outbound {label} traffic to only DCs and file servers when on a trusted network."
+                    );
+                    self.rules.push(allow);
+                }
+            }
+        }
+        self.rules.push(block);
+    }
+
+    /// Linux hosts: the same intent as first-match chains (no profiles, no IPsec).
+    fn linux(&self) -> LinuxPolicy {
+        let session = session_transports(self.estate);
+        let g = self.group;
+        let mut input = Vec::new();
+        let mut output = Vec::new();
+        for &t in &self.estate.transports {
+            let label = rule_label(t);
+            let entry =
+                |name: String, action, source: AddrSet, destination: AddrSet, kb| AclEntry {
+                    name,
+                    action,
+                    protocol: Some(t.proto),
+                    source,
+                    destination,
+                    destination_ports: PortSet::single(t.port),
+                    kb,
+                };
+            if g.role.hosts_shares() && session.contains(&t) {
+                let (mgmt, _, _) = self.management_into(t);
+                let trusted = server_clients(self.estate, g).union(&mgmt);
+                input.push(entry(
+                    format!("Allow inbound {label} from trusted clients"),
+                    AclAction::Permit,
+                    trusted,
+                    AddrSet::any(),
+                    KbRow::K5,
+                ));
+                input.push(entry(
+                    format!("Block inbound {label} from untrusted addresses"),
+                    AclAction::Deny,
+                    AddrSet::any(),
+                    AddrSet::any(),
+                    KbRow::K5,
+                ));
+            } else {
+                let (mgmt, _, _) = if session.contains(&t) {
+                    self.management_into(t)
+                } else {
+                    (AddrSet::empty(), vec![], vec![])
+                };
+                if !mgmt.is_empty() {
+                    input.push(entry(
+                        format!("Allow inbound {label} from management hosts"),
+                        AclAction::Permit,
+                        mgmt,
+                        AddrSet::any(),
+                        KbRow::K4,
+                    ));
+                }
+                let kb = if g.role.hosts_shares() {
+                    KbRow::K5
+                } else {
+                    KbRow::K4
+                };
+                input.push(entry(
+                    format!("Block all inbound {label}"),
+                    AclAction::Deny,
+                    AddrSet::any(),
+                    AddrSet::any(),
+                    kb,
+                ));
+            }
+            if g.role != Role::Isolated {
+                let (a, b) = self.outbound_targets(t, &session);
+                let allowed = a.union(&b);
+                if !allowed.is_empty() {
+                    output.push(entry(
+                        format!("Allow outbound {label} to DCs, file servers and named endpoints"),
+                        AclAction::Permit,
+                        AddrSet::any(),
+                        allowed,
+                        KbRow::K6,
+                    ));
+                }
+            }
+            output.push(entry(
+                format!("Block outbound {label}"),
+                AclAction::Deny,
+                AddrSet::any(),
+                AddrSet::any(),
+                KbRow::K6,
+            ));
+        }
+        LinuxPolicy {
+            input: Acl {
+                name: format!("{} input", g.name),
+                entries: input,
+                default: AclAction::Permit,
+            },
+            output: Acl {
+                name: format!("{} output", g.name),
+                entries: output,
+                default: AclAction::Permit,
+            },
+        }
+    }
+}
+
+/// The perimeter ACL: cloud exceptions first, then SMB and NetBIOS blocked
+/// both ways; anything else is not smbguard's to decide.
+fn perimeter(estate: &Estate) -> Acl {
+    let internal = estate.internal.clone();
+    let external = internal.complement();
+    let mut entries = Vec::new();
+    let mut transports = estate.transports.clone();
+    for e in &estate.perimeter_allow {
+        for &t in &e.transports {
+            if !transports.contains(&t) {
+                transports.push(t);
+            }
+            let label = rule_label(t);
+            if matches!(e.direction, Crossing::Outbound | Crossing::Both) {
+                entries.push(AclEntry {
+                    name: format!("Allow outbound {label} to {}", e.name),
+                    action: AclAction::Permit,
+                    protocol: Some(t.proto),
+                    source: internal.clone(),
+                    destination: e.addresses.clone(),
+                    destination_ports: PortSet::single(t.port),
+                    kb: KbRow::K2,
+                });
+            }
+            if matches!(e.direction, Crossing::Inbound | Crossing::Both) {
+                entries.push(AclEntry {
+                    name: format!("Allow inbound {label} from {}", e.name),
+                    action: AclAction::Permit,
+                    protocol: Some(t.proto),
+                    source: e.addresses.clone(),
+                    destination: internal.clone(),
+                    destination_ports: PortSet::single(t.port),
+                    kb: KbRow::K2,
+                });
+            }
+        }
+    }
+    transports.sort_by_key(|t| Transport::KNOWN.iter().position(|k| k == t));
+    for t in transports {
+        let label = rule_label(t);
+        entries.push(AclEntry {
+            name: format!("Block inbound {label} from the internet"),
+            action: AclAction::Deny,
+            protocol: Some(t.proto),
+            source: external.clone(),
+            destination: internal.clone(),
+            destination_ports: PortSet::single(t.port),
+            kb: KbRow::K1,
+        });
+        entries.push(AclEntry {
+            name: format!("Block outbound {label} to the internet"),
+            action: AclAction::Deny,
+            protocol: Some(t.proto),
+            source: internal.clone(),
+            destination: external.clone(),
+            destination_ports: PortSet::single(t.port),
+            kb: KbRow::K1,
+        });
+    }
+    Acl {
+        name: format!("{} perimeter", estate.name),
+        entries,
+        default: AclAction::Permit,
+    }
+}

@@ -1,0 +1,206 @@
+//! Windows Defender Firewall semantics.
+//!
+//! There is no rule order. Among enabled rules matching the profile, protocol,
+//! ports and addresses: (1) an authenticated bypass whose IPsec session is
+//! established on both ends and whose peer is authorised allows; else (2) any
+//! block blocks; else (3) any allow (its IPsec requirement met) allows; else
+//! (4) the profile default decides. An allow-if-secure rule without
+//! "override block rules" is an ordinary allow: a block still wins.
+//! (MS-FASP §2.2.34; "Order of Windows Firewall with Advanced Security Rules
+//! Evaluation"; reference/windows-firewall.md §2.1.)
+
+use crate::eval::{Decision, Flow, RuleMatch, Verdict, WindowsContext};
+use crate::policy::ProfileDefaults;
+use crate::rule::{Action, Direction, Security, WindowsRule};
+
+/// True when the rule's conditions (not its action) match the flow seen
+/// from this host in `direction`, in `profile`.
+pub fn rule_matches(
+    r: &WindowsRule,
+    direction: Direction,
+    flow: &Flow,
+    ctx: &WindowsContext,
+) -> bool {
+    let (local, remote, local_port, remote_port) = match direction {
+        Direction::Inbound => (
+            flow.destination,
+            flow.source,
+            flow.transport.port,
+            flow.source_port,
+        ),
+        Direction::Outbound => (
+            flow.source,
+            flow.destination,
+            flow.source_port,
+            flow.transport.port,
+        ),
+    };
+    r.enabled
+        && r.direction == direction
+        && r.profiles.contains(ctx.profile)
+        && r.protocol.is_none_or(|p| p == flow.transport.proto)
+        && r.local_ports.contains(local_port)
+        && r.remote_ports.contains(remote_port)
+        && r.local_addresses.contains(local)
+        && r.remote_addresses.contains(remote)
+}
+
+/// Why a bypass rule cannot apply, or `None` when it does.
+fn bypass_blocker(r: &WindowsRule, direction: Direction, ctx: &WindowsContext) -> Option<String> {
+    if r.security == Security::None {
+        return Some("a bypass rule must require authentication; Windows ignores it".into());
+    }
+    if !ctx.ipsec.local {
+        return Some(
+            "no connection security rule authenticates this host, so the bypass cannot apply"
+                .into(),
+        );
+    }
+    if !ctx.ipsec.peer {
+        return Some(
+            "the peer has no matching connection security rule (IPsec), so the bypass cannot apply"
+                .into(),
+        );
+    }
+    let authorised = r
+        .remote_machines
+        .iter()
+        .any(|sid| ctx.ipsec.peer_sids.contains(sid));
+    match direction {
+        Direction::Inbound if r.remote_machines.is_empty() => {
+            Some("an inbound bypass must name authorised computers; this one names none".into())
+        }
+        _ if !r.remote_machines.is_empty() && !authorised => {
+            Some("the peer computer is not in the rule's authorised computers".into())
+        }
+        _ => None,
+    }
+}
+
+fn action_str(a: Action) -> &'static str {
+    match a {
+        Action::Allow => "allow",
+        Action::Block => "block",
+        Action::Bypass => "bypass",
+    }
+}
+
+/// Evaluates one direction of `flow` on one Windows host.
+pub fn eval_windows<'r>(
+    rules: impl IntoIterator<Item = &'r WindowsRule>,
+    defaults: ProfileDefaults,
+    direction: Direction,
+    flow: &Flow,
+    ctx: &WindowsContext,
+) -> Decision {
+    if !defaults.enabled {
+        return Decision {
+            verdict: Verdict::Allow,
+            matched: Vec::new(),
+            reason: format!("the firewall is off in the {} profile", ctx.profile),
+        };
+    }
+    let mut matched: Vec<(&WindowsRule, RuleMatch, bool)> = rules
+        .into_iter()
+        .filter(|r| rule_matches(r, direction, flow, ctx))
+        .map(|r| {
+            let (applies, note) = match r.action {
+                Action::Bypass => match bypass_blocker(r, direction, ctx) {
+                    None if r.remote_machines.is_empty() => {
+                        (true, "authenticated bypass: IPsec on both ends; overrides block rules".to_string())
+                    }
+                    None => (true, "authenticated bypass: IPsec on both ends, peer computer authorised; overrides block rules".to_string()),
+                    Some(why) => (false, why),
+                },
+                Action::Block => (true, "block rule".to_string()),
+                Action::Allow if r.security != Security::None && !ctx.ipsec.established() => {
+                    (false, "allow-if-secure, but no IPsec session can be negotiated".to_string())
+                }
+                Action::Allow => (true, "allow rule".to_string()),
+            };
+            let m = RuleMatch {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                action: action_str(r.action).into(),
+                kb: r.kb,
+                decisive: false,
+                note,
+            };
+            (r, m, applies)
+        })
+        .collect();
+    matched.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+
+    let pick = |action: Action| {
+        matched
+            .iter()
+            .position(|(r, _, applies)| *applies && r.action == action)
+    };
+    let (verdict, decisive, reason) = if let Some(i) = pick(Action::Bypass) {
+        (
+            Verdict::Allow,
+            Some(i),
+            format!(
+                "authenticated bypass \"{}\" overrides every block rule",
+                matched[i].0.name
+            ),
+        )
+    } else if let Some(i) = pick(Action::Block) {
+        let beaten = matched
+            .iter()
+            .filter(|(r, _, a)| *a && r.action == Action::Allow)
+            .count();
+        let extra = if beaten > 0 {
+            format!("; block beats the {beaten} matching allow rule(s)")
+        } else {
+            String::new()
+        };
+        (
+            Verdict::Block,
+            Some(i),
+            format!("block rule \"{}\"{extra}", matched[i].0.name),
+        )
+    } else if let Some(i) = pick(Action::Allow) {
+        (
+            Verdict::Allow,
+            Some(i),
+            format!("allow rule \"{}\"", matched[i].0.name),
+        )
+    } else {
+        let block = match direction {
+            Direction::Inbound => defaults.block_inbound,
+            Direction::Outbound => defaults.block_outbound,
+        };
+        let verdict = if block {
+            Verdict::Block
+        } else {
+            Verdict::Allow
+        };
+        let d = match direction {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        };
+        (
+            verdict,
+            None,
+            format!(
+                "no rule applies; {} profile default {d} action is {}",
+                ctx.profile,
+                verdict.as_str()
+            ),
+        )
+    };
+    let matched = matched
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut m, _))| {
+            m.decisive = Some(i) == decisive;
+            m
+        })
+        .collect();
+    Decision {
+        verdict,
+        matched,
+        reason,
+    }
+}

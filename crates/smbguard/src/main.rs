@@ -1,0 +1,49 @@
+//! The smbguard command line: parse arguments, dispatch, print, exit.
+//! The only crate in the workspace that prints or exits.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod input;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command ended badly.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// Bad input (estate, arguments): exit 2, message already rendered.
+    BadInput(String),
+    /// Could not write output.
+    Io(String),
+}
+
+/// Exit code for a check or verification that failed.
+pub(crate) const EXIT_FAILED: u8 = 1;
+/// Exit code for bad input.
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Init(a) => commands::init::run(&a),
+        args::Command::Plan(a) => commands::plan::run(&a),
+        args::Command::Check(a) => commands::check::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError::BadInput(msg)) => {
+            eprint!("{msg}");
+            if !msg.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Err(CliError::Io(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
