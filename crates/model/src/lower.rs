@@ -514,14 +514,17 @@ impl Lowering {
         let role = groups[i].role;
         match (&rg.clients, role) {
             (Some(c), Role::FileServer | Role::DomainController) => {
+                let before = self.diagnostics.len();
                 let (set, ids) = self.endpoints(c.get_ref(), names, groups);
+                // An unknown or empty reference was already reported: do not cascade.
+                let cascaded = self.diagnostics.len() > before || ids.iter().any(|&j| groups[j].addresses.is_empty());
                 if ids.contains(&i) {
                     self.push(
                         Diagnostic::warning("self-client", format!("group `{}` lists itself as a client", rg.name.get_ref()))
                             .at(span_of(c)),
                     );
                 }
-                if set.is_empty() {
+                if set.is_empty() && !cascaded {
                     self.push(
                         Diagnostic::error("file-server-without-clients", format!("`{}` lists clients that resolve to no address", rg.name.get_ref()))
                             .at(span_of(c))

@@ -14,7 +14,9 @@
 
 pub mod builtin;
 mod check;
+pub mod classes;
 mod compile;
+mod equivalence;
 pub mod eval;
 mod guard_rails;
 pub mod ids;
@@ -24,6 +26,7 @@ mod rule;
 
 pub use check::{FlowReport, Profiles, Stage, StageKind, check_flow};
 pub use compile::{CompileError, ISOLATION_RULE_NAME, compile, server_clients, session_transports};
+pub use equivalence::{Agreement, Difference, compare_acl, compare_windows};
 pub use eval::{Decision, Flow, IpsecContext, RuleMatch, Verdict, WindowsContext};
 pub use kb::KbRow;
 pub use policy::{

@@ -1,0 +1,368 @@
+//! The Windows and first-match evaluators against brute-force references
+//! written independently, on random rule sets and flows.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use proptest::prelude::*;
+use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto, Transport};
+use smbguard_semantics::eval::acl::eval_acl;
+use smbguard_semantics::eval::windows::eval_windows;
+use smbguard_semantics::{
+    Acl, AclAction, AclEntry, Action, Direction, Flow, IpsecContext, KbRow, ProfileDefaults,
+    Security, Verdict, WindowsContext, WindowsRule,
+};
+
+const SIDS: [&str; 2] = ["S-1-5-21-9-9-9-1001", "S-1-5-21-9-9-9-1002"];
+
+fn v4(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(198, 18, 0, last))
+}
+
+fn addr_set() -> impl Strategy<Value = AddrSet> {
+    prop_oneof![
+        Just(AddrSet::any()),
+        prop::collection::vec((0u8..16, 0u8..16), 1..3).prop_map(|v| {
+            v.into_iter().fold(AddrSet::empty(), |acc, (a, b)| {
+                acc.union(&AddrSet::range(v4(a.min(b)), v4(a.max(b))).unwrap())
+            })
+        }),
+    ]
+}
+
+fn port_set() -> impl Strategy<Value = PortSet> {
+    prop_oneof![
+        Just(PortSet::full()),
+        Just(PortSet::single(445)),
+        (440u16..450, 440u16..450).prop_map(|(a, b)| IntervalSet::range(a.min(b), a.max(b)))
+    ]
+}
+
+fn rule() -> impl Strategy<Value = WindowsRule> {
+    (
+        (any::<bool>(), 0u8..3, 0u8..4, 0u8..3, 1u8..8, any::<bool>()),
+        (
+            port_set(),
+            port_set(),
+            addr_set(),
+            addr_set(),
+            prop::collection::vec(0usize..2, 0..2),
+            0u32..1000,
+        ),
+    )
+        .prop_map(
+            |(
+                (inbound, action, security, proto, profiles, enabled),
+                (lp, rp, la, ra, sids, id),
+            )| {
+                let direction = if inbound {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                };
+                let action = [Action::Allow, Action::Block, Action::Bypass][action as usize];
+                let mut r = WindowsRule::new(
+                    format!("r{id:04}"),
+                    format!("rule {id}"),
+                    direction,
+                    action,
+                    KbRow::K4,
+                );
+                r.security = [
+                    Security::None,
+                    Security::Authenticate,
+                    Security::AuthenticateNoEncap,
+                    Security::AuthenticateEncrypt,
+                ][security as usize];
+                r.protocol = [None, Some(Proto::Tcp), Some(Proto::Udp)][proto as usize];
+                r.profiles = ProfileSet::of(
+                    &Profile::ALL
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| profiles & (1 << i) != 0)
+                        .map(|(_, p)| p)
+                        .collect::<Vec<_>>(),
+                );
+                r.enabled = enabled;
+                r.local_ports = lp;
+                r.remote_ports = rp;
+                r.local_addresses = la;
+                r.remote_addresses = ra;
+                r.remote_machines = sids.into_iter().map(|i| SIDS[i].to_string()).collect();
+                r
+            },
+        )
+}
+
+fn context() -> impl Strategy<Value = WindowsContext> {
+    (
+        0usize..3,
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(0usize..2),
+    )
+        .prop_map(|(p, local, peer, sid)| WindowsContext {
+            profile: Profile::ALL[p],
+            ipsec: IpsecContext {
+                local,
+                peer,
+                peer_sids: sid.map(|i| SIDS[i].to_string()).into_iter().collect(),
+            },
+        })
+}
+
+fn flow() -> impl Strategy<Value = Flow> {
+    (0u8..16, 0u8..16, any::<bool>(), 440u16..450, 440u16..450).prop_map(
+        |(a, b, tcp, port, sport)| Flow {
+            source: v4(a),
+            destination: v4(b),
+            transport: Transport {
+                proto: if tcp { Proto::Tcp } else { Proto::Udp },
+                port,
+            },
+            source_port: sport,
+        },
+    )
+}
+
+/// Membership by scanning intervals, no binary search.
+fn in_ports(set: &PortSet, p: u16) -> bool {
+    set.intervals().iter().any(|&(a, b)| a <= p && p <= b)
+}
+
+fn in_addrs(set: &AddrSet, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => set
+            .v4
+            .intervals()
+            .iter()
+            .any(|&(lo, hi)| lo <= u32::from(a) && u32::from(a) <= hi),
+        IpAddr::V6(a) => set
+            .v6
+            .intervals()
+            .iter()
+            .any(|&(lo, hi)| lo <= u128::from(a) && u128::from(a) <= hi),
+    }
+}
+
+/// The documented precedence as a ranking: bypass 3, block 2, allow 1.
+fn reference(
+    rules: &[WindowsRule],
+    d: Direction,
+    f: &Flow,
+    ctx: &WindowsContext,
+    defaults: ProfileDefaults,
+) -> Verdict {
+    let secure = ctx.ipsec.local && ctx.ipsec.peer;
+    let mut best: Option<(u8, Verdict)> = None;
+    for r in rules {
+        let (local, remote, lport, rport) = if d == Direction::Inbound {
+            (f.destination, f.source, f.transport.port, f.source_port)
+        } else {
+            (f.source, f.destination, f.source_port, f.transport.port)
+        };
+        let matches = r.enabled
+            && r.direction == d
+            && r.profiles.contains(ctx.profile)
+            && (r.protocol.is_none() || r.protocol == Some(f.transport.proto))
+            && in_ports(&r.local_ports, lport)
+            && in_ports(&r.remote_ports, rport)
+            && in_addrs(&r.local_addresses, local)
+            && in_addrs(&r.remote_addresses, remote);
+        if !matches {
+            continue;
+        }
+        let authorised = if r.remote_machines.is_empty() {
+            d == Direction::Outbound
+        } else {
+            ctx.ipsec
+                .peer_sids
+                .iter()
+                .any(|s| r.remote_machines.contains(s))
+        };
+        let rank = match r.action {
+            Action::Bypass if r.security != Security::None && secure && authorised => {
+                Some((3, Verdict::Allow))
+            }
+            Action::Bypass => None,
+            Action::Block => Some((2, Verdict::Block)),
+            Action::Allow if r.security == Security::None || secure => Some((1, Verdict::Allow)),
+            Action::Allow => None,
+        };
+        if let Some(x) = rank {
+            if best.is_none_or(|b| x.0 > b.0) {
+                best = Some(x);
+            }
+        }
+    }
+    best.map(|b| b.1).unwrap_or_else(|| {
+        let block = if d == Direction::Inbound {
+            defaults.block_inbound
+        } else {
+            defaults.block_outbound
+        };
+        if block {
+            Verdict::Block
+        } else {
+            Verdict::Allow
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn windows_evaluator_matches_the_reference(
+        rules in prop::collection::vec(rule(), 0..8),
+        f in flow(),
+        ctx in context(),
+        inbound in any::<bool>(),
+        block_out in any::<bool>(),
+    ) {
+        let d = if inbound { Direction::Inbound } else { Direction::Outbound };
+        let defaults = ProfileDefaults { profile: ctx.profile, enabled: true, block_inbound: true, block_outbound: block_out };
+        let got = eval_windows(&rules, defaults, d, &f, &ctx);
+        prop_assert_eq!(got.verdict, reference(&rules, d, &f, &ctx, defaults));
+        prop_assert!(got.matched.iter().filter(|m| m.decisive).count() <= 1);
+    }
+
+    #[test]
+    fn rule_order_never_matters_on_windows(
+        rules in prop::collection::vec(rule(), 1..8),
+        f in flow(),
+        ctx in context(),
+        rotate in 0usize..8,
+    ) {
+        let defaults = ProfileDefaults::windows_default(ctx.profile);
+        let mut shuffled = rules.clone();
+        shuffled.reverse();
+        let len = shuffled.len();
+        shuffled.rotate_left(rotate % len);
+        for d in [Direction::Inbound, Direction::Outbound] {
+            let a = eval_windows(&rules, defaults, d, &f, &ctx);
+            let b = eval_windows(&shuffled, defaults, d, &f, &ctx);
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn first_match_acl_matches_the_reference(
+        entries in prop::collection::vec((addr_set(), addr_set(), port_set(), 0u8..3, any::<bool>()), 0..8),
+        f in flow(),
+        deny_default in any::<bool>(),
+    ) {
+        let acl = Acl {
+            name: "t".into(),
+            entries: entries
+                .into_iter()
+                .map(|(source, destination, destination_ports, proto, permit)| AclEntry {
+                    name: "e".into(),
+                    action: if permit { AclAction::Permit } else { AclAction::Deny },
+                    protocol: [None, Some(Proto::Tcp), Some(Proto::Udp)][proto as usize],
+                    source,
+                    destination,
+                    destination_ports,
+                    kb: KbRow::K1,
+                })
+                .collect(),
+            default: if deny_default { AclAction::Deny } else { AclAction::Permit },
+        };
+        let expected = acl
+            .entries
+            .iter()
+            .find(|e| (e.protocol.is_none() || e.protocol == Some(f.transport.proto))
+                && in_addrs(&e.source, f.source)
+                && in_addrs(&e.destination, f.destination)
+                && in_ports(&e.destination_ports, f.transport.port))
+            .map_or(acl.default, |e| e.action);
+        let expected = if expected == AclAction::Permit { Verdict::Allow } else { Verdict::Block };
+        prop_assert_eq!(eval_acl(&acl, &f).verdict, expected);
+    }
+}
+
+#[test]
+fn allow_if_secure_without_override_does_not_beat_a_block() {
+    let mut block = WindowsRule::new(
+        "b",
+        "Block outbound Domain/Private SMB 445",
+        Direction::Outbound,
+        Action::Block,
+        KbRow::K6,
+    );
+    block.remote_ports = PortSet::single(445);
+    let mut allow = WindowsRule::new(
+        "a",
+        "Allow outbound Domain/Private SMB 445",
+        Direction::Outbound,
+        Action::Allow,
+        KbRow::K6,
+    );
+    allow.remote_ports = PortSet::single(445);
+    allow.security = Security::AuthenticateNoEncap;
+    let ctx = WindowsContext {
+        profile: Profile::Domain,
+        ipsec: IpsecContext {
+            local: true,
+            peer: true,
+            peer_sids: vec![],
+        },
+    };
+    let f = Flow::new(v4(1), v4(2), Transport::SMB);
+    let defaults = ProfileDefaults::windows_default(Profile::Domain);
+    let d = eval_windows(
+        &[allow.clone(), block.clone()],
+        defaults,
+        Direction::Outbound,
+        &f,
+        &ctx,
+    );
+    assert_eq!(
+        d.verdict,
+        Verdict::Block,
+        "the classic 'allow then block' pair blocks the DCs too"
+    );
+    // The same rule as a bypass (override block rules) wins.
+    allow.action = Action::Bypass;
+    let d = eval_windows(&[allow, block], defaults, Direction::Outbound, &f, &ctx);
+    assert_eq!(d.verdict, Verdict::Allow);
+}
+
+#[test]
+fn inbound_bypass_without_authorised_computers_never_applies() {
+    let mut block = WindowsRule::new("b", "block", Direction::Inbound, Action::Block, KbRow::K4);
+    block.local_ports = PortSet::single(445);
+    let mut bypass = WindowsRule::new("a", "bypass", Direction::Inbound, Action::Bypass, KbRow::K4);
+    bypass.local_ports = PortSet::single(445);
+    bypass.security = Security::AuthenticateNoEncap;
+    let ctx = WindowsContext {
+        profile: Profile::Domain,
+        ipsec: IpsecContext {
+            local: true,
+            peer: true,
+            peer_sids: vec![SIDS[0].into()],
+        },
+    };
+    let f = Flow::new(v4(1), v4(2), Transport::SMB);
+    let d = eval_windows(
+        &[bypass.clone(), block.clone()],
+        ProfileDefaults::windows_default(Profile::Domain),
+        Direction::Inbound,
+        &f,
+        &ctx,
+    );
+    assert_eq!(d.verdict, Verdict::Block);
+    assert!(
+        d.matched
+            .iter()
+            .any(|m| m.note.contains("must name authorised computers"))
+    );
+    bypass.remote_machines = vec![SIDS[0].into()];
+    let d = eval_windows(
+        &[bypass, block],
+        ProfileDefaults::windows_default(Profile::Domain),
+        Direction::Inbound,
+        &f,
+        &ctx,
+    );
+    assert_eq!(d.verdict, Verdict::Allow);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need when it is missing, then runs
+# every check CI runs (format, lints, the whole test suite). `.ci/run` calls
+# exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests drive: tshark (traffic oracle), chromium (HTML
+# report screenshots), nftables/iproute2/samba/smbclient (lab), python3-samba
+# (Samba's independent Registry.pol parser).
+missing=()
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v smbd >/dev/null 2>&1 || missing+=(samba)
+command -v smbclient >/dev/null 2>&1 || missing+=(smbclient)
+/usr/bin/python3 -c 'from samba.dcerpc import preg' >/dev/null 2>&1 || missing+=(python3-samba)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: WARNING: missing ${missing[*]} and not root; tests that need them will say SKIPPED" >&2
+  fi
+fi
+
+# With every tool present, a test that cannot find one fails instead of skipping.
+if command -v tshark >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+  && /usr/bin/python3 -c 'from samba.dcerpc import preg' >/dev/null 2>&1; then
+  export SMBGUARD_REQUIRE_TOOLS=1
+fi
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
