@@ -182,8 +182,11 @@ impl<'a> HostCompiler<'a> {
     fn outbound_targets(&self, t: Transport, session: &[Transport]) -> (AddrSet, AddrSet) {
         let mut ipsec = AddrSet::empty();
         let mut clear = AddrSet::empty();
+        // A bypass needs Kerberos IPsec on both ends: a source that cannot
+        // negotiate it reaches every server through the complement carve-out.
+        let source_ipsec = self.group.can_ipsec() && self.group.domain_joined;
         let mut add = |g: &Group| {
-            if g.can_ipsec() && g.domain_joined {
+            if source_ipsec && g.can_ipsec() && g.domain_joined {
                 ipsec = ipsec.union(&g.addresses);
             } else {
                 clear = clear.union(&g.addresses);
@@ -334,7 +337,27 @@ impl<'a> HostCompiler<'a> {
         );
         allow.remote_addresses = from.clone();
         allow.profiles = ProfileSet::TRUSTED;
-        match self.estate.strategy {
+        // Inbound bypass needs IPsec on this host and on every source host.
+        let sources_ipsec = self
+            .estate
+            .management
+            .iter()
+            .filter(|m| names.contains(&m.name))
+            .all(|m| {
+                m.from_groups.iter().all(|&g| {
+                    let g = &self.estate.groups[g];
+                    g.can_ipsec() && g.domain_joined && g.sid.is_some()
+                }) && !m.from_groups.is_empty()
+            });
+        let bypass = self.estate.strategy == Strategy::IpsecBypass
+            && self.group.can_ipsec()
+            && self.group.domain_joined
+            && sources_ipsec;
+        match if bypass {
+            Strategy::IpsecBypass
+        } else {
+            Strategy::Complement
+        } {
             Strategy::IpsecBypass => {
                 allow.action = Action::Bypass;
                 allow.security = Security::AuthenticateNoEncap;

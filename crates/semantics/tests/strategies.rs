@@ -96,3 +96,37 @@ fn complement_strategy_has_no_bypass_and_no_ipsec() {
         }
     }
 }
+
+#[test]
+fn a_non_domain_windows_client_reaches_its_file_server_without_ipsec() {
+    let text = EXAMPLE_ESTATE.replace(
+        "[[groups]]\nname = \"workstations\"",
+        "[[groups]]\nname = \"lab-pcs\"\nrole = \"workstation\"\ndomain-joined = false\naddresses = [\"198.18.40.0/24\"]\n\n[[groups]]\nname = \"workstations\"",
+    )
+    .replace("clients = [\"workstations\", \"members\"]", "clients = [\"workstations\", \"members\", \"lab-pcs\"]");
+    let plan = compile(&parse_estate(&text).unwrap().estate).unwrap();
+    let to_fs = Flow::new(
+        "198.18.40.7".parse().unwrap(),
+        "198.18.1.20".parse().unwrap(),
+        smbguard_model::Transport::SMB,
+    );
+    let r = check_flow(&plan, &to_fs, Profiles::both(Profile::Domain));
+    assert_eq!(r.verdict, smbguard_semantics::Verdict::Allow, "{r:#?}");
+    // Not domain-joined: no isolation rule, so no bypass; the file server is carved out instead.
+    let lab = plan.hosts.iter().find(|h| h.group == "lab-pcs").unwrap();
+    let HostRules::Windows(w) = &lab.rules else {
+        panic!()
+    };
+    assert!(w.connection_security.is_empty());
+    assert!(w.rules.iter().all(|r| r.action != Action::Bypass));
+    // And it still cannot reach the DCs (it is not a domain member) or other workstations.
+    let to_dc = Flow::new(
+        "198.18.40.7".parse().unwrap(),
+        "198.18.0.10".parse().unwrap(),
+        smbguard_model::Transport::SMB,
+    );
+    assert_eq!(
+        check_flow(&plan, &to_dc, Profiles::both(Profile::Domain)).verdict,
+        smbguard_semantics::Verdict::Block
+    );
+}
