@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive: tshark (traffic oracle), chromium (HTML
 # report screenshots), nftables/iproute2/samba/smbclient (lab), python3-samba
-# (Samba's independent Registry.pol parser).
+# (Samba's independent Registry.pol parser), iptables (iptables-restore --test).
 missing=()
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v smbd >/dev/null 2>&1 || missing+=(samba)
 command -v smbclient >/dev/null 2>&1 || missing+=(smbclient)

@@ -31,6 +31,13 @@ fn main() -> ExitCode {
         args::Command::Init(a) => commands::init::run(&a),
         args::Command::Plan(a) => commands::plan::run(&a),
         args::Command::Check(a) => commands::check::run(&a),
+        args::Command::Verify(a) => commands::verify::run(&a),
+        args::Command::Apply(a) => commands::apply::run_apply(&a),
+        args::Command::Confirm(a) => commands::apply::run_confirm(&a),
+        args::Command::Rollback(a) => commands::apply::run_rollback(&a),
+        args::Command::Lab(a) => commands::lab::run(&a),
+        args::Command::Emit(a) => commands::emit::run(&a),
+        args::Command::Traffic(a) => commands::traffic::run(&a),
     };
     match result {
         Ok(code) => code,

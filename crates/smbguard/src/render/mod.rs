@@ -4,6 +4,11 @@ pub(crate) mod check_json;
 pub(crate) mod check_text;
 pub(crate) mod plan_json;
 pub(crate) mod plan_text;
+pub(crate) mod traffic_html;
+pub(crate) mod traffic_text;
+pub(crate) mod verify_html;
+pub(crate) mod verify_json;
+pub(crate) mod verify_text;
 
 use smbguard_model::AddrSet;
 use smbguard_semantics::Plan;

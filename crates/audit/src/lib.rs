@@ -1,0 +1,14 @@
+//! Readers of deployed configurations (Windows policy, nftables, iptables),
+//! each lowered into the same rule IR the compiler produces, so that one
+//! evaluator judges both the plan and what is really deployed.
+//!
+//! Readers are total: they never fail wholesale on odd input; what they
+//! cannot model becomes a [`Finding`] warning and the widest safe meaning.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr))]
+
+mod finding;
+pub mod linux;
+pub mod windows;
+
+pub use finding::Finding;
+pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};

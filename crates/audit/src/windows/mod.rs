@@ -1,0 +1,7 @@
+//! Windows Defender Firewall configurations: Group Policy `Registry.pol`
+//! files carrying MS-GPFAS rule strings.
+
+mod gpfas;
+mod sddl;
+
+pub use gpfas::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};

@@ -1,0 +1,34 @@
+//! Cloud network filters from the perimeter ACL: Azure network security
+//! group rules and AWS network ACL entries.
+
+pub mod aws_nacl;
+pub mod azure_nsg;
+
+use smbguard_model::PortSet;
+
+/// Port ranges as `445` / `137-138` strings.
+pub(crate) fn port_ranges(ports: &PortSet) -> Vec<String> {
+    ports
+        .intervals()
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect()
+}
+
+/// `s` cut to at most `max` characters (with `...`), control characters removed.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    let s = crate::non_windows::clean(s);
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(3)).collect();
+        t.push_str("...");
+        t
+    }
+}

@@ -1,0 +1,3 @@
+//! Fleet tooling: deployment of the Linux artefacts with Ansible.
+
+pub mod ansible;

@@ -1,0 +1,542 @@
+# ---------------------------------------------------------------------------
+# Runtime (static; the data above is what smbguard generated for this group).
+# Every user string above is a single-quoted literal; nothing below builds a
+# command from text, so no value can become code.
+# ---------------------------------------------------------------------------
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 2.0
+
+$script:SmbguardCmdlet = $PSCmdlet
+$script:Problems = [System.Collections.Generic.List[string]]::new()
+$ReadOnlyStores = @('ActiveStore', 'RSOP', 'SystemDefaults', 'StaticServiceStore', 'ConfigurableServiceStore')
+$IsDomainGpo = $PolicyStore.Contains('\')
+# SMB settings, services and the host guard rails concern the machine the
+# script runs on; for a domain GPO they travel in the GPO backup instead.
+$IsLocalMachine = -not $IsDomainGpo
+
+function Write-SmbguardStatus([string]$State, [string]$What) {
+    Write-Host ($State.PadRight(10) + ' ' + $What)
+}
+
+function Test-SmbguardChange([string]$What, [string]$Change) {
+    return $script:SmbguardCmdlet.ShouldProcess($What, $Change)
+}
+
+function Add-SmbguardProblem([string]$Text) {
+    $script:Problems.Add($Text)
+}
+
+# A list as one comparable string: sorted, comma-joined; empty or Any = 'Any'.
+function Format-SmbguardList($Items) {
+    $list = @($Items | Where-Object { $null -ne $_ -and [string]$_ -ne '' } | ForEach-Object { [string]$_ })
+    if ($list.Count -eq 0 -or ($list.Count -eq 1 -and $list[0] -eq 'Any')) {
+        return 'Any'
+    }
+    return (($list | Sort-Object) -join ',')
+}
+
+function ConvertTo-SmbguardNumber([System.Net.IPAddress]$Address) {
+    $bytes = $Address.GetAddressBytes()
+    [Array]::Reverse($bytes)
+    $unsigned = [byte[]]($bytes + [byte]0)
+    return [System.Numerics.BigInteger]::new($unsigned)
+}
+
+function Get-SmbguardMaskLength([System.Net.IPAddress]$Mask) {
+    $length = 0
+    foreach ($b in $Mask.GetAddressBytes()) {
+        for ($bit = 7; $bit -ge 0; $bit--) {
+            if (($b -shr $bit) -band 1) { $length++ }
+        }
+    }
+    return $length
+}
+
+# Address lists compared as numeric ranges, whatever form Windows prints
+# them in (a, a/len, a/mask, a-b); keywords are kept as words.
+function ConvertTo-SmbguardRanges($Items) {
+    $out = @()
+    foreach ($item in @($Items)) {
+        $text = [string]$item
+        if ($text -eq '' -or $text -eq 'Any' -or $text -eq '*') { continue }
+        $lo = $null
+        $hi = $null
+        if ($text.Contains('-')) {
+            $pair = $text.Split('-')
+            $lo = [System.Net.IPAddress]::Parse($pair[0])
+            $hi = [System.Net.IPAddress]::Parse($pair[1])
+        } elseif ($text.Contains('/')) {
+            $pair = $text.Split('/')
+            $base = [System.Net.IPAddress]::Parse($pair[0])
+            $bits = $base.GetAddressBytes().Length * 8
+            if ($pair[1].Contains('.')) {
+                $length = Get-SmbguardMaskLength ([System.Net.IPAddress]::Parse($pair[1]))
+            } else {
+                $length = [int]$pair[1]
+            }
+            $size = [System.Numerics.BigInteger]::Pow(2, $bits - $length)
+            $n = ConvertTo-SmbguardNumber $base
+            $first = $n - [System.Numerics.BigInteger]::Remainder($n, $size)
+            $out += ('' + $bits + ':' + $first.ToString() + '-' + ($first + $size - 1).ToString())
+            continue
+        } else {
+            $parsed = $null
+            if (-not [System.Net.IPAddress]::TryParse($text, [ref]$parsed)) {
+                $out += $text
+                continue
+            }
+            $lo = $parsed
+            $hi = $parsed
+        }
+        $bits = $lo.GetAddressBytes().Length * 8
+        $out += ('' + $bits + ':' + (ConvertTo-SmbguardNumber $lo).ToString() + '-' + (ConvertTo-SmbguardNumber $hi).ToString())
+    }
+    if ($out.Count -eq 0) {
+        return 'Any'
+    }
+    return (($out | Sort-Object) -join ';')
+}
+
+function Get-SmbguardSids([string]$Sddl) {
+    $sids = @()
+    foreach ($m in [regex]::Matches($Sddl, '\(A;;CC;;;([^)]*)\)')) {
+        $sids += $m.Groups[1].Value
+    }
+    return (($sids | Sort-Object) -join ',')
+}
+
+function Get-SmbguardTarget {
+    if ($null -ne $script:Session) {
+        return @{ GPOSession = $script:Session }
+    }
+    return @{ PolicyStore = $PolicyStore }
+}
+
+function Compare-SmbguardRule($Want, $Have) {
+    $d = @()
+    if ([string]$Have.Enabled -ne 'True') { $d += ('Enabled is ' + [string]$Have.Enabled) }
+    if ([string]$Have.Direction -ne $Want.Direction) { $d += ('Direction is ' + [string]$Have.Direction) }
+    if ([string]$Have.Action -ne $Want.Action) { $d += ('Action is ' + [string]$Have.Action) }
+    if ([string]$Have.Profile -ne $Want.Profile) { $d += ('Profile is ' + [string]$Have.Profile) }
+    if ([string]$Have.Group -ne $RuleGroup) { $d += ('Group is ' + [string]$Have.Group) }
+    if ($Want.Direction -eq 'Inbound' -and [string]$Have.EdgeTraversalPolicy -ne 'Block') {
+        $d += ('EdgeTraversalPolicy is ' + [string]$Have.EdgeTraversalPolicy)
+    }
+    $pf = $Have | Get-NetFirewallPortFilter
+    if ([string]$pf.Protocol -ne $Want.Protocol) { $d += ('Protocol is ' + [string]$pf.Protocol) }
+    if ((Format-SmbguardList $pf.LocalPort) -ne (Format-SmbguardList $Want.LocalPort)) {
+        $d += ('LocalPort is ' + (Format-SmbguardList $pf.LocalPort))
+    }
+    if ((Format-SmbguardList $pf.RemotePort) -ne (Format-SmbguardList $Want.RemotePort)) {
+        $d += ('RemotePort is ' + (Format-SmbguardList $pf.RemotePort))
+    }
+    $af = $Have | Get-NetFirewallAddressFilter
+    if ((ConvertTo-SmbguardRanges $af.RemoteAddress) -ne (ConvertTo-SmbguardRanges $Want.RemoteAddress)) {
+        $d += ('RemoteAddress is ' + (Format-SmbguardList $af.RemoteAddress))
+    }
+    if ((ConvertTo-SmbguardRanges $af.LocalAddress) -ne 'Any') {
+        $d += ('LocalAddress is ' + (Format-SmbguardList $af.LocalAddress))
+    }
+    $sf = $Have | Get-NetFirewallSecurityFilter
+    if ([string]$sf.Authentication -ne $Want.Authentication) { $d += ('Authentication is ' + [string]$sf.Authentication) }
+    if ([string]$sf.Encryption -ne $Want.Encryption) { $d += ('Encryption is ' + [string]$sf.Encryption) }
+    if ([bool]$sf.OverrideBlockRules -ne $Want.OverrideBlockRules) { $d += ('OverrideBlockRules is ' + [string]$sf.OverrideBlockRules) }
+    if ((Get-SmbguardSids ([string]$sf.RemoteMachine)) -ne (Get-SmbguardSids $Want.RemoteMachine)) {
+        $d += ('RemoteMachine is ' + [string]$sf.RemoteMachine)
+    }
+    return $d
+}
+
+function New-SmbguardRule($Want) {
+    $target = Get-SmbguardTarget
+    $p = @{
+        Name = $Want.Name
+        DisplayName = $Want.DisplayName
+        Description = $Want.Description
+        Group = $RuleGroup
+        Enabled = 'True'
+        Direction = $Want.Direction
+        Action = $Want.Action
+        Profile = $Want.Profile
+        Protocol = $Want.Protocol
+    }
+    # Inbound rules name the local (server) port; outbound rules the remote
+    # port, never -LocalPort (the client's port is ephemeral).
+    if (@($Want.LocalPort).Count -gt 0) { $p.LocalPort = $Want.LocalPort }
+    if (@($Want.RemotePort).Count -gt 0) { $p.RemotePort = $Want.RemotePort }
+    if (@($Want.RemoteAddress).Count -gt 0) { $p.RemoteAddress = $Want.RemoteAddress }
+    if ($Want.Direction -eq 'Inbound') { $p.EdgeTraversalPolicy = 'Block' }
+    if ($Want.Authentication -ne 'NotRequired') { $p.Authentication = $Want.Authentication }
+    if ($Want.Encryption -ne 'NotRequired') { $p.Encryption = $Want.Encryption }
+    # OverrideBlockRules turns an allow-if-secure rule into an authenticated
+    # bypass; inbound bypass rules must name the authorised computers.
+    if ($Want.OverrideBlockRules) { $p.OverrideBlockRules = $true }
+    if ($Want.RemoteMachine -ne '') { $p.RemoteMachine = $Want.RemoteMachine }
+    New-NetFirewallRule @target @p | Out-Null
+}
+
+function Remove-SmbguardRule([string]$Name) {
+    $target = Get-SmbguardTarget
+    $command = Get-Command -Name Remove-NetFirewallRule
+    if ($target.ContainsKey('GPOSession') -and -not $command.Parameters.ContainsKey('GPOSession')) {
+        # Windows Server 2022 removed -GPOSession from Remove-NetFirewallRule
+        # (reference section 4.1); remove the rule object of the session instead.
+        Get-NetFirewallRule @target -Name $Name | Remove-NetFirewallRule
+    } else {
+        Remove-NetFirewallRule @target -Name $Name
+    }
+}
+
+# Converges smbguard's rules: a rule that already matches the plan is left
+# alone, one that differs is replaced, a missing one is created, and rules in
+# smbguard's group that the plan no longer has are removed. Rules outside
+# smbguard's group are never touched.
+function Sync-SmbguardRules {
+    $target = Get-SmbguardTarget
+    $wanted = @($Rules | ForEach-Object { $_.Name })
+    foreach ($want in $Rules) {
+        $have = Get-NetFirewallRule @target -Name $want.Name -ErrorAction SilentlyContinue
+        if ($null -ne $have) {
+            $diff = @(Compare-SmbguardRule $want $have)
+            if ($diff.Count -eq 0) {
+                Write-SmbguardStatus 'unchanged' ($want.Kb + ' ' + $want.DisplayName + ' [' + $want.Name + ']')
+                continue
+            }
+            if (Test-SmbguardChange ($want.DisplayName + ' [' + $want.Name + ']') ('Replace firewall rule (' + ($diff -join '; ') + ')')) {
+                Remove-SmbguardRule $want.Name
+                New-SmbguardRule $want
+                Write-SmbguardStatus 'replaced' ($want.Kb + ' ' + $want.DisplayName + ' [' + $want.Name + ']')
+            }
+            continue
+        }
+        if (Test-SmbguardChange ($want.DisplayName + ' [' + $want.Name + ']') 'Create firewall rule') {
+            New-SmbguardRule $want
+            Write-SmbguardStatus 'created' ($want.Kb + ' ' + $want.DisplayName + ' [' + $want.Name + ']')
+        }
+    }
+    foreach ($stale in @(Get-NetFirewallRule @target -Group $RuleGroup -ErrorAction SilentlyContinue)) {
+        if ($wanted -contains $stale.Name) { continue }
+        if (Test-SmbguardChange ([string]$stale.DisplayName + ' [' + $stale.Name + ']') 'Remove firewall rule no longer in the plan') {
+            Remove-SmbguardRule $stale.Name
+            Write-SmbguardStatus 'removed' ([string]$stale.DisplayName + ' [' + $stale.Name + ']')
+        }
+    }
+}
+
+# Built-in rules are disabled by rule ID (display names are translated). A
+# GPO store does not hold them: the stock rule is copied in and disabled, and
+# the same-ID copy overrides the local rule (reference section 4.2).
+function Disable-SmbguardBuiltin([string]$Id, [string]$Why) {
+    $target = Get-SmbguardTarget
+    $rule = Get-NetFirewallRule @target -Name $Id -ErrorAction SilentlyContinue
+    if ($null -ne $rule) {
+        if ([string]$rule.Enabled -eq 'False') {
+            Write-SmbguardStatus 'unchanged' ('built-in ' + $Id + ' disabled')
+            return
+        }
+        if (Test-SmbguardChange ('built-in rule ' + $Id) ('Disable (' + $Why + ')')) {
+            Disable-NetFirewallRule @target -Name $Id
+            Write-SmbguardStatus 'disabled' ('built-in ' + $Id)
+        }
+        return
+    }
+    if ($PolicyStore -eq 'PersistentStore') {
+        Write-SmbguardStatus 'absent' ('built-in ' + $Id + ' does not exist on this Windows build')
+        return
+    }
+    $stock = Get-NetFirewallRule -PolicyStore PersistentStore -Name $Id -ErrorAction SilentlyContinue
+    if ($null -eq $stock) {
+        Write-SmbguardStatus 'absent' ('built-in ' + $Id + ' is not on this machine, so it cannot be copied into the policy store')
+        return
+    }
+    if (Test-SmbguardChange ('built-in rule ' + $Id) ('Copy into ' + $PolicyStore + ' and disable (' + $Why + ')')) {
+        if ($target.ContainsKey('GPOSession')) {
+            Copy-NetFirewallRule -PolicyStore PersistentStore -Name $Id -NewGPOSession $script:Session
+        } else {
+            Copy-NetFirewallRule -PolicyStore PersistentStore -Name $Id -NewPolicyStore $PolicyStore
+        }
+        Disable-NetFirewallRule @target -Name $Id
+        Write-SmbguardStatus 'disabled' ('built-in ' + $Id + ' (copied into ' + $PolicyStore + ')')
+    }
+}
+
+# Windows 11 24H2 and Server 2025 add the "File and Printer Sharing
+# (Restrictive)" group, enabled automatically when a share is created. Its
+# rule IDs are not documented and its display names are translated, so the
+# rules are found by what they do: inbound rules of this machine's store,
+# outside smbguard's group, in a File and Printer Sharing group (the
+# resource strings @FirewallAPI.dll,-28502 for the classic group and
+# -28672 for the Restrictive one, as seen in one public export, or an English
+# display group starting with "File and Printer Sharing"), whose local port
+# is one of the SMB transports this plan governs.
+function Get-SmbguardFileSharingRules {
+    $groups = @('@FirewallAPI.dll,-28502', '@FirewallAPI.dll,-28672')
+    $found = @()
+    foreach ($rule in @(Get-NetFirewallRule -PolicyStore PersistentStore -Direction Inbound -ErrorAction SilentlyContinue)) {
+        if ([string]$rule.Group -eq $RuleGroup) { continue }
+        if ($BuiltinRuleIds -contains $rule.Name) { continue }
+        $sharing = ($groups -contains [string]$rule.Group) -or ([string]$rule.DisplayGroup -like 'File and Printer Sharing*')
+        if (-not $sharing) { continue }
+        $pf = $rule | Get-NetFirewallPortFilter
+        foreach ($t in $GovernedInbound) {
+            if ([string]$pf.Protocol -eq $t.Protocol -and (@($pf.LocalPort) -contains $t.Port)) {
+                $found += $rule
+                break
+            }
+        }
+    }
+    return $found
+}
+
+function Sync-SmbguardBuiltins {
+    foreach ($id in $BuiltinRuleIds) {
+        Disable-SmbguardBuiltin $id 'KB3185535: built-in rule that opens SMB'
+    }
+    foreach ($rule in @(Get-SmbguardFileSharingRules)) {
+        Disable-SmbguardBuiltin $rule.Name ('File and Printer Sharing rule on an SMB port: ' + [string]$rule.DisplayName)
+    }
+}
+
+function Sync-SmbguardProfiles {
+    $target = Get-SmbguardTarget
+    foreach ($want in $ProfileDefaults) {
+        $have = Get-NetFirewallProfile @target -Name $want.Name
+        $same = ([string]$have.Enabled -eq $want.Enabled) -and ([string]$have.DefaultInboundAction -eq $want.DefaultInboundAction) -and ([string]$have.DefaultOutboundAction -eq $want.DefaultOutboundAction)
+        if ($same) {
+            Write-SmbguardStatus 'unchanged' ($want.Name + ' profile defaults')
+            continue
+        }
+        if (Test-SmbguardChange ($want.Name + ' profile') ('Set Enabled=' + $want.Enabled + ', DefaultInboundAction=' + $want.DefaultInboundAction + ', DefaultOutboundAction=' + $want.DefaultOutboundAction)) {
+            Set-NetFirewallProfile @target -Name $want.Name -Enabled $want.Enabled -DefaultInboundAction $want.DefaultInboundAction -DefaultOutboundAction $want.DefaultOutboundAction
+            Write-SmbguardStatus 'set' ($want.Name + ' profile defaults')
+        }
+    }
+}
+
+function Compare-SmbguardIsolation($Have) {
+    $d = @()
+    if ([string]$Have.Enabled -ne 'True') { $d += ('Enabled is ' + [string]$Have.Enabled) }
+    if ([string]$Have.InboundSecurity -ne $Isolation.InboundSecurity) { $d += ('InboundSecurity is ' + [string]$Have.InboundSecurity) }
+    if ([string]$Have.OutboundSecurity -ne $Isolation.OutboundSecurity) { $d += ('OutboundSecurity is ' + [string]$Have.OutboundSecurity) }
+    if ([string]$Have.Phase1AuthSet -ne $Isolation.Phase1Name) { $d += ('Phase1AuthSet is ' + [string]$Have.Phase1AuthSet) }
+    if ([string]$Have.Phase2AuthSet -ne $Isolation.Phase2Name) { $d += ('Phase2AuthSet is ' + [string]$Have.Phase2AuthSet) }
+    if ([string]$Have.Profile -ne $Isolation.Profile) { $d += ('Profile is ' + [string]$Have.Profile) }
+    return $d
+}
+
+# The isolation rule of KB3185535 (K7): request authentication inbound and
+# outbound, Kerberos V5 computer (phase 1) and user (phase 2). Without it on
+# both ends the bypass rules above cannot apply.
+function Sync-SmbguardIsolation {
+    if ($null -eq $Isolation) { return }
+    $target = Get-SmbguardTarget
+    $have = Get-NetIPsecRule @target -Name $Isolation.Name -ErrorAction SilentlyContinue
+    if ($null -ne $have) {
+        $diff = @(Compare-SmbguardIsolation $have)
+        if ($diff.Count -eq 0) {
+            Write-SmbguardStatus 'unchanged' ('K7 ' + $Isolation.DisplayName)
+            return
+        }
+    }
+    if (-not (Test-SmbguardChange ($Isolation.DisplayName + ' [' + $Isolation.Name + ']') 'Create connection security rule (request/request, Kerberos V5 computer and user)')) {
+        return
+    }
+    if ($null -ne $have) {
+        Remove-NetIPsecRule @target -Name $Isolation.Name
+    }
+    if ($null -ne (Get-NetIPsecPhase1AuthSet @target -Name $Isolation.Phase1Name -ErrorAction SilentlyContinue)) {
+        Remove-NetIPsecPhase1AuthSet @target -Name $Isolation.Phase1Name
+    }
+    if ($null -ne (Get-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name -ErrorAction SilentlyContinue)) {
+        Remove-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name
+    }
+    $machine = New-NetIPsecAuthProposal -Machine -Kerberos
+    New-NetIPsecPhase1AuthSet @target -Name $Isolation.Phase1Name -DisplayName $Isolation.Phase1DisplayName -Proposal $machine | Out-Null
+    $user = New-NetIPsecAuthProposal -User -Kerberos
+    New-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name -DisplayName $Isolation.Phase2DisplayName -Proposal $user | Out-Null
+    New-NetIPsecRule @target -Name $Isolation.Name -DisplayName $Isolation.DisplayName -Description $Isolation.Description -Group $RuleGroup -InboundSecurity $Isolation.InboundSecurity -OutboundSecurity $Isolation.OutboundSecurity -Phase1AuthSet $Isolation.Phase1Name -Phase2AuthSet $Isolation.Phase2Name -Profile $Isolation.Profile | Out-Null
+    Write-SmbguardStatus 'created' ('K7 ' + $Isolation.DisplayName)
+}
+
+# The guard rails of KB3185535, checked again on the host itself: the plan
+# cannot know which machine the script ends up on.
+function Assert-SmbguardHost {
+    if (-not $IsLocalMachine) { return }
+    $computer = Get-CimInstance -ClassName Win32_ComputerSystem
+    $isDc = $computer.DomainRole -ge 4
+    if ($isDc -and $RefuseOnDomainController) {
+        throw ('smbguard: refusing to apply the ' + $Role + ' policy of group ' + $GroupName + ' to a domain controller: it would block the SMB that Group Policy and logons need (KB3185535 K5).')
+    }
+    if ($Services -contains 'LanmanServer') {
+        if ($isDc) {
+            throw 'smbguard: refusing to disable the Server service on a domain controller (KB3185535 K8).'
+        }
+        $shares = @(Get-SmbShare -ErrorAction SilentlyContinue | Where-Object { -not $_.Special })
+        if ($shares.Count -gt 0) {
+            throw ('smbguard: refusing to disable the Server service: this host shares ' + (($shares | ForEach-Object { $_.Name }) -join ', ') + ' (KB3185535 K8).')
+        }
+    }
+    if ($Services -contains 'LanmanWorkstation' -and $computer.PartOfDomain) {
+        throw 'smbguard: refusing to disable the Workstation service on a domain member: it would stop applying Group Policy (KB3185535 K8).'
+    }
+}
+
+function Get-SmbguardServerSettings {
+    $s = [ordered]@{}
+    if ($Smb.DisableSmb1) { $s.EnableSMB1Protocol = $false }
+    if ($Smb.RequireSigning) { $s.RequireSecuritySignature = $true }
+    if ($Smb.Encryption -ne 'Off') {
+        $s.EncryptData = $true
+        $s.RejectUnencryptedAccess = ($Smb.Encryption -eq 'Required')
+    }
+    # The dialect minimum exists only on newer builds (24H2 / Server 2025).
+    if ((Get-Command -Name Set-SmbServerConfiguration).Parameters.ContainsKey('Smb2DialectMin')) {
+        $s.Smb2DialectMin = $Smb.MinDialect
+    }
+    return $s
+}
+
+function Get-SmbguardClientSettings {
+    $s = [ordered]@{}
+    if ($Smb.RequireSigning) { $s.RequireSecuritySignature = $true }
+    $parameters = (Get-Command -Name Set-SmbClientConfiguration).Parameters
+    if ($Smb.Encryption -eq 'Required' -and $parameters.ContainsKey('RequireEncryption')) {
+        $s.RequireEncryption = $true
+    }
+    if ($parameters.ContainsKey('Smb2DialectMin')) {
+        $s.Smb2DialectMin = $Smb.MinDialect
+    }
+    return $s
+}
+
+function Compare-SmbguardSettings($Have, $Want) {
+    $d = @()
+    foreach ($key in @($Want.Keys)) {
+        if ([string]$Have.$key -ne [string]$Want[$key]) {
+            $d += ($key + ' is ' + [string]$Have.$key)
+        }
+    }
+    return $d
+}
+
+function Sync-SmbguardSmb {
+    if (-not $IsLocalMachine) { return }
+    if ($null -eq (Get-Command -Name Set-SmbServerConfiguration -ErrorAction SilentlyContinue)) {
+        Add-SmbguardProblem 'the SmbShare module is missing: SMB settings (K9, K2) cannot be applied'
+        return
+    }
+    $server = Get-SmbguardServerSettings
+    $diff = @(Compare-SmbguardSettings (Get-SmbServerConfiguration) $server)
+    if ($diff.Count -eq 0) {
+        Write-SmbguardStatus 'unchanged' 'SMB server settings'
+    } elseif (Test-SmbguardChange 'SMB server configuration' ('Set ' + (($server.Keys | ForEach-Object { $_ + '=' + [string]$server[$_] }) -join ', '))) {
+        Set-SmbServerConfiguration @server -Force
+        Write-SmbguardStatus 'set' 'SMB server settings'
+    }
+    $client = Get-SmbguardClientSettings
+    $diff = @(Compare-SmbguardSettings (Get-SmbClientConfiguration) $client)
+    if ($diff.Count -eq 0) {
+        Write-SmbguardStatus 'unchanged' 'SMB client settings'
+    } elseif (Test-SmbguardChange 'SMB client configuration' ('Set ' + (($client.Keys | ForEach-Object { $_ + '=' + [string]$client[$_] }) -join ', '))) {
+        Set-SmbClientConfiguration @client -Force
+        Write-SmbguardStatus 'set' 'SMB client settings'
+    }
+    if ($Smb.DisableSmb1 -and $null -ne (Get-Command -Name Get-WindowsOptionalFeature -ErrorAction SilentlyContinue)) {
+        $feature = Get-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -ErrorAction SilentlyContinue
+        if ($null -ne $feature -and [string]$feature.State -ne 'Disabled' -and [string]$feature.State -ne 'DisabledWithPayloadRemoved') {
+            if (Test-SmbguardChange 'Windows feature SMB1Protocol' 'Remove SMB1 (K9; takes effect after a restart)') {
+                Disable-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -NoRestart | Out-Null
+                Write-SmbguardStatus 'removed' 'SMB1 feature (restart pending)'
+            }
+        }
+    }
+}
+
+# K8: only for the isolated role, after the guard rails above.
+function Sync-SmbguardServices {
+    if (-not $IsLocalMachine) { return }
+    foreach ($name in $Services) {
+        $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+        if ($null -eq $service) {
+            Write-SmbguardStatus 'absent' ('service ' + $name)
+            continue
+        }
+        if ([string]$service.StartType -eq 'Disabled' -and [string]$service.Status -eq 'Stopped') {
+            Write-SmbguardStatus 'unchanged' ('service ' + $name + ' stopped and disabled')
+            continue
+        }
+        if (Test-SmbguardChange ('service ' + $name) 'Stop and disable (KB3185535 K8)') {
+            Stop-Service -Name $name -Force
+            Set-Service -Name $name -StartupType Disabled
+            Write-SmbguardStatus 'disabled' ('service ' + $name)
+        }
+    }
+}
+
+# Reads back everything the script owns from the store it wrote and fails
+# loudly on any difference (KB3185535: do not trust, verify).
+function Test-SmbguardState {
+    $script:Session = $null
+    $target = Get-SmbguardTarget
+    $owned = @(Get-NetFirewallRule @target -Group $RuleGroup -ErrorAction SilentlyContinue)
+    foreach ($want in $Rules) {
+        $have = @($owned | Where-Object { $_.Name -eq $want.Name })
+        if ($have.Count -eq 0) {
+            Add-SmbguardProblem ('missing rule ' + $want.Name + ' (' + $want.DisplayName + ')')
+            continue
+        }
+        foreach ($d in @(Compare-SmbguardRule $want $have[0])) {
+            Add-SmbguardProblem ('rule ' + $want.Name + ': ' + $d)
+        }
+    }
+    foreach ($extra in $owned) {
+        if (@($Rules | Where-Object { $_.Name -eq $extra.Name }).Count -eq 0) {
+            Add-SmbguardProblem ('unexpected rule in group ' + $RuleGroup + ': ' + $extra.Name)
+        }
+    }
+    foreach ($id in $BuiltinRuleIds) {
+        $rule = Get-NetFirewallRule @target -Name $id -ErrorAction SilentlyContinue
+        if ($null -ne $rule -and [string]$rule.Enabled -eq 'True') {
+            Add-SmbguardProblem ('built-in rule ' + $id + ' is still enabled')
+        }
+    }
+    foreach ($rule in @(Get-SmbguardFileSharingRules)) {
+        $copy = Get-NetFirewallRule @target -Name $rule.Name -ErrorAction SilentlyContinue
+        if ($null -eq $copy -or [string]$copy.Enabled -eq 'True') {
+            Add-SmbguardProblem ('File and Printer Sharing rule ' + $rule.Name + ' (' + [string]$rule.DisplayName + ') is still enabled')
+        }
+    }
+    foreach ($want in $ProfileDefaults) {
+        $have = Get-NetFirewallProfile @target -Name $want.Name
+        if ([string]$have.Enabled -ne $want.Enabled -or [string]$have.DefaultInboundAction -ne $want.DefaultInboundAction -or [string]$have.DefaultOutboundAction -ne $want.DefaultOutboundAction) {
+            Add-SmbguardProblem ($want.Name + ' profile defaults differ from the plan')
+        }
+    }
+    if ($null -ne $Isolation) {
+        $have = Get-NetIPsecRule @target -Name $Isolation.Name -ErrorAction SilentlyContinue
+        if ($null -eq $have) {
+            Add-SmbguardProblem ('missing connection security rule ' + $Isolation.Name)
+        } else {
+            foreach ($d in @(Compare-SmbguardIsolation $have)) {
+                Add-SmbguardProblem ('connection security rule ' + $Isolation.Name + ': ' + $d)
+            }
+        }
+    }
+    if ($IsLocalMachine -and $null -ne (Get-Command -Name Get-SmbServerConfiguration -ErrorAction SilentlyContinue)) {
+        foreach ($d in @(Compare-SmbguardSettings (Get-SmbServerConfiguration) (Get-SmbguardServerSettings))) {
+            Add-SmbguardProblem ('SMB server: ' + $d)
+        }
+        foreach ($d in @(Compare-SmbguardSettings (Get-SmbClientConfiguration) (Get-SmbguardClientSettings))) {
+            Add-SmbguardProblem ('SMB client: ' + $d)
+        }
+    }
+    if ($IsLocalMachine) {
+        foreach ($name in $Services) {
+            $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+            if ($null -ne $service -and [string]$service.StartType -ne 'Disabled') {
+                Add-SmbguardProblem ('service ' + $name + ' is not disabled')
+            }
+        }
+    }
+}

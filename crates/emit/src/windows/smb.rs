@@ -1,0 +1,126 @@
+//! SMB protocol settings (K2, K9) as registry values, for the GPO's
+//! `registry.pol`.
+//!
+//! Two kinds of value, said in each one's comment and in the GPO report:
+//! * **policy** values under `Software\Policies\...`: real Group Policy
+//!   settings (administrative templates); removed again when the GPO no
+//!   longer applies;
+//! * **preference-style** writes to the service's own `Parameters` key: the
+//!   Registry CSE writes them like any other value, but they are not under a
+//!   policy key, so they stay ("tattoo") after the GPO is unlinked. The
+//!   signing values are what the Security Options "Microsoft network
+//!   server/client: Digitally sign communications (always)" set; `SMB1` is
+//!   what the MS Security Guide template "Configure SMB v1 server" writes.
+
+use smbguard_model::{Dialect, Encryption, SmbSettings};
+
+/// One registry value of the SMB settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SmbValue {
+    /// Key below HKLM.
+    pub(crate) key: &'static str,
+    /// Value name.
+    pub(crate) value: &'static str,
+    /// REG_DWORD data.
+    pub(crate) data: u32,
+    /// True for a real policy key (`Software\Policies`), false for a
+    /// preference-style write.
+    pub(crate) policy: bool,
+    /// What it does.
+    pub(crate) note: &'static str,
+}
+
+const SERVER_PARAMS: &str = r"SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters";
+const CLIENT_PARAMS: &str = r"SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters";
+const SERVER_POLICY: &str = r"Software\Policies\Microsoft\Windows\LanmanServer";
+const CLIENT_POLICY: &str = r"Software\Policies\Microsoft\Windows\LanmanWorkstation";
+
+/// The `MinSmb2Dialect` policy value of a dialect (0x0202 … 0x0311).
+pub(crate) fn dialect_code(d: Dialect) -> u32 {
+    match d {
+        Dialect::Smb202 => 0x0202,
+        Dialect::Smb210 => 0x0210,
+        Dialect::Smb300 => 0x0300,
+        Dialect::Smb302 => 0x0302,
+        Dialect::Smb311 => 0x0311,
+    }
+}
+
+/// The PowerShell `-Smb2DialectMin` value of a dialect.
+pub(crate) fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Smb202 => "SMB202",
+        Dialect::Smb210 => "SMB210",
+        Dialect::Smb300 => "SMB300",
+        Dialect::Smb302 => "SMB302",
+        Dialect::Smb311 => "SMB311",
+    }
+}
+
+/// The registry values that carry the estate's SMB settings.
+pub(crate) fn smb_registry_values(smb: &SmbSettings) -> Vec<SmbValue> {
+    let mut out = Vec::new();
+    if !smb.smb1 {
+        out.push(SmbValue {
+            key: SERVER_PARAMS,
+            value: "SMB1",
+            data: 0,
+            policy: false,
+            note: "SMB1 server off (K9); preference-style, as the MS Security Guide template writes it",
+        });
+    }
+    if smb.signing {
+        out.push(SmbValue {
+            key: SERVER_PARAMS,
+            value: "RequireSecuritySignature",
+            data: 1,
+            policy: false,
+            note: "server signing required; preference-style (Security Options value)",
+        });
+        out.push(SmbValue {
+            key: CLIENT_PARAMS,
+            value: "RequireSecuritySignature",
+            data: 1,
+            policy: false,
+            note: "client signing required; preference-style (Security Options value)",
+        });
+    }
+    match smb.encryption {
+        Encryption::Off => {}
+        Encryption::Desired | Encryption::Required => {
+            out.push(SmbValue {
+                key: SERVER_PARAMS,
+                value: "EncryptData",
+                data: 1,
+                policy: false,
+                note: "server encrypts sessions with clients that can (K2); preference-style",
+            });
+            out.push(SmbValue {
+                key: SERVER_PARAMS,
+                value: "RejectUnencryptedAccess",
+                data: u32::from(smb.encryption == Encryption::Required),
+                policy: false,
+                note: "1 refuses clients without SMB 3 encryption; preference-style",
+            });
+        }
+    }
+    if smb.encryption == Encryption::Required {
+        out.push(SmbValue {
+            key: CLIENT_POLICY,
+            value: "RequireEncryption",
+            data: 1,
+            policy: true,
+            note: "client requires encryption (policy; Windows 11 24H2 / Server 2025 and later)",
+        });
+    }
+    for key in [SERVER_POLICY, CLIENT_POLICY] {
+        out.push(SmbValue {
+            key,
+            value: "MinSmb2Dialect",
+            data: dialect_code(smb.min_dialect),
+            policy: true,
+            note: "minimum SMB 2/3 dialect (policy; Windows 11 24H2 / Server 2025 and later)",
+        });
+    }
+    out
+}

@@ -1,0 +1,796 @@
+//! `smbguard lab`: build the estate, probe it, compare with the prediction.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use smbguard_emit::EmitContext;
+use smbguard_emit::linux::nftables::{host_ruleset, perimeter_ruleset};
+use smbguard_model::{AddrSet, Estate, Platform, Profile, Proto, Role, Strategy, Transport};
+use smbguard_semantics::{CompileError, Flow, Plan, Profiles, Verdict, check_flow, compile};
+
+use crate::cleanup::{self, interrupted};
+use crate::cmd::{Tools, has_net_admin, run as run_cmd};
+use crate::error::LabError;
+use crate::listen::HostListeners;
+use crate::matrix::{
+    Family, Kept, LabReport, Observed, Probe, Session, SessionKind, SessionOutcome, Timings,
+};
+use crate::netns::{self, Netns};
+use crate::probe::{self, SessionJob, ns_path};
+use crate::samba::{self, Smbd};
+use crate::topology::{self, HostKind, LabHost, Topology, TopologyOptions};
+
+/// Rewrites a ruleset before it is loaded: `(host name or "perimeter",
+/// rendered ruleset) -> ruleset to load`. Tests use it to weaken one host
+/// and check that the lab notices.
+pub type RulesetHook = dyn Fn(&str, String) -> String + Send + Sync;
+
+/// Ports of the traffic the plan does not govern, probed to show it still flows.
+pub const UNGOVERNED_PORTS: [u16; 2] = [22, 80];
+
+/// How to run the lab.
+pub struct LabOptions {
+    /// The profile workstation hosts are in; every other Windows host is in
+    /// its Domain profile (the lab is the internal network).
+    pub workstation_profile: Profile,
+    /// Leave the namespaces and smbd running afterwards (the in-process TCP
+    /// listeners and UDP responders end with the process).
+    pub keep: bool,
+    /// Rewrites rulesets before they are loaded (tests).
+    pub ruleset_hook: Option<Box<RulesetHook>>,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            workstation_profile: Profile::Domain,
+            keep: false,
+            ruleset_hook: None,
+        }
+    }
+}
+
+impl fmt::Debug for LabOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LabOptions")
+            .field("workstation_profile", &self.workstation_profile)
+            .field("keep", &self.keep)
+            .field(
+                "ruleset_hook",
+                &self.ruleset_hook.as_ref().map(|_| "<hook>"),
+            )
+            .finish()
+    }
+}
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// The lab's temporary directory, removed when dropped.
+#[derive(Debug)]
+struct TempDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempDir {
+    fn create(name: &str) -> Result<TempDir, LabError> {
+        let path = std::env::temp_dir().join(name);
+        cleanup::creating(|| {
+            cleanup::add_dir(&path);
+            Ok(())
+        })?;
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .map_err(|e| LabError::system(format!("mkdir {}", path.display()), e))?;
+        // Private: it holds the lab account's password and the passdbs.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| LabError::system(format!("chmod {}", path.display()), e))?;
+        Ok(TempDir { path, keep: false })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+        cleanup::remove_dir(&self.path);
+    }
+}
+
+/// Everything a lab run created, torn down in reverse when dropped.
+#[derive(Debug)]
+struct Lab {
+    listeners: Vec<HostListeners>,
+    smbds: Vec<Smbd>,
+    hosts: Vec<Netns>,
+    router: Option<Netns>,
+    dir: Option<TempDir>,
+}
+
+impl Lab {
+    fn teardown(&mut self) -> Result<(), LabError> {
+        self.listeners.clear();
+        for s in &mut self.smbds {
+            s.stop();
+        }
+        self.smbds.clear();
+        let mut first_err = None;
+        for ns in self.hosts.drain(..).chain(self.router.take()) {
+            if let Err(e) = ns.delete() {
+                first_err.get_or_insert(e);
+            }
+        }
+        self.dir = None;
+        first_err.map_or(Ok(()), Err)
+    }
+
+    fn keep(&mut self, ip: &Path) -> Kept {
+        self.listeners.clear();
+        let groups: Vec<i32> = self.smbds.drain(..).map(Smbd::detach).collect();
+        let mut names: Vec<String> = Vec::new();
+        for ns in self.router.take().into_iter().chain(self.hosts.drain(..)) {
+            names.push(ns.keep());
+        }
+        let dir = self.dir.take().map(|mut d| {
+            d.keep = true;
+            d.path.clone()
+        });
+        let dir = dir.unwrap_or_default();
+        let mut cleanup = String::new();
+        if !groups.is_empty() {
+            let pg: Vec<String> = groups.iter().map(|g| format!("-{g}")).collect();
+            let _ = write!(cleanup, "kill -TERM -- {}; ", pg.join(" "));
+        }
+        for n in &names {
+            let _ = write!(cleanup, "{}; ", netns::delete_command(ip, n));
+        }
+        let _ = write!(cleanup, "rm -rf {}", dir.display());
+        Kept {
+            netns: names,
+            smbd_process_groups: groups,
+            dir,
+            cleanup,
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.teardown();
+    }
+}
+
+fn check_interrupt() -> Result<(), LabError> {
+    if interrupted() {
+        Err(LabError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
+fn compile_error(e: CompileError) -> LabError {
+    match e {
+        CompileError::GuardRails(diags) => LabError::Compile(
+            diags
+                .iter()
+                .map(|d| format!("[{}] {}", d.code, d.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    }
+}
+
+fn cidrs(set: &AddrSet, v6: bool) -> Vec<String> {
+    set.to_cidrs()
+        .into_iter()
+        .filter(|n| matches!(n, ipnet::IpNet::V6(_)) == v6)
+        .map(|n| n.to_string())
+        .collect()
+}
+
+fn host_cidr(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}/32"),
+        IpAddr::V6(a) => format!("{a}/128"),
+    }
+}
+
+/// Writes a sysctl of the namespace the calling thread is in; missing
+/// files (a module not loaded) are fine.
+fn sysctl(path: &str, value: &str) {
+    let _ = std::fs::write(Path::new("/proc/sys").join(path), value);
+}
+
+/// Builds the namespaces, links, addresses and routes.
+fn build_network(tools: &Tools, topo: &Topology, lab: &mut Lab) -> Result<(), LabError> {
+    let r = &topo.router;
+    let router = Netns::create(&tools.ip, &r.netns)?;
+    netns::within(&router.path(), || {
+        sysctl("net/ipv6/conf/all/accept_dad", "0");
+        sysctl("net/ipv6/conf/default/accept_dad", "0");
+        sysctl("net/ipv4/ip_forward", "1");
+        sysctl("net/ipv6/conf/all/forwarding", "1");
+        // The perimeter routes between segments; bridged frames inside a
+        // segment must not pass the IP hooks (the router is not a filtering bridge).
+        sysctl("net/bridge/bridge-nf-call-iptables", "0");
+        sysctl("net/bridge/bridge-nf-call-ip6tables", "0");
+        Ok(())
+    })?;
+    let mut rb = String::from(
+        "link add brint type bridge\nlink add brext type bridge\nlink set brint up\nlink set brext up\n",
+    );
+    let addr_line = |out: &mut String, ip: IpAddr, dev: &str| {
+        let nodad = if ip.is_ipv6() { " nodad" } else { "" };
+        let _ = writeln!(out, "addr add {} dev {dev}{nodad}", host_cidr(ip));
+    };
+    for (ip, dev) in [
+        (r.internal_v4.map(IpAddr::V4), "brint"),
+        (r.internal_v6.map(IpAddr::V6), "brint"),
+        (r.external_v4.map(IpAddr::V4), "brext"),
+        (r.external_v6.map(IpAddr::V6), "brext"),
+    ] {
+        if let Some(ip) = ip {
+            addr_line(&mut rb, ip, dev);
+        }
+    }
+    for v6 in [false, true] {
+        for c in cidrs(&topo.internal, v6) {
+            let _ = writeln!(rb, "route add {c} dev brint");
+        }
+    }
+    for h in topo.hosts.iter().filter(|h| !h.internal) {
+        for ip in [h.addr(false), h.addr(true)].into_iter().flatten() {
+            let _ = writeln!(rb, "route add {} dev brext", host_cidr(ip));
+        }
+    }
+    lab.router = Some(router);
+
+    let mut links = String::new();
+    for (i, h) in topo.hosts.iter().enumerate() {
+        let ns = Netns::create(&tools.ip, &h.netns)?;
+        netns::within(&ns.path(), || {
+            sysctl("net/ipv6/conf/all/accept_dad", "0");
+            sysctl("net/ipv6/conf/default/accept_dad", "0");
+            Ok(())
+        })?;
+        lab.hosts.push(ns);
+        let _ = writeln!(
+            links,
+            "link add eth0 netns {} type veth peer name v{i} netns {}",
+            h.netns, r.netns
+        );
+        let bridge = if h.internal { "brint" } else { "brext" };
+        let _ = writeln!(rb, "link set v{i} master {bridge}\nlink set v{i} up");
+    }
+    run_cmd(
+        std::process::Command::new(&tools.ip).args(["-batch", "-"]),
+        Some(&links),
+    )?;
+    if let Some(router) = &lab.router {
+        router.batch(&rb)?;
+    }
+    let external_hosts: Vec<IpAddr> = topo
+        .hosts
+        .iter()
+        .filter(|h| !h.internal)
+        .flat_map(|h| [h.addr(false), h.addr(true)])
+        .flatten()
+        .collect();
+    for (h, ns) in topo.hosts.iter().zip(&lab.hosts) {
+        let mut b = String::from("link set eth0 up\n");
+        for v6 in [false, true] {
+            let Some(me) = h.addr(v6) else { continue };
+            addr_line(&mut b, me, "eth0");
+            let (router_in, router_out) = if v6 {
+                (r.internal_v6.map(IpAddr::V6), r.external_v6.map(IpAddr::V6))
+            } else {
+                (r.internal_v4.map(IpAddr::V4), r.external_v4.map(IpAddr::V4))
+            };
+            if h.internal {
+                for c in cidrs(&topo.internal, v6) {
+                    let _ = writeln!(b, "route add {c} dev eth0");
+                }
+                if let Some(gw) = router_in {
+                    for ip in external_hosts.iter().filter(|a| a.is_ipv6() == v6) {
+                        let _ =
+                            writeln!(b, "route add {} via {gw} dev eth0 onlink", host_cidr(*ip));
+                    }
+                }
+            } else {
+                for ip in external_hosts
+                    .iter()
+                    .filter(|a| a.is_ipv6() == v6 && **a != me)
+                {
+                    let _ = writeln!(b, "route add {} dev eth0", host_cidr(*ip));
+                }
+                if let Some(gw) = router_out {
+                    let _ = writeln!(b, "route add {} dev eth0", host_cidr(gw));
+                    for c in cidrs(&topo.internal, v6) {
+                        let _ = writeln!(b, "route add {c} via {gw} dev eth0 onlink");
+                    }
+                }
+            }
+        }
+        ns.batch(&b)?;
+    }
+    Ok(())
+}
+
+fn family_addr(h: &LabHost, f: Family) -> Option<IpAddr> {
+    h.addr(f.is_v6())
+}
+
+struct Prediction {
+    verdict: Verdict,
+    by: String,
+}
+
+fn predict(
+    plan: &Plan,
+    s: &LabHost,
+    d: &LabHost,
+    from: IpAddr,
+    to: IpAddr,
+    t: Transport,
+) -> Prediction {
+    let flow = Flow::new(from, to, t);
+    let profiles = Profiles {
+        source: s.prediction_profile(),
+        destination: d.prediction_profile(),
+    };
+    let report = check_flow(plan, &flow, profiles);
+    let by = match report.blocking_stage() {
+        Some(st) => st.summary.clone(),
+        None => "every stage allows".to_string(),
+    };
+    Prediction {
+        verdict: report.verdict,
+        by,
+    }
+}
+
+#[derive(Clone)]
+struct NetJob {
+    source: usize,
+    destination: usize,
+    family: Family,
+    transport: Transport,
+    from: IpAddr,
+    to: IpAddr,
+    governed: bool,
+    /// Carried by UDP datagrams, so responders can say which probe arrived.
+    id: u32,
+}
+
+/// Which hosts get TCP 22 and 80 listeners: the first workstation, the
+/// first domain controller, the first Linux host and the internet host.
+fn ungoverned_destinations(hosts: &[LabHost]) -> Vec<usize> {
+    let mut out: Vec<usize> = [
+        hosts.iter().position(|h| h.role == Some(Role::Workstation)),
+        hosts
+            .iter()
+            .position(|h| h.role == Some(Role::DomainController)),
+        hosts
+            .iter()
+            .position(|h| h.platform == Some(Platform::Linux)),
+        hosts.iter().position(|h| h.kind == HostKind::Internet),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn password() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("Lab-{}-{nanos:x}", std::process::id())
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Builds the estate as a lab, probes it and returns both matrices.
+///
+/// The estate is compiled with strategy `complement` (no IPsec in the lab);
+/// predictions come from [`check_flow`] on that plan with each host's
+/// profile. Needs CAP_NET_ADMIN and the programs in [`Tools`]. Everything
+/// created is removed before returning (unless `keep`), also on error.
+pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
+    let started = Instant::now();
+    if !has_net_admin() {
+        return Err(LabError::NotRoot { what: "lab" });
+    }
+    let tools = Tools::find()?;
+    samba::become_subreaper();
+    let mut estate = estate.clone();
+    let estate_strategy = estate.strategy;
+    estate.strategy = Strategy::Complement;
+    let plan = compile(&estate).map_err(compile_error)?;
+    let run_no = RUNS.fetch_add(1, Ordering::SeqCst);
+    let prefix = format!("sg{}r{run_no}", std::process::id());
+    let topo = topology::derive(
+        &estate,
+        &TopologyOptions {
+            prefix: prefix.clone(),
+            workstation_profile: opts.workstation_profile,
+            smb1: estate.smb.smb1,
+        },
+    )?;
+    let cx = EmitContext {
+        estate: &estate,
+        plan: &plan,
+        version: env!("CARGO_PKG_VERSION"),
+        unsafe_reason: None,
+    };
+    let hook = |name: &str, text: String| match &opts.ruleset_hook {
+        Some(h) => h(name, text),
+        None => text,
+    };
+    let perimeter = hook("perimeter", perimeter_ruleset(&cx));
+    let mut rulesets: Vec<Option<String>> = Vec::new();
+    for h in &topo.hosts {
+        rulesets.push(match h.group_index {
+            Some(gi) => Some(hook(
+                &h.name,
+                host_ruleset(&cx, gi, h.prediction_profile()).map_err(|e| LabError::Emit {
+                    what: h.name.clone(),
+                    detail: e.to_string(),
+                })?,
+            )),
+            None => None,
+        });
+    }
+
+    let mut lab = Lab {
+        listeners: Vec::new(),
+        smbds: Vec::new(),
+        hosts: Vec::new(),
+        router: None,
+        dir: Some(TempDir::create(&format!("smbguard-lab-{prefix}"))?),
+    };
+    let dir = lab.dir.as_ref().map(|d| d.path.clone()).unwrap_or_default();
+    check_interrupt()?;
+    build_network(&tools, &topo, &mut lab)?;
+    check_interrupt()?;
+
+    // Samba where the estate serves SMB, and listeners everywhere else.
+    let password = password();
+    let mut smbd_hosts = Vec::new();
+    for (i, h) in topo.hosts.iter().enumerate() {
+        if let Some(srv) = &h.smb {
+            let base = dir.join(format!("smbd-{:02}", i + 1));
+            let s = Smbd::start(&tools, &lab.hosts[i], &base, h, srv, &estate.smb, &password)?;
+            lab.smbds.push(s);
+            smbd_hosts.push(i);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (k, &i) in smbd_hosts.iter().enumerate() {
+        let h = &topo.hosts[i];
+        let addr = h
+            .addr(false)
+            .or(h.addr(true))
+            .map(|a| SocketAddr::new(a, 445));
+        if let Some(addr) = addr {
+            let path = lab.hosts[i].path();
+            lab.smbds[k].wait_ready(&path, addr, deadline)?;
+        }
+    }
+    check_interrupt()?;
+    let transports = plan.transports.clone();
+    let ungoverned_dsts = ungoverned_destinations(&topo.hosts);
+    let ungoverned_ports: Vec<u16> = UNGOVERNED_PORTS
+        .into_iter()
+        .filter(|p| {
+            !transports
+                .iter()
+                .any(|t| t.proto == Proto::Tcp && t.port == *p)
+        })
+        .collect();
+    for (i, h) in topo.hosts.iter().enumerate() {
+        let served: &[u16] = if h.smb.is_some() { &[445, 139] } else { &[] };
+        let mut tcp: Vec<u16> = transports
+            .iter()
+            .filter(|t| t.proto == Proto::Tcp && !served.contains(&t.port))
+            .map(|t| t.port)
+            .collect();
+        if ungoverned_dsts.contains(&i) {
+            tcp.extend(&ungoverned_ports);
+        }
+        let udp: Vec<u16> = transports
+            .iter()
+            .filter(|t| t.proto == Proto::Udp)
+            .map(|t| t.port)
+            .collect();
+        lab.listeners.push(HostListeners::bind(
+            &lab.hosts[i].path(),
+            &h.name,
+            &tcp,
+            &udp,
+        )?);
+    }
+
+    // The rulesets: the perimeter's forward chain on the router, every
+    // group host's nftables equivalent of its policy in its profile.
+    if let Some(router) = &lab.router {
+        run_cmd(router.exec(&tools.nft).args(["-f", "-"]), Some(&perimeter))?;
+    }
+    for (i, rs) in rulesets.iter().enumerate() {
+        if let Some(rs) = rs {
+            std::fs::write(dir.join(format!("{}.nft", topo.hosts[i].netns)), rs)
+                .map_err(|e| LabError::system("write ruleset copy", e))?;
+            run_cmd(lab.hosts[i].exec(&tools.nft).args(["-f", "-"]), Some(rs))?;
+        }
+    }
+    std::fs::write(dir.join("perimeter.nft"), &perimeter)
+        .map_err(|e| LabError::system("write ruleset copy", e))?;
+    let setup_done = Instant::now();
+    check_interrupt()?;
+
+    // Transport probes, governed and not.
+    let mut jobs = Vec::new();
+    for (si, s) in topo.hosts.iter().enumerate() {
+        for (di, d) in topo.hosts.iter().enumerate() {
+            if si == di {
+                continue;
+            }
+            for family in Family::BOTH {
+                let (Some(from), Some(to)) = (family_addr(s, family), family_addr(d, family))
+                else {
+                    continue;
+                };
+                for &t in &transports {
+                    let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+                    jobs.push(NetJob {
+                        source: si,
+                        destination: di,
+                        family,
+                        transport: t,
+                        from,
+                        to,
+                        governed: true,
+                        id,
+                    });
+                }
+                if ungoverned_dsts.contains(&di) {
+                    for &port in &ungoverned_ports {
+                        let t = Transport {
+                            proto: Proto::Tcp,
+                            port,
+                        };
+                        let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+                        jobs.push(NetJob {
+                            source: si,
+                            destination: di,
+                            family,
+                            transport: t,
+                            from,
+                            to,
+                            governed: false,
+                            id,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let results = probe::parallel(
+        &jobs,
+        48,
+        |j| Some(ns_path(&topo.hosts[j.source].netns)),
+        |j| {
+            let dest = SocketAddr::new(j.to, j.transport.port);
+            match j.transport.proto {
+                Proto::Tcp => probe::tcp_connect(dest),
+                Proto::Udp => match probe::udp_send(dest, j.id) {
+                    Ok(()) => (
+                        Observed::Dropped,
+                        "datagram sent; the responder never saw it".to_string(),
+                    ),
+                    Err(e) => (Observed::Error, format!("send failed: {e}")),
+                },
+            }
+        },
+    );
+    check_interrupt()?;
+    // Give the last datagrams time to arrive, then read what every responder saw.
+    std::thread::sleep(Duration::from_millis(250));
+    let mut seen: BTreeSet<u32> = BTreeSet::new();
+    for l in &lab.listeners {
+        seen.extend(l.drain_udp());
+    }
+    let mut probes = Vec::new();
+    let mut ungoverned = Vec::new();
+    for (j, r) in jobs.iter().zip(results) {
+        let (s, d) = (&topo.hosts[j.source], &topo.hosts[j.destination]);
+        let (mut observed, mut detail) = r.unwrap_or((
+            Observed::Error,
+            "probe not run (interrupted or namespace error)".into(),
+        ));
+        if j.transport.proto == Proto::Udp && observed == Observed::Dropped && seen.contains(&j.id)
+        {
+            observed = Observed::Delivered;
+            detail = "the responder received the datagram".into();
+        }
+        let (predicted, predicted_by) = if j.governed {
+            let p = predict(&plan, s, d, j.from, j.to, j.transport);
+            (p.verdict, p.by)
+        } else {
+            (
+                Verdict::Allow,
+                "not governed by the plan: the lab's chains accept it".to_string(),
+            )
+        };
+        let probe = Probe {
+            source: s.name.clone(),
+            destination: d.name.clone(),
+            family: j.family,
+            transport: j.transport,
+            from: j.from,
+            to: j.to,
+            predicted,
+            predicted_by,
+            differs: observed.verdict() != predicted,
+            observed,
+            detail,
+        };
+        if j.governed {
+            probes.push(probe);
+        } else {
+            ungoverned.push(probe);
+        }
+    }
+    let probes_done = Instant::now();
+    check_interrupt()?;
+
+    // Real SMB sessions to every smbd.
+    let (client_conf, auth_file) = samba::prepare_client(&dir.join("smbclient"), &password)?;
+    let mut session_jobs = Vec::new();
+    let mut session_meta = Vec::new();
+    for (si, s) in topo.hosts.iter().enumerate() {
+        for &di in &smbd_hosts {
+            if si == di {
+                continue;
+            }
+            let d = &topo.hosts[di];
+            let Some(srv) = &d.smb else { continue };
+            for family in Family::BOTH {
+                let (Some(from), Some(to)) = (family_addr(s, family), family_addr(d, family))
+                else {
+                    continue;
+                };
+                let reach = predict(&plan, s, d, from, to, Transport::SMB);
+                for kind in [SessionKind::Smb3Encrypted, SessionKind::Smb1] {
+                    let predicted = match (reach.verdict, kind) {
+                        (Verdict::Block, _) => SessionOutcome::Unreachable,
+                        (Verdict::Allow, SessionKind::Smb3Encrypted) => SessionOutcome::Established,
+                        (Verdict::Allow, SessionKind::Smb1) if srv.min_protocol == "NT1" => {
+                            SessionOutcome::Established
+                        }
+                        (Verdict::Allow, SessionKind::Smb1) => SessionOutcome::Refused,
+                    };
+                    session_jobs.push(SessionJob {
+                        ip: tools.ip.clone(),
+                        smbclient: tools.smbclient.clone(),
+                        netns: s.netns.clone(),
+                        client_conf: client_conf.clone(),
+                        server_name: d.name.clone(),
+                        share: srv.share.clone(),
+                        addr: to,
+                        kind,
+                        auth_file: auth_file.clone(),
+                    });
+                    session_meta.push((si, di, family, kind, predicted));
+                }
+            }
+        }
+    }
+    let mut outcomes = probe::parallel(&session_jobs, 64, |_| None, probe::session);
+    // A run we had to kill never finished, not even by smbclient's own
+    // connect timeout: the machine was too busy. Retry those, fewer at once.
+    for round in 0..2 {
+        let retry: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| outcomes[i].as_ref().is_some_and(|r| r.killed))
+            .collect();
+        if retry.is_empty() || interrupted() {
+            break;
+        }
+        let again: Vec<SessionJob> = retry.iter().map(|&i| session_jobs[i].clone()).collect();
+        let redo = probe::parallel(&again, 8 >> round, |_| None, probe::session);
+        for (i, r) in retry.into_iter().zip(redo) {
+            outcomes[i] = r;
+        }
+    }
+    let mut sessions = Vec::new();
+    for ((si, di, family, kind, predicted), r) in session_meta.into_iter().zip(outcomes) {
+        let (observed, detail) = r.map_or(
+            (
+                SessionOutcome::Failed,
+                "session not run (interrupted)".to_string(),
+            ),
+            |r| (r.outcome, r.detail),
+        );
+        sessions.push(Session {
+            source: topo.hosts[si].name.clone(),
+            destination: topo.hosts[di].name.clone(),
+            family,
+            kind,
+            predicted,
+            observed,
+            detail,
+            differs: predicted != observed,
+        });
+    }
+    let sessions_done = Instant::now();
+    check_interrupt()?;
+
+    let kept = if opts.keep {
+        Some(lab.keep(&tools.ip))
+    } else {
+        lab.teardown()?;
+        None
+    };
+    drop(lab);
+    let end = Instant::now();
+    let mut notes = vec![format!(
+        "IPsec is not available in the lab: the estate is compiled with strategy \"complement\" (block rules whose remote addresses are the complement of the allowed servers){}; the prediction uses the same plan.",
+        if estate_strategy == Strategy::Complement {
+            String::new()
+        } else {
+            format!(" instead of its own \"{}\"", strategy_name(estate_strategy))
+        }
+    )];
+    notes.push(format!(
+        "Windows hosts are stood in by Linux with the nftables equivalent of their Windows Defender Firewall policy in their profile: workstations {}, other Windows hosts Domain. The perimeter router loads the perimeter ruleset (forward chain).",
+        opts.workstation_profile
+    ));
+    notes.push(format!(
+        "Real Samba smbd serves on {}; SMB sessions are real smbclient runs on tcp/445.",
+        smbd_hosts
+            .iter()
+            .map(|&i| topo.hosts[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(LabReport {
+        estate: estate.name.clone(),
+        estate_strategy,
+        lab_strategy: Strategy::Complement,
+        workstation_profile: opts.workstation_profile,
+        transports,
+        notes,
+        hosts: topo.hosts.clone(),
+        router: topo.router.clone(),
+        probes,
+        sessions,
+        ungoverned,
+        timings: Timings {
+            setup_ms: millis(setup_done - started),
+            probes_ms: millis(probes_done - setup_done),
+            sessions_ms: millis(sessions_done - probes_done),
+            teardown_ms: millis(end - sessions_done),
+            total_ms: millis(end - started),
+        },
+        kept,
+    })
+}
+
+fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::IpsecBypass => "ipsec-bypass",
+        Strategy::Complement => "complement",
+    }
+}

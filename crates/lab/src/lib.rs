@@ -1,0 +1,41 @@
+//! smbguard's test lab and deployment on Linux.
+//!
+//! * [`lab::run`] builds an estate as network namespaces joined by veth
+//!   pairs (a perimeter router between an "internal" and an "internet"
+//!   segment, one namespace per representative host), stands every host in
+//!   with the nftables equivalent of its policy, serves real Samba `smbd` where
+//!   the estate has SMB servers, probes every pair of hosts on every governed
+//!   transport, IPv4 and IPv6, with real sockets and real `smbclient`
+//!   sessions, and sets the observed matrix beside the one
+//!   [`smbguard_semantics::check_flow`] predicts.
+//! * [`apply`] replaces smbguard's own nftables table (`inet smbguard`) in
+//!   one transaction, after `nft -c`, saving the previous table, with an
+//!   optional confirm-or-roll-back timer (like Junos `commit confirmed`).
+//!
+//! The crate runs processes (`ip`, `nft`, `smbd`, `smbclient`) and enters
+//! network namespaces, but never prints: it returns results and typed
+//! errors, and the CLI renders them. Everything it creates is registered so
+//! that [`interrupt`] (called from the CLI's Ctrl-C handler) and the `Drop`
+//! guards can tear it down.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
+)]
+
+pub mod apply;
+mod cleanup;
+mod cmd;
+mod error;
+pub mod lab;
+mod listen;
+pub mod matrix;
+mod netns;
+mod probe;
+mod samba;
+pub mod topology;
+
+pub use cleanup::{interrupt, interrupted};
+pub use cmd::{Tools, has_net_admin};
+pub use error::LabError;
+pub use lab::{LabOptions, RulesetHook, run};
+pub use matrix::LabReport;

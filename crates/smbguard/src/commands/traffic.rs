@@ -1,0 +1,214 @@
+//! `smbguard traffic`: read captures, place every SMB/NetBIOS flow in the
+//! estate and show what the plan would block before it is deployed.
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use smbguard_traffic::classify::impact;
+use smbguard_traffic::{
+    Analysis, FlowRecord, Options, Stats, analyze_file_mmap, analyze_reader,
+};
+
+use crate::args::ProfileArg;
+use crate::commands::check::profile;
+use crate::input::load_plan;
+use crate::render;
+use crate::CliError;
+
+pub(crate) const TRAFFIC_LONG_ABOUT: &str = "\
+Read packet captures (pcap, pcapng) or Zeek conn.log files, place both ends of every
+SMB/NetBIOS flow in the estate (group, unknown internal host, or internet) and evaluate each
+flow against the compiled plan, so you see what the plan would break before deploying it.
+
+Arguments: [ESTATE.toml] CAPTURE...
+  The estate is given with --estate FILE, or as the first argument when that argument ends in
+  `.toml`; every other argument is a capture. Without an estate the bundled example (contoso)
+  is used. Several captures are merged into one report.
+
+Categories: lateral (between workstations/members/isolated hosts), approved-server (to a DC, or
+a file server whose clients include the client), perimeter-inbound/-outbound, cloud-exception
+(a declared [[perimeter.allow]] endpoint) and cloud-unencrypted (no SMB 3.x encryption seen,
+which K2 requires), smb1 (SMB1 used, not merely offered), cleartext-smb3, admin-share (ADMIN$,
+C$, any X$ but IPC$), remote-service (svcctl, atsvc, winreg, psexesvc... pipes), unknown-host
+(an end in no group that is not a declared cloud endpoint).
+
+--format text: counts per category, the would-be-blocked table (source group, destination
+group, transport, flows, deciding rule and KB row) and notable findings. --format json: JSON
+lines, one object per flow. --format html: one self-contained page (inline CSS, no script).
+
+Truncated or corrupt captures: warnings (with byte offsets) go to stderr and the readable part
+is still reported. --mmap memory-maps each capture instead of streaming it; only use it on
+files nothing is writing to (a file truncated while mapped kills the process with SIGBUS).
+
+Exit code 0 when every capture could be read (even partly), 2 when a capture could not be
+read at all (missing, unreadable, unknown format) or the estate is invalid.";
+
+/// Output formats of `traffic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TrafficFormat {
+    /// Human-readable summary.
+    Text,
+    /// JSON lines: one object per flow.
+    Json,
+    /// One self-contained HTML page.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrafficArgs {
+    /// [ESTATE.toml] CAPTURE...: captures (pcap, pcapng, Zeek conn.log); a first argument
+    /// ending in `.toml` is the estate.
+    #[arg(value_name = "INPUT", required = true, num_args = 1..)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Estate policy file (TOML); then every INPUT is a capture.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) estate: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TrafficFormat::Text)]
+    pub(crate) format: TrafficFormat,
+    /// Write the report to FILE instead of stdout (`-` for stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Threads for the analysis (results do not depend on it).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) threads: usize,
+    /// Firewall profile assumed at both ends when evaluating flows.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Domain)]
+    pub(crate) profile: ProfileArg,
+    /// Memory-map captures instead of streaming them (regular files only; see above).
+    #[arg(long)]
+    pub(crate) mmap: bool,
+}
+
+/// All captures, merged.
+pub(crate) struct Merged {
+    /// Capture display names (file names), in argument order.
+    pub(crate) captures: Vec<String>,
+    /// Every flow, capture by capture.
+    pub(crate) flows: Vec<FlowRecord>,
+    /// Index into `captures` for each flow.
+    pub(crate) origin: Vec<usize>,
+    /// Summed counters.
+    pub(crate) frames: u64,
+    pub(crate) bytes: u64,
+    pub(crate) warnings: usize,
+}
+
+/// Splits INPUTs into the estate and the captures.
+fn split(args: &TrafficArgs) -> Result<(Option<&Path>, &[PathBuf]), CliError> {
+    let is_toml = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    };
+    let (estate, captures) = match (&args.estate, args.inputs.split_first()) {
+        (Some(e), _) => (Some(e.as_path()), args.inputs.as_slice()),
+        (None, Some((first, rest))) if is_toml(first) => (Some(first.as_path()), rest),
+        (None, _) => (None, args.inputs.as_slice()),
+    };
+    if captures.is_empty() {
+        return Err(CliError::BadInput(
+            "error: no CAPTURE given (usage: smbguard traffic [ESTATE.toml] CAPTURE...)".into(),
+        ));
+    }
+    Ok((estate, captures))
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name()
+        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Files smaller than this get no progress bar.
+const PROGRESS_MIN_BYTES: u64 = 16 << 20;
+
+fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, String> {
+    if mmap {
+        return analyze_file_mmap(path, options).map_err(|e| e.to_string());
+    }
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(display_name(path));
+        let result = analyze_reader(bar.wrap_read(file), options);
+        bar.finish_and_clear();
+        return result.map_err(|e| e.to_string());
+    }
+    analyze_reader(file, options).map_err(|e| e.to_string())
+}
+
+/// Reads every capture; warnings go to stderr; a capture that cannot be read
+/// at all is bad input.
+pub(crate) fn read_captures(
+    captures: &[PathBuf],
+    options: &Options,
+    mmap: bool,
+) -> Result<Merged, CliError> {
+    let mut merged = Merged {
+        captures: Vec::new(),
+        flows: Vec::new(),
+        origin: Vec::new(),
+        frames: 0,
+        bytes: 0,
+        warnings: 0,
+    };
+    for (i, path) in captures.iter().enumerate() {
+        let analysis = analyze_one(path, options, mmap).map_err(|e| {
+            CliError::BadInput(format!("error: {}: {e}", path.display()))
+        })?;
+        let name = display_name(path);
+        for w in &analysis.warnings {
+            eprintln!("warning: {name}: {w}");
+        }
+        let stats: Stats = analysis.stats;
+        if stats.warnings_suppressed > 0 {
+            eprintln!(
+                "warning: {name}: {} more warnings suppressed",
+                stats.warnings_suppressed
+            );
+        }
+        merged.warnings += analysis.warnings.len();
+        merged.frames += stats.frames + stats.log_lines;
+        merged.bytes += stats.bytes_read;
+        merged.origin.extend(std::iter::repeat_n(i, analysis.flows.len()));
+        merged.flows.extend(analysis.flows);
+        merged.captures.push(name);
+    }
+    Ok(merged)
+}
+
+pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
+    let (estate_path, captures) = split(args)?;
+    let (loaded, plan) = load_plan(estate_path)?;
+    let options = Options::default().with_threads(args.threads.max(1));
+    let merged = read_captures(captures, &options, args.mmap)?;
+    let impact = impact(&loaded.estate, &plan, &merged.flows, profile(args.profile));
+    let body = match args.format {
+        TrafficFormat::Text => render::traffic_text::render(&loaded.estate, &merged, &impact),
+        TrafficFormat::Json => render::traffic_text::json_lines(&merged, &impact),
+        TrafficFormat::Html => render::traffic_html::render(&loaded.estate, &merged, &impact),
+    };
+    match args.out.as_deref() {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, body)
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?;
+            eprintln!(
+                "{} flows, {} would be blocked; report written to {}",
+                impact.flows.len(),
+                impact.blocked.iter().map(|r| r.flows).sum::<u64>(),
+                p.display()
+            );
+        }
+        _ => print!("{body}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

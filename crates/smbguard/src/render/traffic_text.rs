@@ -1,0 +1,217 @@
+//! `smbguard traffic` as text and as JSON lines.
+
+use std::fmt::Write;
+
+use smbguard_model::Estate;
+use smbguard_traffic::classify::{BlockedRow, Category, Impact, ImpactedFlow, RuleRef};
+
+use crate::commands::traffic::Merged;
+
+/// Most flows listed per notable category in the text report.
+const MAX_LISTED: usize = 10;
+
+/// `Block all inbound SMB 445 (K4, destination-inbound)`.
+pub(crate) fn rule_text(r: &RuleRef) -> String {
+    let stage = match serde_json::to_value(r.stage) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{:?}", r.stage),
+    };
+    match r.kb {
+        Some(kb) => format!("{} ({kb}, {stage})", r.name),
+        None => format!("{} ({stage})", r.name),
+    }
+}
+
+/// One flow in one line.
+pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
+    let r = f.flow;
+    let mut s = format!(
+        "{} -> {}:{} [{} -> {}]",
+        r.client,
+        r.server,
+        r.server_port,
+        f.class.client.label(),
+        f.class.server.label()
+    );
+    if let Some(d) = r.smb.dialect {
+        let _ = write!(s, " SMB {d}");
+        if r.smb.encrypted {
+            s.push_str(" encrypted");
+        }
+    }
+    if !r.smb.shares.is_empty() {
+        let _ = write!(s, " shares {}", r.smb.shares.join(", "));
+    }
+    if !r.smb.pipes.is_empty() {
+        let _ = write!(s, " pipes {}", r.smb.pipes.join(", "));
+    }
+    if let Some(c) = &f.class.cloud_exception {
+        let _ = write!(s, " cloud {c}");
+    }
+    let _ = write!(s, " ({capture})");
+    s
+}
+
+fn finding_title(c: Category) -> &'static str {
+    match c {
+        Category::Lateral => "Lateral SMB between client hosts",
+        Category::ApprovedServer => "To approved DCs and file servers",
+        Category::PerimeterInbound => "Inbound across the perimeter",
+        Category::PerimeterOutbound => "Outbound across the perimeter",
+        Category::CloudException => "To declared cloud endpoints",
+        Category::CloudUnencrypted => "Cloud endpoint without SMB 3.x encryption (K2 violated)",
+        Category::Smb1 => "SMB1 used (K9)",
+        Category::CleartextSmb3 => "SMB 3.x without encryption",
+        Category::AdminShare => "Administrative shares (lateral-movement tradecraft)",
+        Category::RemoteService => "Remote service/task/registry pipes (lateral-movement tradecraft)",
+        Category::UnknownHost => "Hosts in no group",
+    }
+}
+
+fn blocked_table(rows: &[BlockedRow]) -> String {
+    let head = ["SOURCE", "DESTINATION", "TRANSPORT", "FLOWS", "DECIDING RULE"];
+    let body: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.source.clone(),
+                r.destination.clone(),
+                r.transport.clone(),
+                r.flows.to_string(),
+                rule_text(&r.rule),
+            ]
+        })
+        .collect();
+    let mut w = head.map(str::len);
+    for row in &body {
+        for (i, cell) in row.iter().enumerate() {
+            w[i] = w[i].max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: [&str; 5], out: &mut String| {
+        let _ = writeln!(
+            out,
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        );
+    };
+    line(head, &mut out);
+    for row in &body {
+        line(
+            [&row[0], &row[1], &row[2], &row[3], &row[4]],
+            &mut out,
+        );
+    }
+    out
+}
+
+/// The text report.
+pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> String {
+    let mut out = String::new();
+    let blocked: u64 = impact.blocked.iter().map(|r| r.flows).sum();
+    let _ = writeln!(
+        out,
+        "smbguard traffic: estate \"{}\", profile {}, {} capture(s): {}",
+        estate.name,
+        impact.profile,
+        merged.captures.len(),
+        merged.captures.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{} SMB/NetBIOS flows from {} frames/lines ({} bytes); {} warning(s)",
+        impact.flows.len(),
+        merged.frames,
+        merged.bytes,
+        merged.warnings
+    );
+    out.push_str("\nCategories (a flow may have several)\n");
+    if impact.categories.is_empty() {
+        out.push_str("  none\n");
+    }
+    for (c, n) in &impact.categories {
+        let _ = writeln!(out, "  {:<20} {n:>6}", c.as_str());
+    }
+    let _ = writeln!(
+        out,
+        "\nWould be blocked by the plan ({} profile): {blocked} of {} flows",
+        impact.profile,
+        impact.flows.len()
+    );
+    if impact.blocked.is_empty() {
+        out.push_str("  nothing observed would be blocked\n");
+    } else {
+        out.push_str(&blocked_table(&impact.blocked));
+    }
+    out.push_str("\nNotable findings\n");
+    let mut any = false;
+    for c in Category::ALL.into_iter().filter(|c| c.is_notable()) {
+        let hits: Vec<(usize, &ImpactedFlow<'_>)> = impact
+            .flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.class.categories.contains(&c))
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
+        any = true;
+        let _ = writeln!(out, "  {} ({}):", finding_title(c), hits.len());
+        for (i, f) in hits.iter().take(MAX_LISTED) {
+            let capture = &merged.captures[merged.origin[*i]];
+            let _ = writeln!(
+                out,
+                "    {} -> {}",
+                flow_line(f, capture),
+                f.verdict.as_str()
+            );
+        }
+        if hits.len() > MAX_LISTED {
+            let _ = writeln!(out, "    ... and {} more", hits.len() - MAX_LISTED);
+        }
+    }
+    if !any {
+        out.push_str("  none\n");
+    }
+    out
+}
+
+/// JSON lines: one object per flow, with its capture, classification and verdict.
+pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
+    let mut out = String::new();
+    for (i, f) in impact.flows.iter().enumerate() {
+        let v = serde_json::json!({
+            "capture": merged.captures[merged.origin[i]],
+            "client": f.flow.client,
+            "client_port": f.flow.client_port,
+            "server": f.flow.server,
+            "server_port": f.flow.server_port,
+            "protocol": f.flow.protocol,
+            "service": f.flow.service,
+            "client_endpoint": f.class.client,
+            "server_endpoint": f.class.server,
+            "cloud_exception": f.class.cloud_exception,
+            "categories": f.class.categories,
+            "verdict": f.verdict,
+            "rule": f.rule,
+            "profile": impact.profile,
+            "smb": f.flow.smb,
+            "first_seen": f.flow.first_seen,
+            "last_seen": f.flow.last_seen,
+            "packets": f.flow.packets_to_server + f.flow.packets_to_client,
+            "bytes": f.flow.bytes_to_server + f.flow.bytes_to_client,
+        });
+        out.push_str(&serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+        out.push('\n');
+    }
+    out
+}

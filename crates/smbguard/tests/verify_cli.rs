@@ -1,0 +1,133 @@
+//! `smbguard verify` end to end: exit codes, formats, --out.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn smbguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args(args)
+        .output()
+        .expect("run smbguard")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "smbguard-verify-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn example_with(from: &str, to: &str) -> PathBuf {
+    let text = smbguard_model::EXAMPLE_ESTATE;
+    assert_eq!(text.matches(from).count(), 1);
+    let p = scratch("estate.toml");
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    p
+}
+
+#[test]
+fn the_example_verifies_clean_and_exits_0() {
+    let out = smbguard(&["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for id in ["I1", "I2", "I3", "I4", "I5", "I6", "I7"] {
+        assert!(
+            stdout.contains(&format!("PASS  {id} ")),
+            "{id} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("PASS: all 7 invariants hold for every address; no warnings"));
+    assert!(
+        stdout.contains("Isolation ESP Authentication for SMB overrides"),
+        "I3's proof cites the isolation rule"
+    );
+}
+
+#[test]
+fn a_failing_invariant_exits_1_with_a_replayable_counterexample() {
+    let estate = example_with(
+        "clients = [\"workstations\"]\n",
+        "clients = [\"workstations\", \"kiosks\"]\n",
+    );
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  I4 "), "{stdout}");
+    assert!(
+        stdout.contains("FAIL: 1 of 7 invariants fail (I4)"),
+        "{stdout}"
+    );
+    // The counterexample replays with `check` and gives the same verdict.
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: "))
+        .expect("a replay line");
+    let args: Vec<String> = replay
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            if a == "ESTATE" {
+                estate.to_str().unwrap().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let check = smbguard(&args);
+    let check_out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "the replayed flow is blocked:\n{check_out}"
+    );
+    assert!(check_out.starts_with("BLOCK"), "{check_out}");
+    // ... and the check trace is the one embedded in the report.
+    let first = check_out.lines().next().unwrap();
+    assert!(stdout.contains(&format!("| {first}")), "{stdout}");
+}
+
+#[test]
+fn json_is_the_whole_report() {
+    let out = smbguard(&["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["estate"], "contoso");
+    assert_eq!(v["invariants"].as_array().unwrap().len(), 7);
+    assert_eq!(v["matrix"]["tables"].as_array().unwrap().len(), 12);
+    assert!(v["smbguard"].is_string());
+}
+
+#[test]
+fn html_goes_to_out_and_bad_input_exits_2() {
+    let path = scratch("report.html");
+    let out = smbguard(&[
+        "verify",
+        "--format",
+        "html",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("<script"), "no script");
+    assert!(!html.contains("src="), "no external asset");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external link"
+    );
+    assert!(html.contains("Legend"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("report written to"));
+
+    let bad = scratch("bad.toml");
+    std::fs::write(&bad, "[estate]\nname = \"x\"\n").unwrap();
+    let out = smbguard(&["verify", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

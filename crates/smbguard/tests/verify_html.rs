@@ -1,0 +1,139 @@
+//! The HTML report of `smbguard verify` renders in a real browser: headless
+//! Chromium takes a screenshot, which must be a real page (right size, many
+//! colours), not a blank or error page.
+//!
+//! Without Chromium the test prints `SKIPPED: chromium not installed` and
+//! passes, unless `SMBGUARD_REQUIRE_TOOLS=1`, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|n| ["/usr/bin", "/usr/local/bin", "/snap/bin"].map(|d| Path::new(d).join(n)))
+        .find(|p| p.is_file())
+}
+
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smbguard-verify-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Screenshots `page` at 1400×1000 into `png`, killing Chromium after 120 s.
+fn screenshot(chromium: &Path, page: &Path, png: &Path, profile: &Path) {
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium failed: {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Width and height from the PNG IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(
+        bytes.len() > 24 && &bytes[..8] == b"\x89PNG\r\n\x1a\n",
+        "not a PNG"
+    );
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    (w, h)
+}
+
+fn distinct_bytes(bytes: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &b in bytes {
+        seen[usize::from(b)] = true;
+    }
+    seen.iter().filter(|&&s| s).count()
+}
+
+#[test]
+fn the_verify_report_renders_in_chromium() {
+    let Some(chromium) = chromium() else {
+        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("chromium not installed and SMBGUARD_REQUIRE_TOOLS=1");
+        }
+        eprintln!("SKIPPED: chromium not installed (the HTML report was not rendered)");
+        return;
+    };
+    let dir = scratch();
+    // A failing estate, so the page shows failures and traces as well as the matrix.
+    let estate = dir.join("estate.toml");
+    std::fs::write(
+        &estate,
+        smbguard_model::EXAMPLE_ESTATE.replacen(
+            "clients = [\"workstations\"]\n",
+            "clients = [\"workstations\", \"kiosks\"]\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let report = dir.join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args([
+            "verify",
+            estate.to_str().unwrap(),
+            "--format",
+            "html",
+            "--out",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the estate fails I4");
+    let blank = dir.join("blank.html");
+    std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
+
+    let png = dir.join("report.png");
+    let blank_png = dir.join("blank.png");
+    screenshot(&chromium, &report, &png, &dir.join("profile-report"));
+    screenshot(&chromium, &blank, &blank_png, &dir.join("profile-blank"));
+
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    let blank_bytes = std::fs::read(&blank_png).expect("blank screenshot written");
+    assert_eq!(png_size(&bytes), (1400, 1000));
+    assert!(
+        bytes.len() > 20_000,
+        "screenshot too small: {} bytes",
+        bytes.len()
+    );
+    assert!(
+        bytes.len() > 10 * blank_bytes.len(),
+        "the report renders like a blank page: {} vs {} bytes",
+        bytes.len(),
+        blank_bytes.len()
+    );
+    assert!(distinct_bytes(&bytes) > 200, "too uniform to be a page");
+    eprintln!("screenshot: {} ({} bytes)", png.display(), bytes.len());
+}

@@ -1,0 +1,469 @@
+//! Weaknesses worth a warning even when every invariant holds.
+//!
+//! - `dead-allow`: an allow rule that a block rule overrides for every flow
+//!   it matches (Windows ranks block above allow; in a first-match chain an
+//!   earlier deny shadows it).
+//! - `outbound-local-port` / `inbound-remote-port`: a rule that puts the SMB
+//!   port on the client side of the connection, so it matches nothing real.
+//! - `bypass-without-isolation`: an authenticated bypass with no connection
+//!   security rule (IPsec, Kerberos) on this host or on the peers it names.
+//! - `bypass-broad-group`: a bypass authorising a well-known broad group.
+//! - `ipv4-only-rule`: a block rule scoped to IPv4 while the same path stays
+//!   open on IPv6.
+//! - `perimeter-unencrypted`: a perimeter exception without SMB 3.x encryption.
+
+use smbguard_model::{AddrSet, Dialect, Estate, IntervalSet, Profile, Transport};
+use smbguard_semantics::{
+    Acl, AclAction, Action, Direction, HostRules, KbRow, Security, WindowsRule,
+};
+
+use crate::engine::{Ctx, Engine};
+use crate::report::Lint;
+use crate::space::{overlapping, profile_index};
+
+/// The well-known name of a broad SID, if it is one.
+pub fn broad_sid(sid: &str) -> Option<&'static str> {
+    match sid {
+        "S-1-1-0" => return Some("Everyone"),
+        "S-1-5-11" => return Some("Authenticated Users"),
+        "S-1-5-7" => return Some("Anonymous Logon"),
+        "S-1-5-2" => return Some("Network"),
+        "S-1-5-32-545" => return Some("BUILTIN\\Users"),
+        _ => {}
+    }
+    let parts: Vec<&str> = sid.split('-').collect();
+    // S-1-5-21-<a>-<b>-<c>-<rid>: a domain-relative well-known RID.
+    if parts.len() == 8 && parts[..4] == ["S", "1", "5", "21"] {
+        return match parts[7] {
+            "513" => Some("Domain Users"),
+            "514" => Some("Domain Guests"),
+            "515" => Some("Domain Computers"),
+            _ => None,
+        };
+    }
+    None
+}
+
+fn matches_transport(r: &WindowsRule, t: Transport) -> bool {
+    r.protocol.is_none_or(|p| p == t.proto) && r.service_ports().contains(t.port)
+}
+
+/// The source-side ports of a rule (remote for inbound, local for outbound).
+fn client_ports(r: &WindowsRule) -> &smbguard_model::PortSet {
+    match r.direction {
+        Direction::Inbound => &r.remote_ports,
+        Direction::Outbound => &r.local_ports,
+    }
+}
+
+pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
+    let space = engine.space;
+    let plan = space.plan;
+    let mut out = Vec::new();
+    for (h, host) in plan.hosts.iter().enumerate() {
+        match &host.rules {
+            HostRules::Windows(_) => {
+                let rules: Vec<&WindowsRule> =
+                    space.win_rules[h].iter().flatten().copied().collect();
+                for r in &rules {
+                    if !r.enabled {
+                        continue;
+                    }
+                    let lint = |code, message: String, kb| Lint {
+                        code,
+                        group: Some(host.group.clone()),
+                        rule_id: Some(r.id.clone()),
+                        rule_name: Some(r.name.clone()),
+                        message,
+                        kb,
+                    };
+                    if r.action == Action::Allow {
+                        if let Some(m) = dead_allow(r, &rules, &plan.transports) {
+                            out.push(lint("dead-allow", m, Some(KbRow::K6)));
+                        }
+                    }
+                    if let Some((code, m)) = wrong_port(r, &plan.transports) {
+                        out.push(lint(code, m, Some(KbRow::K6)));
+                    }
+                    if r.action == Action::Bypass {
+                        if let Some(m) = bypass_without_isolation(engine, h, r) {
+                            out.push(lint("bypass-without-isolation", m, Some(KbRow::K7)));
+                        }
+                        for sid in &r.remote_machines {
+                            if let Some(name) = broad_sid(sid) {
+                                out.push(lint(
+                                    "bypass-broad-group",
+                                    format!(
+                                        "the bypass authorises {sid} ({name}): every member of that group can override the block rules on this port"
+                                    ),
+                                    Some(KbRow::K7),
+                                ));
+                            }
+                        }
+                    }
+                    if r.action == Action::Block {
+                        if let Some(m) = ipv4_only_windows(engine, h, r) {
+                            out.push(lint("ipv4-only-rule", m, Some(KbRow::K6)));
+                        }
+                    }
+                }
+            }
+            HostRules::Linux(l) => {
+                for (acl, dir) in [
+                    (&l.input, Direction::Inbound),
+                    (&l.output, Direction::Outbound),
+                ] {
+                    for (m, name) in acl_dead_permits(acl) {
+                        out.push(Lint {
+                            code: "dead-allow",
+                            group: Some(host.group.clone()),
+                            rule_id: None,
+                            rule_name: Some(name),
+                            message: m,
+                            kb: Some(KbRow::K6),
+                        });
+                    }
+                    for (m, name) in ipv4_only_acl(engine, h, acl, dir) {
+                        out.push(Lint {
+                            code: "ipv4-only-rule",
+                            group: Some(host.group.clone()),
+                            rule_id: None,
+                            rule_name: Some(name),
+                            message: m,
+                            kb: Some(KbRow::K6),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for (m, name) in acl_dead_permits(&plan.perimeter) {
+        out.push(Lint {
+            code: "dead-allow",
+            group: None,
+            rule_id: None,
+            rule_name: Some(name),
+            message: m,
+            kb: Some(KbRow::K2),
+        });
+    }
+    for e in &estate.perimeter_allow {
+        let mut why = Vec::new();
+        if !e.require_encryption {
+            why.push("does not require SMB 3.x encryption".to_string());
+        }
+        if estate.smb.min_dialect < Dialect::Smb300 {
+            why.push(format!(
+                "accepts dialects below SMB 3.0 (min-dialect {})",
+                estate.smb.min_dialect.as_str()
+            ));
+        }
+        if !why.is_empty() {
+            out.push(Lint {
+                code: "perimeter-unencrypted",
+                group: None,
+                rule_id: None,
+                rule_name: None,
+                message: format!(
+                    "perimeter exception `{}` {}; KB3185535: allow only SMB 3.x across the perimeter and require AES encryption",
+                    e.name,
+                    why.join(" and ")
+                ),
+                kb: Some(KbRow::K2),
+            });
+        }
+    }
+    out
+}
+
+/// An allow that some block overrides in every (profile, transport) it matches.
+fn dead_allow(a: &WindowsRule, rules: &[&WindowsRule], transports: &[Transport]) -> Option<String> {
+    if a.remote_addresses.is_empty() {
+        return None;
+    }
+    let mut any = false;
+    let mut blockers: Vec<String> = Vec::new();
+    for p in a.profiles.iter() {
+        for &t in transports {
+            if !matches_transport(a, t) {
+                continue;
+            }
+            any = true;
+            let mut cover = AddrSet::empty();
+            for b in rules {
+                if b.enabled
+                    && b.action == Action::Block
+                    && b.direction == a.direction
+                    && b.profiles.contains(p)
+                    && matches_transport(b, t)
+                    && a.local_addresses.is_subset(&b.local_addresses)
+                    && client_ports(a).is_subset(client_ports(b))
+                {
+                    cover = cover.union(&b.remote_addresses);
+                    if !blockers.contains(&b.name) {
+                        blockers.push(b.name.clone());
+                    }
+                }
+            }
+            if !a.remote_addresses.is_subset(&cover) {
+                return None;
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let names: Vec<String> = blockers.iter().map(|n| format!("\"{n}\"")).collect();
+    let mut m = format!(
+        "this allow never applies: block rule(s) {} match every flow it matches, and Windows ranks block above allow",
+        names.join(", ")
+    );
+    if a.security != Security::None {
+        m.push_str(
+            "; allow-if-secure without \"override block rules\" does not beat a block (KB3185535: set Override block rules = ON, i.e. a bypass)",
+        );
+    }
+    Some(m)
+}
+
+fn wrong_port(r: &WindowsRule, transports: &[Transport]) -> Option<(&'static str, String)> {
+    let (client, server, code, side) = match r.direction {
+        Direction::Outbound => (
+            &r.local_ports,
+            &r.remote_ports,
+            "outbound-local-port",
+            "local",
+        ),
+        Direction::Inbound => (
+            &r.remote_ports,
+            &r.local_ports,
+            "inbound-remote-port",
+            "remote",
+        ),
+    };
+    if client.is_full() || !server.is_full() {
+        return None;
+    }
+    let hit: Vec<String> = transports
+        .iter()
+        .filter(|t| r.protocol.is_none_or(|p| p == t.proto) && client.contains(t.port))
+        .map(ToString::to_string)
+        .collect();
+    if hit.is_empty() {
+        return None;
+    }
+    let dir = match r.direction {
+        Direction::Outbound => "an outbound",
+        Direction::Inbound => "an inbound",
+    };
+    Some((
+        code,
+        format!(
+            "{dir} rule matches the {side} port {} instead of the {} port: the SMB port is on the server side, so this rule matches ordinary SMB connections only by accident (source port {})",
+            client.to_port_string(),
+            if side == "local" { "remote" } else { "local" },
+            hit.join(", ")
+        ),
+    ))
+}
+
+fn bypass_without_isolation(
+    engine: &mut Engine<'_, '_>,
+    h: usize,
+    r: &WindowsRule,
+) -> Option<String> {
+    let space = engine.space;
+    let mut why = Vec::new();
+    if r.security == Security::None {
+        why.push("it requires no authentication, so Windows ignores it".to_string());
+    }
+    let host = &space.plan.hosts[h];
+    let missing: Vec<&str> = r
+        .profiles
+        .iter()
+        .filter(|&p| !space.hosts[h].ipsec[profile_index(p)])
+        .map(Profile::as_str)
+        .collect();
+    if !missing.is_empty() {
+        why.push(format!(
+            "`{}` has no connection security rule (or no Kerberos: not domain-joined) in the {} profile(s)",
+            host.group,
+            missing.join("/")
+        ));
+    }
+    // Peers the bypass names that cannot take part in IPsec.
+    let mut peer_hosts: Vec<usize> = Vec::new();
+    let mut unmanaged = false;
+    {
+        let mut visit = |u: u32| match space.units[u as usize].host {
+            Some(p) => {
+                if !peer_hosts.contains(&p) {
+                    peer_hosts.push(p);
+                }
+            }
+            None => unmanaged = true,
+        };
+        overlapping(&space.v4, r.remote_addresses.v4.intervals(), |u, _, _| {
+            visit(u)
+        });
+        overlapping(&space.v6, r.remote_addresses.v6.intervals(), |u, _, _| {
+            visit(u)
+        });
+    }
+    let lacking: Vec<String> = peer_hosts
+        .iter()
+        .filter(|&&p| {
+            r.profiles
+                .iter()
+                .any(|pr| !space.hosts[p].ipsec[profile_index(pr)])
+        })
+        .map(|&p| format!("`{}`", space.plan.hosts[p].group))
+        .collect();
+    if !lacking.is_empty() {
+        why.push(format!(
+            "peers in its scope have no connection security rule: {}",
+            lacking.join(", ")
+        ));
+    }
+    if unmanaged {
+        why.push(
+            "part of its scope is in no group, where no connection security rule can be assumed"
+                .into(),
+        );
+    }
+    if why.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "an authenticated bypass needs the isolation rule on both ends; {}",
+        why.join("; ")
+    ))
+}
+
+/// The unit IDs of a host.
+fn units_of(engine: &Engine<'_, '_>, h: usize) -> Vec<u32> {
+    engine
+        .space
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.host == Some(h))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+fn ipv4_only(set: &AddrSet) -> bool {
+    set.v6.is_empty() && !set.v4.is_empty()
+}
+
+fn ipv4_only_windows(engine: &mut Engine<'_, '_>, h: usize, r: &WindowsRule) -> Option<String> {
+    if !(ipv4_only(&r.remote_addresses) || ipv4_only(&r.local_addresses)) {
+        return None;
+    }
+    let transports = engine.space.plan.transports.clone();
+    for u in units_of(engine, h) {
+        if engine.space.units[u as usize].addrs.v6.is_empty() {
+            continue;
+        }
+        for p in r.profiles.iter() {
+            for &t in &transports {
+                if !matches_transport(r, t) {
+                    continue;
+                }
+                let ctx = Ctx {
+                    t,
+                    ps: p,
+                    pd: p,
+                    port: smbguard_semantics::Flow::EPHEMERAL_PORT,
+                };
+                let open: IntervalSet<u128> = engine.open_without_ipsec(u, r.direction, &ctx);
+                if let Some(a) = open.first() {
+                    return Some(format!(
+                        "this block rule only matches IPv4, and the same path stays open on IPv6 (e.g. {} on {t} in the {p} profile)",
+                        std::net::Ipv6Addr::from(a)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn ipv4_only_acl(
+    engine: &mut Engine<'_, '_>,
+    h: usize,
+    acl: &Acl,
+    dir: Direction,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in &acl.entries {
+        if e.action != AclAction::Deny || !(ipv4_only(&e.source) || ipv4_only(&e.destination)) {
+            continue;
+        }
+        let transports: Vec<Transport> = engine
+            .space
+            .plan
+            .transports
+            .iter()
+            .copied()
+            .filter(|t| {
+                e.protocol.is_none_or(|p| p == t.proto) && e.destination_ports.contains(t.port)
+            })
+            .collect();
+        'found: for u in units_of(engine, h) {
+            if engine.space.units[u as usize].addrs.v6.is_empty() {
+                continue;
+            }
+            for &t in &transports {
+                let ctx = Ctx {
+                    t,
+                    ps: Profile::Domain,
+                    pd: Profile::Domain,
+                    port: smbguard_semantics::Flow::EPHEMERAL_PORT,
+                };
+                let open: IntervalSet<u128> = engine.open_without_ipsec(u, dir, &ctx);
+                if let Some(a) = open.first() {
+                    out.push((
+                        format!(
+                            "this deny entry only matches IPv4, and the same path stays open on IPv6 (e.g. {} on {t})",
+                            std::net::Ipv6Addr::from(a)
+                        ),
+                        e.name.clone(),
+                    ));
+                    break 'found;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Permit entries a single earlier deny entry shadows entirely.
+fn acl_dead_permits(acl: &Acl) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, e) in acl.entries.iter().enumerate() {
+        if e.action != AclAction::Permit {
+            continue;
+        }
+        let shadow = acl.entries[..i].iter().enumerate().find(|(_, d)| {
+            d.action == AclAction::Deny
+                && d.protocol.is_none_or(|p| Some(p) == e.protocol)
+                && e.destination_ports.is_subset(&d.destination_ports)
+                && e.source.is_subset(&d.source)
+                && e.destination.is_subset(&d.destination)
+        });
+        if let Some((j, d)) = shadow {
+            out.push((
+                format!(
+                    "entry {} of \"{}\" is never reached: entry {} \"{}\" denies everything it permits (first match)",
+                    i + 1,
+                    acl.name,
+                    j + 1,
+                    d.name
+                ),
+                e.name.clone(),
+            ));
+        }
+    }
+    out
+}
