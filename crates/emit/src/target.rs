@@ -66,11 +66,11 @@ impl Target {
     }
 
     /// Emits this target's artefacts.
-    pub fn emit(self, _cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        if let Some(out) = crate::windows::emit(self, _cx) {
+    pub fn emit(self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        if let Some(out) = crate::windows::emit(self, cx) {
             return out;
         }
-        if let Some(out) = crate::non_windows::emit(self, _cx) {
+        if let Some(out) = crate::non_windows::emit(self, cx) {
             return out;
         }
         Err(EmitError::NotImplemented(self))

@@ -195,13 +195,9 @@ impl<T: Domain> FromIterator<(T, T)> for IntervalSet<T> {
 }
 
 impl IntervalSet<u16> {
-    /// Formats a port set as `any`, `445` or `137-138, 445`.
-    pub fn to_port_string(&self) -> String {
-        if self.is_full() {
-            return "any".to_string();
-        }
-        let parts: Vec<String> = self
-            .intervals
+    /// Each interval as `445` or `137-138`, the form every firewall syntax accepts.
+    pub fn port_ranges(&self) -> Vec<String> {
+        self.intervals
             .iter()
             .map(|&(a, b)| {
                 if a == b {
@@ -210,8 +206,15 @@ impl IntervalSet<u16> {
                     format!("{a}-{b}")
                 }
             })
-            .collect();
-        parts.join(", ")
+            .collect()
+    }
+
+    /// Formats a port set as `any`, `445` or `137-138, 445`.
+    pub fn to_port_string(&self) -> String {
+        if self.is_full() {
+            return "any".to_string();
+        }
+        self.port_ranges().join(", ")
     }
 }
 

@@ -219,3 +219,24 @@ fn help_teaches_exit_codes_and_precedence() {
     let o = smbguard(&["check", "--help"]);
     assert!(stdout(&o).contains("--expect"));
 }
+
+#[test]
+fn apply_refuses_an_unsafe_plan_before_touching_anything() {
+    // Domain controllers that accept nobody but an unused range: members are
+    // locked out of Group Policy (I3), so apply must refuse.
+    let text = smbguard_model::EXAMPLE_ESTATE.replace(
+        "# DCs accept SMB from the whole internal network unless you list `clients`.",
+        "clients = [\"198.19.250.0/24\"]",
+    );
+    let p = temp_file("unsafe-apply.toml", &text);
+    let state = std::env::temp_dir().join(format!("smbguard-cli-state-{}", std::process::id()));
+    let o = Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args(["apply", "--target", "nftables", p.to_str().unwrap(), "--group", "nas", "--netns", "smbguard-never-created"])
+        .env("SMBGUARD_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FAIL I3"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing applied"), "{}", stderr(&o));
+    assert!(!state.exists(), "no state may be written for a refused apply");
+}

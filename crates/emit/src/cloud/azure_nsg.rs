@@ -15,7 +15,7 @@ use smbguard_semantics::{AclAction, AclEntry};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
 use crate::cloud::{cut, port_ranges};
-use crate::network::{cidrs, protocols, slug};
+use crate::network::{cidr_strings, protocols, slug};
 use crate::non_windows::{Side, artifact, entry_label, header_plain, sides};
 use crate::target::Target;
 
@@ -37,14 +37,8 @@ pub const PRIORITY_STEP: u32 = 10;
 pub const MAX_PRIORITY: u32 = 4096;
 
 fn rule(e: &AclEntry, side: Side, v6: bool, proto: Option<Proto>, priority: u32) -> Option<Value> {
-    let src: Vec<String> = cidrs(&e.source, v6)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let dst: Vec<String> = cidrs(&e.destination, v6)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let src: Vec<String> = cidr_strings(&e.source, v6);
+    let dst: Vec<String> = cidr_strings(&e.destination, v6);
     if src.is_empty() || dst.is_empty() {
         return None;
     }

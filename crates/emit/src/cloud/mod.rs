@@ -8,17 +8,7 @@ use smbguard_model::PortSet;
 
 /// Port ranges as `445` / `137-138` strings.
 pub(crate) fn port_ranges(ports: &PortSet) -> Vec<String> {
-    ports
-        .intervals()
-        .iter()
-        .map(|&(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect()
+    ports.port_ranges()
 }
 
 /// `s` cut to at most `max` characters (with `...`), control characters removed.

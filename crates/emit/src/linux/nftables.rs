@@ -60,18 +60,7 @@ fn braces(items: Vec<String>) -> String {
 }
 
 fn ports(p: &PortSet) -> String {
-    braces(
-        p.intervals()
-            .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
-            .collect(),
-    )
+    braces(p.port_ranges())
 }
 
 /// The match expressions of `e`, one string per nft rule (an entry spanning

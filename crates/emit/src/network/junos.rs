@@ -13,7 +13,7 @@ use smbguard_model::Proto;
 use smbguard_semantics::{AclAction, AclEntry};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::network::{cidrs, protocols, slug};
+use crate::network::{cidr_strings, protocols, slug};
 use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
@@ -34,14 +34,8 @@ fn list(items: &[String]) -> String {
 }
 
 fn term(out: &mut String, n: usize, e: &AclEntry, v6: bool) {
-    let src: Vec<String> = cidrs(&e.source, v6)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let dst: Vec<String> = cidrs(&e.destination, v6)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let src: Vec<String> = cidr_strings(&e.source, v6);
+    let dst: Vec<String> = cidr_strings(&e.destination, v6);
     if src.is_empty() || dst.is_empty() {
         return;
     }
@@ -80,18 +74,7 @@ fn term(out: &mut String, n: usize, e: &AclEntry, v6: bool) {
             };
             let _ = writeln!(out, "                    {kw} {name};");
             if !e.destination_ports.is_full() {
-                let ports: Vec<String> = e
-                    .destination_ports
-                    .intervals()
-                    .iter()
-                    .map(|&(a, b)| {
-                        if a == b {
-                            a.to_string()
-                        } else {
-                            format!("{a}-{b}")
-                        }
-                    })
-                    .collect();
+                let ports: Vec<String> = e.destination_ports.port_ranges();
                 let _ = writeln!(out, "                    destination-port {}", list(&ports));
             }
         }

@@ -15,6 +15,11 @@ pub(crate) fn cidrs(set: &AddrSet, v6: bool) -> Vec<IpNet> {
         .collect()
 }
 
+/// [`cidrs`] as strings.
+pub(crate) fn cidr_strings(set: &AddrSet, v6: bool) -> Vec<String> {
+    cidrs(set, v6).iter().map(ToString::to_string).collect()
+}
+
 /// The protocols an entry needs a line for: its own, or TCP and UDP when it
 /// has none but restricts ports. `None` inside means "any protocol".
 pub(crate) fn protocols(protocol: Option<Proto>, ports: &PortSet) -> Vec<Option<Proto>> {

@@ -98,19 +98,7 @@ pub(crate) fn port_list(ports: &PortSet) -> Option<Vec<String>> {
     if ports.is_full() {
         return None;
     }
-    Some(
-        ports
-            .intervals()
-            .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
-            .collect(),
-    )
+    Some(ports.port_ranges())
 }
 
 #[cfg(test)]

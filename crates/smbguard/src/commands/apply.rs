@@ -14,6 +14,7 @@ use smbguard_lab::apply::{self, ApplyError, ApplyRequest, RolledBack, default_st
 use crate::args::{EstateArg, ProfileArg};
 use crate::commands::check::profile;
 use crate::input::load_plan;
+use crate::safety::{self, Safety};
 use crate::{CliError, EXIT_FAILED};
 
 pub(crate) const APPLY_LONG_ABOUT: &str = "\
@@ -59,6 +60,9 @@ pub(crate) struct ApplyArgs {
     /// Run inside this network namespace (`ip netns`).
     #[arg(long, value_name = "NAME")]
     pub(crate) netns: Option<String>,
+    /// Apply even if the plan fails KB3185535's built-in invariants; the reason is written into the ruleset's header.
+    #[arg(long, value_name = "REASON")]
+    pub(crate) allow_unsafe: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -121,11 +125,21 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
             names.join(", ")
         )));
     };
+    let unsafe_reason = match safety::check(
+        &plan,
+        &loaded.estate,
+        args.allow_unsafe.as_deref(),
+        "applied",
+    ) {
+        Safety::Safe => None,
+        Safety::Allowed(reason) => Some(reason),
+        Safety::Refused => return Ok(ExitCode::from(EXIT_FAILED)),
+    };
     let cx = EmitContext {
         estate: &loaded.estate,
         plan: &plan,
         version: env!("CARGO_PKG_VERSION"),
-        unsafe_reason: None,
+        unsafe_reason,
     };
     let ruleset = host_ruleset(&cx, group, profile(args.profile))
         .map_err(|e| CliError::BadInput(format!("error: {e}")))?;

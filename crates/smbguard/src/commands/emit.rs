@@ -9,6 +9,7 @@ use smbguard_emit::{Artifact, EmitContext, EmitError, Target, index_json};
 
 use crate::args::EmitArgs;
 use crate::input::load_plan;
+use crate::safety::{self, Safety};
 use crate::{CliError, EXIT_FAILED};
 
 /// The Windows deployment targets.
@@ -92,31 +93,15 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
     // The built-in invariants of KB3185535 (smbguard-verify): a plan that
     // locks domain members out of their DCs or leaves lateral SMB open is not
     // written unless the user gives a reason.
-    let unsafe_reason = match smbguard_verify::guard(&plan, &loaded.estate) {
-        Ok(()) => {
-            eprintln!("verified: the plan keeps every built-in invariant of KB3185535");
-            if args.allow_unsafe.is_some() {
-                eprintln!("note: --allow-unsafe ignored: the plan is safe");
-            }
-            None
-        }
-        Err(unsafe_plan) => {
-            for f in &unsafe_plan.failed {
-                eprintln!("FAIL {} {}: {}", f.id, f.title, f.summary);
-            }
-            match args.allow_unsafe.as_deref() {
-                Some(reason) => {
-                    eprintln!("warning: {unsafe_plan}; emitting anyway (--allow-unsafe: {reason})");
-                    Some(reason)
-                }
-                None => {
-                    eprintln!(
-                        "error: {unsafe_plan}; nothing written. Fix the estate (see `smbguard plan`), or pass --allow-unsafe \"REASON\""
-                    );
-                    return Ok(ExitCode::from(EXIT_FAILED));
-                }
-            }
-        }
+    let unsafe_reason = match safety::check(
+        &plan,
+        &loaded.estate,
+        args.allow_unsafe.as_deref(),
+        "written",
+    ) {
+        Safety::Safe => None,
+        Safety::Allowed(reason) => Some(reason),
+        Safety::Refused => return Ok(ExitCode::from(EXIT_FAILED)),
     };
 
     let version = env!("CARGO_PKG_VERSION");
