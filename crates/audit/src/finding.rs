@@ -14,6 +14,9 @@ pub struct Finding {
 impl Finding {
     /// A finding at `location`.
     pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Finding { location: location.into(), message: message.into() }
+        Finding {
+            location: location.into(),
+            message: message.into(),
+        }
     }
 }

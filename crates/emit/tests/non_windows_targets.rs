@@ -355,7 +355,10 @@ fn aws_nacl_warns_only_when_over_the_default_quota() {
             .as_array()
             .expect("warnings")
             .iter()
-            .any(|w| w.as_str().is_some_and(|w| w.contains("default quota of 20")))
+            .any(|w| {
+                w.as_str()
+                    .is_some_and(|w| w.contains("default quota of 20"))
+            })
     };
     // Many named cloud endpoints: more entries than AWS allows by default.
     let mut text = smbguard_model::EXAMPLE_ESTATE.to_string();
@@ -367,8 +370,13 @@ fn aws_nacl_warns_only_when_over_the_default_quota() {
     }
     let big = smbguard_model::parse_estate(&text).expect("estate").estate;
     let big_plan = smbguard_semantics::compile(&big).expect("plan");
-    let a = Target::AwsNacl.emit(&cx(&big, &big_plan)).expect("emit").remove(0);
-    assert!(quota_warning(&serde_json::from_slice(&a.contents).expect("JSON")));
+    let a = Target::AwsNacl
+        .emit(&cx(&big, &big_plan))
+        .expect("emit")
+        .remove(0);
+    assert!(quota_warning(
+        &serde_json::from_slice(&a.contents).expect("JSON")
+    ));
 
     let (estate, plan) = example(OutboundStrategy::IpsecBypass);
     let cx = cx(&estate, &plan);

@@ -12,7 +12,10 @@ fn check(text: &str) {
             assert!(r.errors().count() > 0);
             for d in &r.diagnostics {
                 if let Some(span) = &d.span {
-                    assert!(span.start <= text.len() && span.end <= text.len(), "span out of bounds");
+                    assert!(
+                        span.start <= text.len() && span.end <= text.len(),
+                        "span out of bounds"
+                    );
                     assert!(d.line.is_some() && d.column.is_some());
                 }
             }

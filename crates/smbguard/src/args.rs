@@ -198,7 +198,13 @@ pub(crate) struct EmitArgs {
     pub(crate) estate: EstateArg,
     /// Targets, comma-separated: powershell, netsh, gpo (or `windows` for those three), any other
     /// target name listed in the long help, or `all`.
-    #[arg(long, short, value_name = "TARGETS", value_delimiter = ',', default_value = "all")]
+    #[arg(
+        long,
+        short,
+        value_name = "TARGETS",
+        value_delimiter = ',',
+        default_value = "all"
+    )]
     pub(crate) target: Vec<String>,
     /// Output directory (created if missing; files smbguard writes are overwritten).
     #[arg(long, short, value_name = "DIR", default_value = "./out")]

@@ -231,12 +231,24 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
     let p = temp_file("unsafe-apply.toml", &text);
     let state = std::env::temp_dir().join(format!("smbguard-cli-state-{}", std::process::id()));
     let o = Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args(["apply", "--target", "nftables", p.to_str().unwrap(), "--group", "nas", "--netns", "smbguard-never-created"])
+        .args([
+            "apply",
+            "--target",
+            "nftables",
+            p.to_str().unwrap(),
+            "--group",
+            "nas",
+            "--netns",
+            "smbguard-never-created",
+        ])
         .env("SMBGUARD_STATE_DIR", &state)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("FAIL I3"), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing applied"), "{}", stderr(&o));
-    assert!(!state.exists(), "no state may be written for a refused apply");
+    assert!(
+        !state.exists(),
+        "no state may be written for a refused apply"
+    );
 }

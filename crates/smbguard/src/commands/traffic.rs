@@ -9,15 +9,13 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use smbguard_traffic::classify::impact;
-use smbguard_traffic::{
-    Analysis, FlowRecord, Options, Stats, analyze_file_mmap, analyze_reader,
-};
+use smbguard_traffic::{Analysis, FlowRecord, Options, Stats, analyze_file_mmap, analyze_reader};
 
+use crate::CliError;
 use crate::args::ProfileArg;
 use crate::commands::check::profile;
 use crate::input::load_plan;
 use crate::render;
-use crate::CliError;
 
 pub(crate) const TRAFFIC_LONG_ABOUT: &str = "\
 Read packet captures (pcap, pcapng) or Zeek conn.log files, place both ends of every
@@ -118,8 +116,10 @@ fn split(args: &TrafficArgs) -> Result<(Option<&Path>, &[PathBuf]), CliError> {
 }
 
 fn display_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Files smaller than this get no progress bar.
@@ -162,9 +162,8 @@ pub(crate) fn read_captures(
         warnings: 0,
     };
     for (i, path) in captures.iter().enumerate() {
-        let analysis = analyze_one(path, options, mmap).map_err(|e| {
-            CliError::BadInput(format!("error: {}: {e}", path.display()))
-        })?;
+        let analysis = analyze_one(path, options, mmap)
+            .map_err(|e| CliError::BadInput(format!("error: {}: {e}", path.display())))?;
         let name = display_name(path);
         for w in &analysis.warnings {
             eprintln!("warning: {name}: {w}");
@@ -179,7 +178,9 @@ pub(crate) fn read_captures(
         merged.warnings += analysis.warnings.len();
         merged.frames += stats.frames + stats.log_lines;
         merged.bytes += stats.bytes_read;
-        merged.origin.extend(std::iter::repeat_n(i, analysis.flows.len()));
+        merged
+            .origin
+            .extend(std::iter::repeat_n(i, analysis.flows.len()));
         merged.flows.extend(analysis.flows);
         merged.captures.push(name);
     }

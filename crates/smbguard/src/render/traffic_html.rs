@@ -59,7 +59,11 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     );
     o.push_str("<section><h2>Categories</h2><table><tr><th>category</th><th>flows</th></tr>");
     for (c, n) in &impact.categories {
-        let _ = write!(o, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", tags(&[*c]));
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
+            tags(&[*c])
+        );
     }
     o.push_str("</table></section>");
     let _ = write!(
@@ -131,7 +135,10 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             tags(&f.class.categories),
             f.verdict.as_str(),
             f.verdict.as_str(),
-            f.rule.as_ref().map(|x| esc(&rule_text(x))).unwrap_or_default()
+            f.rule
+                .as_ref()
+                .map(|x| esc(&rule_text(x)))
+                .unwrap_or_default()
         );
     }
     o.push_str("</table></section></main></body></html>\n");

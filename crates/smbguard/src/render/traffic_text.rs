@@ -63,13 +63,21 @@ fn finding_title(c: Category) -> &'static str {
         Category::Smb1 => "SMB1 used (K9)",
         Category::CleartextSmb3 => "SMB 3.x without encryption",
         Category::AdminShare => "Administrative shares (lateral-movement tradecraft)",
-        Category::RemoteService => "Remote service/task/registry pipes (lateral-movement tradecraft)",
+        Category::RemoteService => {
+            "Remote service/task/registry pipes (lateral-movement tradecraft)"
+        }
         Category::UnknownHost => "Hosts in no group",
     }
 }
 
 fn blocked_table(rows: &[BlockedRow]) -> String {
-    let head = ["SOURCE", "DESTINATION", "TRANSPORT", "FLOWS", "DECIDING RULE"];
+    let head = [
+        "SOURCE",
+        "DESTINATION",
+        "TRANSPORT",
+        "FLOWS",
+        "DECIDING RULE",
+    ];
     let body: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
@@ -106,10 +114,7 @@ fn blocked_table(rows: &[BlockedRow]) -> String {
     };
     line(head, &mut out);
     for row in &body {
-        line(
-            [&row[0], &row[1], &row[2], &row[3], &row[4]],
-            &mut out,
-        );
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]], &mut out);
     }
     out
 }
@@ -210,7 +215,9 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
             "packets": f.flow.packets_to_server + f.flow.packets_to_client,
             "bytes": f.flow.bytes_to_server + f.flow.bytes_to_client,
         });
-        out.push_str(&serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+        out.push_str(
+            &serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+        );
         out.push('\n');
     }
     out

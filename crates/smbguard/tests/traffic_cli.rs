@@ -1,0 +1,238 @@
+//! `smbguard traffic` end to end: snapshots on every fixture with the
+//! example estate, the would-be-blocked table, formats, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn smbguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args(args)
+        .output()
+        .expect("run smbguard")
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/pcaps")
+}
+
+fn fixture(name: &str) -> String {
+    fixtures_dir().join(name).to_str().unwrap().to_owned()
+}
+
+fn all_fixtures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    assert!(v.len() >= 10);
+    v
+}
+
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "smbguard-traffic-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// The ProtectWise captures' hosts: DC1 and two workstations.
+const LAB: &str = r#"
+[estate]
+name = "lab"
+internal = ["192.168.10.0/24"]
+
+[[groups]]
+name = "dcs"
+role = "domain-controller"
+addresses = ["192.168.10.10"]
+
+[[groups]]
+name = "workstations"
+role = "workstation"
+addresses = ["192.168.10.30", "192.168.10.31"]
+"#;
+
+fn lab_estate() -> String {
+    let p = scratch("lab.toml");
+    std::fs::write(&p, LAB).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = smbguard(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn traffic_args<'a>(head: &[&'a str], files: &'a [String]) -> Vec<&'a str> {
+    let mut v = vec!["traffic"];
+    v.extend_from_slice(head);
+    v.extend(files.iter().map(String::as_str));
+    v
+}
+
+#[test]
+fn all_fixtures_with_the_example_estate_text() {
+    let files = all_fixtures();
+    let text = run_ok(&traffic_args(&[], &files));
+    insta::assert_snapshot!("traffic_all_fixtures_text", text);
+}
+
+#[test]
+fn all_fixtures_with_the_example_estate_json_lines() {
+    let files = all_fixtures();
+    let json = run_ok(&traffic_args(&["--format", "json"], &files));
+    for line in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(v["categories"].is_array() && v["verdict"].is_string());
+    }
+    insta::assert_snapshot!("traffic_all_fixtures_json", json);
+}
+
+#[test]
+fn lateral_copy_to_admin_share_would_be_blocked_with_its_rule() {
+    let estate = lab_estate();
+    let text = run_ok(&[
+        "traffic",
+        &estate,
+        &fixture("sv__smb210_copy_to_admin_c_share.pcap"),
+        &fixture("sv__smb210_net_user_domain_to_dc.pcap"),
+    ]);
+    assert!(
+        text.contains("Would be blocked by the plan (Domain profile): 1 of 2 flows"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with("workstations  workstations  tcp/445")
+        })
+        .unwrap_or_else(|| panic!("no blocked row:\n{text}"));
+    assert!(
+        row.contains("Block outbound Domain/Private SMB 445 (K6, source-outbound)"),
+        "{row}"
+    );
+    assert!(
+        text.contains("Lateral SMB between client hosts (1)"),
+        "{text}"
+    );
+    assert!(text.contains("\\\\admin-pc\\c$"), "{text}");
+    // --estate FILE means the same as a leading .toml argument.
+    let flag = run_ok(&[
+        "traffic",
+        "--estate",
+        &estate,
+        &fixture("sv__smb210_copy_to_admin_c_share.pcap"),
+        &fixture("sv__smb210_net_user_domain_to_dc.pcap"),
+    ]);
+    assert_eq!(flag, text);
+}
+
+#[test]
+fn json_lines_carry_verdict_and_rule() {
+    let estate = lab_estate();
+    let json = run_ok(&[
+        "traffic",
+        &estate,
+        "--format",
+        "json",
+        &fixture("sv__smb210_copy_to_admin_c_share.pcap"),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["verdict"], "block");
+    assert_eq!(v["rule"]["kb"], "K6");
+    assert_eq!(
+        v["categories"],
+        serde_json::json!(["lateral", "admin-share"])
+    );
+    assert_eq!(v["client_endpoint"]["name"], "workstations");
+}
+
+#[test]
+fn profile_option_changes_the_evaluation() {
+    let estate = lab_estate();
+    let dc = fixture("sv__smb210_net_user_domain_to_dc.pcap");
+    let domain = run_ok(&["traffic", &estate, &dc]);
+    let public = run_ok(&["traffic", &estate, &dc, "--profile", "public"]);
+    assert!(
+        domain.contains("nothing observed would be blocked"),
+        "{domain}"
+    );
+    assert!(public.contains("profile Public"), "{public}");
+    assert!(
+        !public.contains("nothing observed would be blocked"),
+        "{public}"
+    );
+}
+
+#[test]
+fn html_is_self_contained() {
+    let files = all_fixtures();
+    let out = scratch("report.html");
+    let out_s = out.to_str().unwrap();
+    let o = smbguard(&traffic_args(&["--format", "html", "--out", out_s], &files));
+    assert_eq!(o.status.code(), Some(0));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<style>"));
+    for banned in ["<script", "http://", "https://", " src=", "<link"] {
+        assert!(!html.contains(banned), "{banned} in HTML");
+    }
+    assert!(html.contains("admin-share"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("report written to"));
+}
+
+#[test]
+fn threads_and_mmap_do_not_change_the_result() {
+    let files = all_fixtures();
+    let base = run_ok(&traffic_args(&["--format", "json"], &files));
+    let threaded = run_ok(&traffic_args(
+        &["--format", "json", "--threads", "4"],
+        &files,
+    ));
+    let mapped = run_ok(&traffic_args(&["--format", "json", "--mmap"], &files));
+    assert_eq!(base, threaded);
+    assert_eq!(base, mapped);
+}
+
+#[test]
+fn truncated_capture_warns_with_offset_and_still_reports() {
+    let data = std::fs::read(fixture("sv__smb210_psexec_add_user_nbns.pcap")).unwrap();
+    let cut = scratch("cut.pcap");
+    std::fs::write(&cut, &data[..data.len() * 2 / 3 + 7]).unwrap();
+    let out = smbguard(&["traffic", "--format", "json", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: cut.pcap: at byte ") && stderr.contains("truncated"),
+        "{stderr}"
+    );
+    assert!(!out.stdout.is_empty(), "partial results are still reported");
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let junk = scratch("junk.bin");
+    std::fs::write(&junk, b"this is not a capture\n").unwrap();
+    let out = smbguard(&["traffic", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognised input format"));
+    let out = smbguard(&["traffic", "/nonexistent/capture.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = smbguard(&["traffic", &lab_estate()]);
+    assert_eq!(out.status.code(), Some(2), "an estate without a capture");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no CAPTURE given"));
+}

@@ -1,0 +1,266 @@
+//! Observed flows against a declared estate: who talked to whom, and what
+//! about it matters for KB3185535.
+//!
+//! [`classify`] places both ends of a [`FlowRecord`] in the estate (a group,
+//! an internal host in no group, or the internet) and tags the flow with
+//! [`Category`]s. [`impact`] adds the Plan's verdict for every flow, so a
+//! defender sees what the plan would break before deploying it.
+
+mod impact;
+
+pub use impact::{BlockedRow, Impact, ImpactedFlow, RuleRef, impact};
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use smbguard_model::{Estate, Proto, Role, Transport};
+
+use crate::flow::{FlowRecord, L4Protocol, Service};
+
+/// Named pipes whose use over SMB is remote service or task creation, or
+/// remote registry: lateral-movement tradecraft (PsExec, `sc \\host`, `at`).
+pub const REMOTE_SERVICE_PIPES: [&str; 7] = [
+    "svcctl",
+    "atsvc",
+    "winreg",
+    "psexesvc",
+    "remcom_communicaton",
+    "paexec",
+    "csexecsvc",
+];
+
+/// Where one end of a flow sits in the estate.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Endpoint {
+    /// A declared group.
+    Group {
+        /// Group name.
+        name: String,
+        /// The group's role (kebab-case, as in the estate file).
+        role: &'static str,
+    },
+    /// Inside `estate.internal` but in no group.
+    UnknownInternal,
+    /// Outside `estate.internal`.
+    Internet,
+}
+
+impl Endpoint {
+    /// Places `ip` in `estate`.
+    #[must_use]
+    pub fn of(estate: &Estate, ip: IpAddr) -> Self {
+        match estate.group_of(ip) {
+            Some(i) => Self::Group {
+                name: estate.groups[i].name.clone(),
+                role: estate.groups[i].role.as_str(),
+            },
+            None if estate.is_internal(ip) => Self::UnknownInternal,
+            None => Self::Internet,
+        }
+    }
+
+    /// Short label for tables: the group name, `unknown-internal` or `internet`.
+    #[must_use]
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Group { name, .. } => name,
+            Self::UnknownInternal => "unknown-internal",
+            Self::Internet => "internet",
+        }
+    }
+}
+
+/// What a flow is, for KB3185535. A flow may have several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Between two client roles (workstation, member, isolated): what the
+    /// article exists to stop.
+    Lateral,
+    /// From an internal host to a domain controller, or to a file server
+    /// whose declared clients include the client.
+    ApprovedServer,
+    /// From outside `internal` to inside.
+    PerimeterInbound,
+    /// From inside `internal` to outside.
+    PerimeterOutbound,
+    /// Across the perimeter to or from a declared cloud endpoint (K2).
+    CloudException,
+    /// To or from a declared cloud endpoint without evidence of SMB 3.x with
+    /// encryption, which K2 requires.
+    CloudUnencrypted,
+    /// SMB1 actually used (not merely offered).
+    Smb1,
+    /// SMB 3.x negotiated without encryption.
+    CleartextSmb3,
+    /// An administrative share (`ADMIN$`, `C$`, any `X$` other than `IPC$`).
+    AdminShare,
+    /// A remote service / task / registry pipe ([`REMOTE_SERVICE_PIPES`]).
+    RemoteService,
+    /// An end in no group that is not a declared cloud endpoint.
+    UnknownHost,
+}
+
+impl Category {
+    /// Every category, in report order.
+    pub const ALL: [Self; 11] = [
+        Self::Lateral,
+        Self::ApprovedServer,
+        Self::PerimeterInbound,
+        Self::PerimeterOutbound,
+        Self::CloudException,
+        Self::CloudUnencrypted,
+        Self::Smb1,
+        Self::CleartextSmb3,
+        Self::AdminShare,
+        Self::RemoteService,
+        Self::UnknownHost,
+    ];
+
+    /// The kebab-case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Lateral => "lateral",
+            Self::ApprovedServer => "approved-server",
+            Self::PerimeterInbound => "perimeter-inbound",
+            Self::PerimeterOutbound => "perimeter-outbound",
+            Self::CloudException => "cloud-exception",
+            Self::CloudUnencrypted => "cloud-unencrypted",
+            Self::Smb1 => "smb1",
+            Self::CleartextSmb3 => "cleartext-smb3",
+            Self::AdminShare => "admin-share",
+            Self::RemoteService => "remote-service",
+            Self::UnknownHost => "unknown-host",
+        }
+    }
+
+    /// True for the categories a defender should look at first.
+    #[must_use]
+    pub const fn is_notable(self) -> bool {
+        !matches!(self, Self::ApprovedServer | Self::PerimeterOutbound)
+    }
+}
+
+/// Both ends of a flow placed in the estate, and its categories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Classification {
+    /// Where the client sits.
+    pub client: Endpoint,
+    /// Where the server sits.
+    pub server: Endpoint,
+    /// The declared cloud endpoint (perimeter exception) involved, if any.
+    pub cloud_exception: Option<String>,
+    /// Categories, sorted, without duplicates.
+    pub categories: Vec<Category>,
+}
+
+/// The governed transport a flow uses.
+#[must_use]
+pub fn transport_of(flow: &FlowRecord) -> Transport {
+    match flow.service {
+        Service::Smb => Transport::SMB,
+        Service::NetbiosSession => Transport::NETBIOS_SESSION,
+        Service::NetbiosName => Transport::NETBIOS_NAME,
+        Service::NetbiosDatagram => Transport::NETBIOS_DATAGRAM,
+        Service::SmbOverQuic => Transport::SMB_QUIC,
+        Service::SmbDirect => Transport::SMB_DIRECT,
+        #[allow(unreachable_patterns)] // Service is non_exhaustive
+        _ => Transport {
+            proto: match flow.protocol {
+                L4Protocol::Tcp => Proto::Tcp,
+                L4Protocol::Udp => Proto::Udp,
+            },
+            port: flow.server_port,
+        },
+    }
+}
+
+fn is_client_role(role: Role) -> bool {
+    matches!(role, Role::Workstation | Role::Member | Role::Isolated)
+}
+
+/// Classifies one flow against the estate.
+#[must_use]
+pub fn classify(estate: &Estate, flow: &FlowRecord) -> Classification {
+    let mut cats = Vec::new();
+    let client_group = estate.group_of(flow.client).map(|i| &estate.groups[i]);
+    let server_group = estate.group_of(flow.server).map(|i| &estate.groups[i]);
+    if let (Some(c), Some(s)) = (client_group, server_group) {
+        if is_client_role(c.role) && is_client_role(s.role) {
+            cats.push(Category::Lateral);
+        }
+    }
+    if let Some(s) = server_group.filter(|_| estate.is_internal(flow.client)) {
+        let approved = match s.role {
+            Role::DomainController => true,
+            Role::FileServer => s.clients.contains(flow.client),
+            _ => false,
+        };
+        if approved {
+            cats.push(Category::ApprovedServer);
+        }
+    }
+    let client_in = estate.is_internal(flow.client);
+    let server_in = estate.is_internal(flow.server);
+    let outside = match (client_in, server_in) {
+        (false, true) => {
+            cats.push(Category::PerimeterInbound);
+            Some(flow.client)
+        }
+        (true, false) => {
+            cats.push(Category::PerimeterOutbound);
+            Some(flow.server)
+        }
+        _ => None,
+    };
+    let cloud = outside.and_then(|ip| {
+        estate
+            .perimeter_allow
+            .iter()
+            .find(|p| p.addresses.contains(ip))
+    });
+    if cloud.is_some() {
+        cats.push(Category::CloudException);
+        let k2 = flow.smb.encrypted && flow.smb.dialect.is_some_and(|d| d.is_smb3());
+        if !k2 {
+            cats.push(Category::CloudUnencrypted);
+        }
+    }
+    if flow.smb.smb1_used {
+        cats.push(Category::Smb1);
+    }
+    if flow.smb.dialect.is_some_and(|d| d.is_smb3()) && !flow.smb.encrypted {
+        cats.push(Category::CleartextSmb3);
+    }
+    if flow
+        .smb
+        .share_names()
+        .any(|s| s.ends_with('$') && s != "IPC$")
+    {
+        cats.push(Category::AdminShare);
+    }
+    if flow
+        .smb
+        .pipes
+        .iter()
+        .any(|p| REMOTE_SERVICE_PIPES.contains(&p.rsplit('\\').next().unwrap_or(p)))
+    {
+        cats.push(Category::RemoteService);
+    }
+    let cloud_ip = |ip: IpAddr| cloud.is_some() && outside == Some(ip);
+    if (client_group.is_none() && !cloud_ip(flow.client))
+        || (server_group.is_none() && !cloud_ip(flow.server))
+    {
+        cats.push(Category::UnknownHost);
+    }
+    cats.sort_unstable();
+    cats.dedup();
+    Classification {
+        client: Endpoint::of(estate, flow.client),
+        server: Endpoint::of(estate, flow.server),
+        cloud_exception: cloud.map(|p| p.name.clone()),
+        categories: cats,
+    }
+}
