@@ -552,36 +552,31 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
                 else {
                     continue;
                 };
-                for &t in &transports {
+                let mut push = |transport: Transport, governed: bool| {
                     let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
                     jobs.push(NetJob {
                         source: si,
                         destination: di,
                         family,
-                        transport: t,
+                        transport,
                         from,
                         to,
-                        governed: true,
+                        governed,
                         id,
                     });
+                };
+                for &t in &transports {
+                    push(t, true);
                 }
                 if ungoverned_dsts.contains(&di) {
                     for &port in &ungoverned_ports {
-                        let t = Transport {
-                            proto: Proto::Tcp,
-                            port,
-                        };
-                        let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
-                        jobs.push(NetJob {
-                            source: si,
-                            destination: di,
-                            family,
-                            transport: t,
-                            from,
-                            to,
-                            governed: false,
-                            id,
-                        });
+                        push(
+                            Transport {
+                                proto: Proto::Tcp,
+                                port,
+                            },
+                            false,
+                        );
                     }
                 }
             }
