@@ -142,7 +142,11 @@ pub fn analyze_file(path: impl AsRef<Path>, options: &Options) -> Result<Analysi
 pub fn analyze_reader(reader: impl Read, options: &Options) -> Result<Analysis, TrafficError> {
     let mut input = ChunkReader::new(reader);
     input.fill(SNIFF_LEN)?;
-    let format = sniff(input.available())?;
+    // Sniff exactly the prefix `analyze_bytes` sees: the reader may have
+    // buffered more, and whitespace before a JSON conn.log must not make the
+    // two entry points disagree (found by the traffic_capture fuzz target).
+    let available = input.available();
+    let format = sniff(&available[..available.len().min(SNIFF_LEN)])?;
     let mut analyzer = Analyzer::new(options)?;
     analyzer.set_input_format(format);
     if let Some(mut stepper) = FrameStepper::new(format) {

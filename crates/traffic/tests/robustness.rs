@@ -258,3 +258,17 @@ fn thread_count_does_not_change_results() {
             .all(|w| w[0].first_seen <= w[1].first_seen)
     );
 }
+
+/// Regression: 71 form feeds then `{"t...` made the streaming reader sniff
+/// a JSON conn.log past the sniff window while the in-memory reader gave up
+/// (fuzz/artifacts crash-306a4753, traffic_capture target).
+#[test]
+fn whitespace_longer_than_the_sniff_window_gives_the_same_answer_streamed_and_in_memory() {
+    let mut data = vec![0x0c_u8; 71];
+    data.extend_from_slice(b"{\"t\x02\0\0\0\0\0\0\0i\xa9\xf3p");
+    let in_memory = smbguard_traffic::analyze_bytes(&data, &smbguard_traffic::Options::default());
+    let streamed =
+        smbguard_traffic::analyze_reader(&data[..], &smbguard_traffic::Options::default());
+    assert_eq!(in_memory.is_ok(), streamed.is_ok());
+    smbguard_traffic::fuzzing::capture(&data);
+}
