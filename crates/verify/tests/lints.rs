@@ -133,8 +133,16 @@ fn bypass_authorising_domain_computers_is_broad() {
     );
     assert_eq!(broad_sid("S-1-1-0"), Some("Everyone"));
     assert_eq!(broad_sid("S-1-5-11"), Some("Authenticated Users"));
-    // The example's workstations are declared with the Domain Computers SID:
+    // Workstations declared with the Domain Computers SID (a common mistake):
     // a management exception *from* them authorises every domain computer.
+    let estate_text = EXAMPLE_ESTATE.replace(
+        "S-1-5-21-1004336348-1177238915-682003330-3104",
+        "S-1-5-21-1004336348-1177238915-682003330-515",
+    );
+    assert_ne!(
+        estate_text, EXAMPLE_ESTATE,
+        "the example's workstations SID moved"
+    );
     let extra = r#"
 [[management]]
 name = "workstations-to-members"
@@ -142,7 +150,7 @@ from = ["workstations"]
 to = ["members"]
 transports = ["tcp/445"]
 "#;
-    let (estate, plan) = load(&format!("{EXAMPLE_ESTATE}{extra}"));
+    let (estate, plan) = load(&format!("{estate_text}{extra}"));
     let l = lints_of(&estate, &plan, "bypass-broad-group");
     assert_eq!(l.len(), 1, "{l:#?}");
     assert_eq!(l[0].group.as_deref(), Some("members"));
