@@ -552,12 +552,10 @@ impl Lowering {
 
     fn duplicate_names(&mut self, raw: &[RawGroup]) {
         for (i, g) in raw.iter().enumerate() {
-            if let Some(first) = raw[..i]
+            if raw[..i]
                 .iter()
-                .find(|o| o.name.get_ref() == g.name.get_ref())
+                .any(|o| o.name.get_ref() == g.name.get_ref())
             {
-                let (line, _) = (first.name.span().start, 0);
-                let _ = line;
                 self.push(
                     Diagnostic::error(
                         "duplicate-group",

@@ -71,20 +71,20 @@ fn servers_for(estate: &Estate, client: usize) -> Vec<usize> {
         .groups
         .iter()
         .enumerate()
-        .filter(|(j, s)| match s.role {
+        .filter(|(_, s)| match s.role {
             Role::DomainController => {
                 g.domain_joined
                     && (s.client_groups.is_empty() && s.clients.is_empty()
-                        || serves(s, *j, client, estate))
+                        || serves(s, client, estate))
             }
-            Role::FileServer => serves(s, *j, client, estate),
+            Role::FileServer => serves(s, client, estate),
             _ => false,
         })
         .map(|(j, _)| j)
         .collect()
 }
 
-fn serves(server: &Group, _server_idx: usize, client: usize, estate: &Estate) -> bool {
+fn serves(server: &Group, client: usize, estate: &Estate) -> bool {
     let g = &estate.groups[client];
     server.client_groups.contains(&client)
         || (!g.addresses.is_empty() && g.addresses.is_subset(&server.clients))

@@ -14,7 +14,7 @@ use smbguard_model::Proto;
 use smbguard_semantics::{AclAction, AclEntry};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::cloud::{cut, port_ranges};
+use crate::cloud::cut;
 use crate::network::{cidr_strings, protocols, slug};
 use crate::non_windows::{Side, artifact, entry_label, header_plain, sides};
 use crate::target::Target;
@@ -62,7 +62,7 @@ fn rule(e: &AclEntry, side: Side, v6: bool, proto: Option<Proto>, priority: u32)
         }),
     );
     props.insert("sourcePortRange".into(), json!("*"));
-    let ports = port_ranges(&e.destination_ports);
+    let ports = e.destination_ports.port_ranges();
     if e.destination_ports.is_full() {
         props.insert("destinationPortRange".into(), json!("*"));
     } else if ports.len() == 1 {

@@ -4,13 +4,6 @@
 pub mod aws_nacl;
 pub mod azure_nsg;
 
-use smbguard_model::PortSet;
-
-/// Port ranges as `445` / `137-138` strings.
-pub(crate) fn port_ranges(ports: &PortSet) -> Vec<String> {
-    ports.port_ranges()
-}
-
 /// `s` cut to at most `max` characters (with `...`), control characters removed.
 pub(crate) fn cut(s: &str, max: usize) -> String {
     let s = crate::non_windows::clean(s);
