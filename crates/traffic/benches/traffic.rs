@@ -15,7 +15,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{Pcap, fixtures, vlan_tag};
+use common::replicated_fixtures;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use smbguard_traffic::{Options, analyze_bytes, analyze_file, analyze_reader};
 
@@ -23,41 +23,7 @@ const GENERATED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Fixtures with Ethernet framing, replicated until `GENERATED_BYTES`.
 fn generated_capture() -> Vec<u8> {
-    let sources: Vec<Pcap> = fixtures()
-        .iter()
-        .map(|p| Pcap::parse(&std::fs::read(p).unwrap()))
-        .filter(|p| p.link_type == 1)
-        .collect();
-    let mut out = Pcap {
-        link_type: 1,
-        nanos: false,
-        frames: Vec::new(),
-    };
-    let mut size = 24;
-    let mut copy: u32 = 0;
-    while size < GENERATED_BYTES {
-        for pcap in &sources {
-            for (sec, frac, frame) in &pcap.frames {
-                let mut f = frame.clone();
-                if f.len() >= 34 && f[12..14] == [0x08, 0x00] {
-                    // 198.18.0.0/15, one block of addresses per copy.
-                    let [_, _, hi, lo] = copy.to_be_bytes();
-                    for at in [26, 30] {
-                        f[at] = 198;
-                        f[at + 1] = 18 | (hi & 1);
-                        f[at + 2] = lo;
-                    }
-                }
-                if copy % 2 == 1 {
-                    f = vlan_tag(&f, 1, 100);
-                }
-                size += 16 + f.len();
-                out.frames.push((*sec, *frac, f));
-            }
-        }
-        copy += 1;
-    }
-    out.write(false, false)
+    replicated_fixtures(|_, bytes| bytes >= GENERATED_BYTES).write(false, false)
 }
 
 fn bench(c: &mut Criterion) {
@@ -75,19 +41,25 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(if path.is_some() { 20 } else { 10 }));
     let one = Options::default();
     let two = Options::default().with_threads(2);
-    group.bench_function("in_memory/1_thread", |b| {
-        b.iter(|| black_box(analyze_bytes(&data, &one).unwrap().flows.len()));
-    });
-    group.bench_function("streaming/1_thread", |b| {
-        b.iter(|| black_box(analyze_reader(data.as_slice(), &one).unwrap().flows.len()));
-    });
-    group.bench_function("in_memory/2_threads", |b| {
-        b.iter(|| black_box(analyze_bytes(&data, &two).unwrap().flows.len()));
-    });
-    if let Some(p) = &path {
-        group.bench_function("file/1_thread", |b| {
-            b.iter(|| black_box(analyze_file(p, &one).unwrap().flows.len()));
+    for (threads, options) in [("1_thread", &one), ("2_threads", &two)] {
+        group.bench_function(format!("in_memory/{threads}"), |b| {
+            b.iter(|| black_box(analyze_bytes(&data, options).unwrap().flows.len()));
         });
+        group.bench_function(format!("streaming/{threads}"), |b| {
+            b.iter(|| {
+                black_box(
+                    analyze_reader(data.as_slice(), options)
+                        .unwrap()
+                        .flows
+                        .len(),
+                )
+            });
+        });
+        if let Some(p) = &path {
+            group.bench_function(format!("file/{threads}"), |b| {
+                b.iter(|| black_box(analyze_file(p, options).unwrap().flows.len()));
+            });
+        }
     }
     group.finish();
 }

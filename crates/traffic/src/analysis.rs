@@ -7,10 +7,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analyzer::Analyzer;
-use crate::capture::stream::{ChunkReader, for_each_frame_in_reader, for_each_line_in_reader};
-use crate::capture::{FrameStepper, InputFormat, for_each_frame_in_slice};
+use crate::capture::stream::{ChunkReader, for_each_line_in_reader};
+use crate::capture::{FrameStepper, InputFormat};
 use crate::error::{TrafficError, Warning, WarningSink};
 use crate::flow::FlowRecord;
+use crate::parallel::WindowSizes;
 use crate::zeek_conn::ConnLogReader;
 
 /// Bytes looked at to recognise the input format.
@@ -20,11 +21,13 @@ const SNIFF_LEN: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// Threads to use, counting the calling thread. 1 (the default) does
-    /// everything on the calling thread. With N > 1 the calling thread reads
-    /// and decodes frames while N - 1 worker threads, each owning a shard of
-    /// the flows (by hash of the 5-tuple), dissect the previous batch. The
-    /// result is the same for every value; 0 is treated as 1.
+    /// Threads that decode and dissect. 1 (the default) does everything on
+    /// the calling thread. With N > 1 the calling thread reads the input and
+    /// frames its records into windows of a few MiB, while a pool of N
+    /// threads decodes each window's frames in parallel, then dissects them
+    /// in N flow shards (by hash of the 5-tuple), each flow still seeing its
+    /// packets in capture order. The result is the same for every value; 0
+    /// is treated as 1.
     pub threads: usize,
     /// Also track UDP 443 (SMB over QUIC). Off by default: it would pull
     /// in all HTTP/3 traffic, whose payload cannot be told apart.
@@ -56,7 +59,8 @@ impl Options {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Input bytes consumed.
+    /// Input bytes read: all of them, unless a corrupt record stopped
+    /// reading (then up to that record's offset).
     pub bytes_read: u64,
     /// Frames (capture) read.
     pub frames: u64,
@@ -129,9 +133,81 @@ impl Analysis {
 /// be read plus a [`Warning`].
 pub fn analyze_file(path: impl AsRef<Path>, options: &Options) -> Result<Analysis, TrafficError> {
     // Not memory-mapped: a file truncated while mapped raises SIGBUS, and
-    // buffered reads of a page-cached file run at several GB/s anyway. The
-    // opt-in mapped path is `analyze_file_mmap` (src/mapped.rs).
-    analyze_reader(File::open(path)?, options)
+    // reads of a page-cached file run at several GB/s anyway. The opt-in
+    // mapped path is `analyze_file_mmap` (src/mapped.rs). With several
+    // threads, a regular file is read by positional reads on all of them.
+    analyze_file_with(path, options, WindowSizes::default())
+}
+
+/// As [`analyze_file`], calling `progress` with the number of bytes read so
+/// far as reading advances (for a progress bar; called from the calling
+/// thread only, every few hundred KiB).
+///
+/// # Errors
+///
+/// As [`analyze_file`].
+pub fn analyze_file_with_progress(
+    path: impl AsRef<Path>,
+    options: &Options,
+    progress: &dyn Fn(u64),
+) -> Result<Analysis, TrafficError> {
+    analyze_path(
+        path.as_ref(),
+        options,
+        WindowSizes::default(),
+        Some(progress),
+    )
+}
+
+pub(crate) fn analyze_file_with(
+    path: impl AsRef<Path>,
+    options: &Options,
+    windows: WindowSizes,
+) -> Result<Analysis, TrafficError> {
+    analyze_path(path.as_ref(), options, windows, None)
+}
+
+fn analyze_path(
+    path: &Path,
+    options: &Options,
+    windows: WindowSizes,
+    progress: Option<&dyn Fn(u64)>,
+) -> Result<Analysis, TrafficError> {
+    let file = File::open(path)?;
+    let positional = options.threads > 1 && file.metadata()?.is_file();
+    let input = Input {
+        file: positional.then_some(&file),
+        progress,
+    };
+    analyze_input(&file, input, options, windows)
+}
+
+/// How [`analyze_input`] reads past the format sniffing.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Input<'a> {
+    /// With positional reads from this file (the one being read), when
+    /// several threads can share them.
+    pub(crate) file: Option<&'a File>,
+    /// Told the bytes read so far, from the calling thread.
+    pub(crate) progress: Option<&'a dyn Fn(u64)>,
+}
+
+/// A reader that reports how many bytes it has handed out.
+struct Counting<'p, R> {
+    inner: R,
+    total: u64,
+    progress: Option<&'p dyn Fn(u64)>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        if let Some(progress) = self.progress {
+            progress(self.total);
+        }
+        Ok(n)
+    }
 }
 
 /// Analyses a capture or conn.log from any reader, with bounded memory.
@@ -140,6 +216,22 @@ pub fn analyze_file(path: impl AsRef<Path>, options: &Options) -> Result<Analysi
 ///
 /// As [`analyze_file`].
 pub fn analyze_reader(reader: impl Read, options: &Options) -> Result<Analysis, TrafficError> {
+    analyze_input(reader, Input::default(), options, WindowSizes::default())
+}
+
+/// Sniffs the format from `reader`, then reads the rest from it, or as
+/// `how` says.
+pub(crate) fn analyze_input(
+    reader: impl Read,
+    how: Input<'_>,
+    options: &Options,
+    windows: WindowSizes,
+) -> Result<Analysis, TrafficError> {
+    let reader = Counting {
+        inner: reader,
+        total: 0,
+        progress: how.progress,
+    };
     let mut input = ChunkReader::new(reader);
     input.fill(SNIFF_LEN)?;
     // Sniff exactly the prefix `analyze_bytes` sees: the reader may have
@@ -147,11 +239,13 @@ pub fn analyze_reader(reader: impl Read, options: &Options) -> Result<Analysis, 
     // two entry points disagree (found by the traffic_capture fuzz target).
     let available = input.available();
     let format = sniff(&available[..available.len().min(SNIFF_LEN)])?;
-    let mut analyzer = Analyzer::new(options)?;
-    analyzer.set_input_format(format);
     if let Some(mut stepper) = FrameStepper::new(format) {
-        for_each_frame_in_reader(&mut input, &mut stepper, &mut analyzer)?;
-        analyzer.stats_mut().bytes_read = input.offset() + input.available().len() as u64;
+        let mut analyzer = Analyzer::with_window_sizes(options, windows)?;
+        analyzer.set_input_format(format);
+        match how.file {
+            Some(file) => analyzer.read_file(input, file, how.progress, &mut stepper)?,
+            None => analyzer.read_stream(input, &mut stepper)?,
+        }
         return Ok(analyzer.finish());
     }
     let mut log = ConnLogReader::new(format, options);
@@ -166,12 +260,19 @@ pub fn analyze_reader(reader: impl Read, options: &Options) -> Result<Analysis, 
 ///
 /// An unrecognised format, or a thread pool that cannot start.
 pub fn analyze_bytes(data: &[u8], options: &Options) -> Result<Analysis, TrafficError> {
+    analyze_bytes_with(data, options, WindowSizes::default())
+}
+
+pub(crate) fn analyze_bytes_with(
+    data: &[u8],
+    options: &Options,
+    windows: WindowSizes,
+) -> Result<Analysis, TrafficError> {
     let format = sniff(&data[..data.len().min(SNIFF_LEN)])?;
-    let mut analyzer = Analyzer::new(options)?;
-    analyzer.set_input_format(format);
     if let Some(mut stepper) = FrameStepper::new(format) {
-        for_each_frame_in_slice(data, &mut stepper, &mut analyzer);
-        analyzer.stats_mut().bytes_read = data.len() as u64;
+        let mut analyzer = Analyzer::with_window_sizes(options, windows)?;
+        analyzer.set_input_format(format);
+        analyzer.read_slice(data, &mut stepper);
         return Ok(analyzer.finish());
     }
     let mut log = ConnLogReader::new(format, options);

@@ -1,16 +1,24 @@
 //! The packet-fed analysis engine.
 //!
-//! Frames are decoded on the calling thread. With one thread, each packet
-//! goes straight to the flow table; with more, to worker threads that each
-//! own a shard of it (see `shards.rs`). Results are identical either way.
+//! With one thread, each frame is decoded and dissected as it is read. With
+//! more, frames are gathered into windows that a thread pool decodes and
+//! dissects in parallel (`parallel.rs`). Results are identical either way.
+
+use std::fs::File;
+use std::io::Read;
 
 use crate::analysis::{Analysis, Options, Stats};
-use crate::capture::{FrameSink, InputFormat, LinkType, RawFrame};
-use crate::decode::{Decoded, Decoder, is_supported_link};
-use crate::error::{TrafficError, WarningKind, WarningSink};
+use crate::capture::stream::{ChunkReader, for_each_frame_in_reader};
+use crate::capture::{
+    FrameSink, FrameStepper, InputFormat, LinkType, RawFrame, for_each_frame_in_slice,
+};
+use crate::decode::{DecodeTally, Decoded, Reassembler, decode_frame, is_supported_link};
+use crate::error::{TrafficError, Warning, WarningKind, WarningSink};
 use crate::flow::table::FlowTable;
 use crate::flow::{FlowRecord, PortSet};
-use crate::shards::Shards;
+use crate::parallel::drive::{self, FileSource, StreamSource};
+use crate::parallel::window::FrameRef;
+use crate::parallel::{Parallel, WindowOutcome, WindowSizes};
 use crate::smb::DissectCounters;
 use crate::timestamp::Timestamp;
 
@@ -30,23 +38,80 @@ pub struct Frame<'a> {
     pub offset: u64,
 }
 
-impl FrameSink for Analyzer {
-    fn frame(&mut self, frame: &RawFrame<'_>, offset: u64) {
-        self.feed(frame, offset);
-    }
-
-    fn warning(&mut self, offset: u64, kind: WarningKind) {
-        self.warnings.push(offset, kind);
-    }
-}
-
-/// Where flow state lives.
+/// Where frames are decoded and flow state lives.
 #[derive(Debug)]
 enum Engine {
     /// On the calling thread.
-    Inline(FlowTable),
-    /// Sharded over worker threads.
-    Sharded(Shards),
+    Inline {
+        ports: PortSet,
+        reassembler: Reassembler,
+        table: FlowTable,
+    },
+    /// On a thread pool; `pending` gathers frames given one at a time.
+    Parallel {
+        parallel: Box<Parallel>,
+        pending: PendingWindow,
+    },
+}
+
+/// Frames copied from [`Analyzer::feed_frame`] until they fill a window.
+#[derive(Debug, Default)]
+struct PendingWindow {
+    bytes: Vec<u8>,
+    frames: Vec<FrameRef>,
+}
+
+/// Counters and warnings, kept in input order whatever the engine.
+#[derive(Debug, Default)]
+pub(crate) struct Bookkeeping {
+    stats: Stats,
+    tally: DecodeTally,
+    warnings: WarningSink,
+    warned_links: Vec<LinkType>,
+}
+
+impl Bookkeeping {
+    fn warning(&mut self, offset: u64, kind: WarningKind) {
+        self.warnings.push(offset, kind);
+    }
+
+    /// Warns about the first frames of each unsupported link type.
+    fn unsupported_link(&mut self, offset: u64, link: LinkType) {
+        if !is_supported_link(link)
+            && !self.warned_links.contains(&link)
+            && self.warned_links.len() < MAX_LINK_WARNINGS
+        {
+            self.warned_links.push(link);
+            let link_type = link.0;
+            self.warning(offset, WarningKind::UnsupportedLinkType { link_type });
+        }
+    }
+
+    /// Accounts one window processed in parallel: counters added, warnings
+    /// from framing and decoding merged back into input order.
+    pub(crate) fn apply_window(&mut self, outcome: WindowOutcome) {
+        for part in outcome.parts {
+            self.stats.frames += part.frames;
+            self.tally.add(&part.tally);
+            let (record_warnings, suppressed) = part.record_warnings.into_parts();
+            let mut links = part.unsupported_links.into_iter().peekable();
+            for Warning { offset, kind } in record_warnings {
+                while let Some((at, link)) = links.next_if(|&(at, _)| at < offset) {
+                    self.unsupported_link(at, link);
+                }
+                self.warning(offset, kind);
+            }
+            for (at, link) in links {
+                self.unsupported_link(at, link);
+            }
+            // The part kept as many warnings as the sink does, so these came
+            // after the sink was full: only their number matters.
+            self.warnings.add_suppressed(suppressed);
+        }
+        if let Some(Warning { offset, kind }) = outcome.stop {
+            self.warning(offset, kind);
+        }
+    }
 }
 
 /// Incremental analyzer: feed it frames, then [`Analyzer::finish`].
@@ -56,12 +121,19 @@ enum Engine {
 /// whole job.
 #[derive(Debug)]
 pub struct Analyzer {
-    decoder: Decoder,
     engine: Engine,
-    warnings: WarningSink,
-    stats: Stats,
-    warned_links: Vec<LinkType>,
+    book: Bookkeeping,
     input_format: Option<InputFormat>,
+}
+
+impl FrameSink for Analyzer {
+    fn frame(&mut self, frame: &RawFrame<'_>, offset: u64) {
+        self.feed(frame, offset);
+    }
+
+    fn warning(&mut self, offset: u64, kind: WarningKind) {
+        self.book.warning(offset, kind);
+    }
 }
 
 impl Analyzer {
@@ -72,28 +144,41 @@ impl Analyzer {
     /// [`TrafficError::ThreadPool`] if `options.threads > 1` and the worker
     /// threads cannot be started.
     pub fn new(options: &Options) -> Result<Self, TrafficError> {
+        Self::with_window_sizes(options, WindowSizes::default())
+    }
+
+    /// As [`Analyzer::new`], with other window sizes for the parallel
+    /// engine (tests and fuzzing use tiny ones).
+    pub(crate) fn with_window_sizes(
+        options: &Options,
+        windows: WindowSizes,
+    ) -> Result<Self, TrafficError> {
         let ports = PortSet {
             quic: options.track_quic,
             smb_direct: options.track_smb_direct,
         };
-        let threads = options.threads.max(1);
-        let engine = if threads > 1 {
-            // The calling thread decodes; the others hold flow state.
-            Engine::Sharded(Shards::start(threads - 1, ports)?)
-        } else {
-            Engine::Inline(FlowTable::new(ports))
+        let engine = match options.threads {
+            0 | 1 => Engine::Inline {
+                ports,
+                reassembler: Reassembler::new(ports),
+                table: FlowTable::new(ports),
+            },
+            threads => Engine::Parallel {
+                parallel: Box::new(Parallel::start(threads, ports, windows)?),
+                pending: PendingWindow::default(),
+            },
         };
         Ok(Self {
-            decoder: Decoder::new(ports),
             engine,
-            warnings: WarningSink::default(),
-            stats: Stats::default(),
-            warned_links: Vec::new(),
+            book: Bookkeeping::default(),
             input_format: None,
         })
     }
 
     /// Analyses one frame.
+    ///
+    /// With more than one thread, frames are copied and analysed a window
+    /// at a time; [`Analyzer::finish`] analyses the last one.
     pub fn feed_frame(&mut self, frame: &Frame<'_>) {
         let raw = RawFrame {
             ts: frame.timestamp,
@@ -107,35 +192,91 @@ impl Analyzer {
         self.input_format = Some(format);
     }
 
-    pub(crate) fn stats_mut(&mut self) -> &mut Stats {
-        &mut self.stats
+    /// Reads a whole in-memory capture.
+    pub(crate) fn read_slice(&mut self, data: &[u8], stepper: &mut FrameStepper) {
+        self.book.stats.bytes_read = if let Engine::Parallel { parallel, .. } = &mut self.engine {
+            drive::run_slice(data, stepper, parallel, &mut self.book)
+        } else {
+            for_each_frame_in_slice(data, stepper, self)
+        };
+    }
+
+    /// Reads a capture to its end from the reader that sniffed its format.
+    pub(crate) fn read_stream<R: Read>(
+        &mut self,
+        mut input: ChunkReader<R>,
+        stepper: &mut FrameStepper,
+    ) -> std::io::Result<()> {
+        self.book.stats.bytes_read = if let Engine::Parallel { parallel, .. } = &mut self.engine {
+            let base = input.offset();
+            let (buffered, reader, eof) = input.into_parts();
+            let mut source = StreamSource(reader);
+            let start = (buffered, base, eof);
+            drive::run_source(&mut source, start, stepper, parallel, &mut self.book)?
+        } else {
+            for_each_frame_in_reader(&mut input, stepper, self)?
+        };
+        Ok(())
+    }
+
+    /// Reads a capture file to its end, continuing from the reader that
+    /// sniffed its format: with positional reads when several threads can
+    /// share them.
+    pub(crate) fn read_file<R: Read>(
+        &mut self,
+        input: ChunkReader<R>,
+        file: &File,
+        progress: Option<&dyn Fn(u64)>,
+        stepper: &mut FrameStepper,
+    ) -> std::io::Result<()> {
+        let Engine::Parallel { parallel, .. } = &mut self.engine else {
+            return self.read_stream(input, stepper);
+        };
+        let base = input.offset();
+        let (buffered, _, eof) = input.into_parts();
+        let mut source = FileSource::new(file, base + buffered.len() as u64, progress);
+        let start = (buffered, base, eof);
+        self.book.stats.bytes_read =
+            drive::run_source(&mut source, start, stepper, parallel, &mut self.book)?;
+        Ok(())
     }
 
     fn feed(&mut self, frame: &RawFrame<'_>, offset: u64) {
-        self.stats.frames += 1;
-        match self.decoder.decode(frame) {
-            Decoded::Packet(p) => {
-                self.stats.packets_tracked += 1;
-                match &mut self.engine {
-                    Engine::Inline(table) => table.process(&p),
-                    Engine::Sharded(shards) => shards.push(&p),
+        match &mut self.engine {
+            Engine::Inline {
+                ports,
+                reassembler,
+                table,
+            } => {
+                self.book.stats.frames += 1;
+                let decoded = decode_frame(frame, *ports);
+                let tally = &mut self.book.tally;
+                tally.count(&decoded);
+                match decoded {
+                    Decoded::Packet(p) => table.process(&p),
+                    Decoded::Fragment(piece) => {
+                        let done = reassembler.add(&piece);
+                        tally.count_reassembly(done.as_ref());
+                        if let Some(Decoded::Packet(p)) = done {
+                            table.process(&p);
+                        }
+                    }
+                    Decoded::UnsupportedLink => self.book.unsupported_link(offset, frame.link),
+                    Decoded::Skipped | Decoded::Malformed => {}
                 }
             }
-            Decoded::Skipped => self.stats.frames_skipped += 1,
-            Decoded::Fragment => self.stats.ipv4_fragments += 1,
-            Decoded::Malformed => self.stats.frames_malformed += 1,
-            Decoded::UnsupportedLink => {
-                self.stats.frames_unsupported_link += 1;
-                let link = frame.link;
-                if !is_supported_link(link)
-                    && !self.warned_links.contains(&link)
-                    && self.warned_links.len() < MAX_LINK_WARNINGS
-                {
-                    self.warned_links.push(link);
-                    self.warnings.push(
-                        offset,
-                        WarningKind::UnsupportedLinkType { link_type: link.0 },
-                    );
+            Engine::Parallel { parallel, pending } => {
+                let start = pending.bytes.len();
+                pending.bytes.extend_from_slice(frame.data);
+                pending.frames.push(FrameRef {
+                    offset,
+                    ts: frame.ts,
+                    link: frame.link,
+                    start,
+                    len: frame.data.len(),
+                });
+                if pending.bytes.len() >= parallel.window_sizes().memory {
+                    flush(parallel, pending, &mut self.book);
                 }
             }
         }
@@ -143,10 +284,16 @@ impl Analyzer {
 
     /// Finishes the analysis: flows sorted by first packet, then 5-tuple.
     #[must_use]
-    pub fn finish(self) -> Analysis {
+    pub fn finish(mut self) -> Analysis {
         let tables = match self.engine {
-            Engine::Inline(table) => vec![table],
-            Engine::Sharded(shards) => shards.finish(),
+            Engine::Inline { table, .. } => vec![table],
+            Engine::Parallel {
+                mut parallel,
+                mut pending,
+            } => {
+                flush(&mut parallel, &mut pending, &mut self.book);
+                parallel.into_tables()
+            }
         };
         let mut flows: Vec<FlowRecord> = Vec::new();
         let mut counters = DissectCounters::default();
@@ -155,11 +302,31 @@ impl Analyzer {
             flows.extend(records);
             counters.add(&c);
         }
-        let mut analysis = Analysis::new(self.input_format, flows, self.warnings, self.stats);
-        analysis.stats.smb_messages = counters.messages;
-        analysis.stats.smb_malformed = counters.malformed;
-        analysis.stats.tcp_gaps = counters.gaps;
-        analysis.stats.nbss_resyncs = counters.resyncs;
-        analysis
+        let Bookkeeping {
+            mut stats,
+            tally,
+            warnings,
+            ..
+        } = self.book;
+        stats.packets_tracked = tally.packets_tracked;
+        stats.frames_skipped = tally.frames_skipped;
+        stats.frames_malformed = tally.frames_malformed;
+        stats.frames_unsupported_link = tally.frames_unsupported_link;
+        stats.ipv4_fragments = tally.ipv4_fragments;
+        stats.smb_messages = counters.messages;
+        stats.smb_malformed = counters.malformed;
+        stats.tcp_gaps = counters.gaps;
+        stats.nbss_resyncs = counters.resyncs;
+        Analysis::new(self.input_format, flows, warnings, stats)
     }
+}
+
+/// Analyses the frames gathered by [`Analyzer::feed_frame`].
+fn flush(parallel: &mut Parallel, pending: &mut PendingWindow, book: &mut Bookkeeping) {
+    if pending.frames.is_empty() {
+        return;
+    }
+    book.apply_window(parallel.process_frames(&pending.bytes, &pending.frames));
+    pending.bytes.clear();
+    pending.frames.clear();
 }

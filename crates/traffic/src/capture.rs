@@ -108,8 +108,19 @@ pub(crate) enum Step<'a> {
 /// buffer bounded.
 pub(crate) const MAX_RECORD: usize = 16 * 1024 * 1024;
 
+/// Most bytes a stepper may ask for at once: the largest record plus its
+/// record header (a pcap record's 16 or 24 bytes precede its data).
+pub(crate) const MAX_STEP: usize = MAX_RECORD + 64;
+
 /// Resumable frame extractor for one capture format.
-#[derive(Debug)]
+///
+/// Besides stepping record by record, a stepper can *speculate*: a copy
+/// started at a guessed record boundary ([`FrameStepper::resync`]) frames
+/// part of a capture on another thread, and the guess is confirmed
+/// afterwards ([`FrameStepper::speculation_holds`]) against the state the
+/// records before it really left. That is how a window of a capture is
+/// framed by several threads with results identical to one.
+#[derive(Clone, Debug)]
 pub(crate) enum FrameStepper {
     Pcap(pcap::PcapStepper),
     PcapNg(pcapng::PcapNgStepper),
@@ -122,6 +133,61 @@ impl FrameStepper {
             InputFormat::Pcap => Some(Self::Pcap(pcap::PcapStepper::default())),
             InputFormat::PcapNg => Some(Self::PcapNg(pcapng::PcapNgStepper::default())),
             InputFormat::ZeekConnTsv | InputFormat::ZeekConnJson => None,
+        }
+    }
+
+    /// Whether the file header has been read, so that records can be found
+    /// by [`FrameStepper::resync`].
+    pub(crate) fn is_primed(&self) -> bool {
+        match self {
+            Self::Pcap(p) => p.is_primed(),
+            Self::PcapNg(p) => p.is_primed(),
+        }
+    }
+
+    /// A copy to frame one part with, recording what the part depends on.
+    pub(crate) fn for_part(&self) -> Self {
+        let mut part = self.clone();
+        if let Self::PcapNg(p) = &mut part {
+            p.begin_part();
+        }
+        part
+    }
+
+    /// The first plausible record boundary in `data[from..limit]`, where
+    /// `data[0]` is at input offset `base_offset`. A guess, to be confirmed.
+    pub(crate) fn resync(
+        &self,
+        data: &[u8],
+        base_offset: u64,
+        from: usize,
+        limit: usize,
+    ) -> Option<usize> {
+        match self {
+            Self::Pcap(p) => p.resync(data, from, limit),
+            Self::PcapNg(p) => p.resync(data, base_offset, from, limit),
+        }
+    }
+
+    /// Whether a part framed by a [`FrameStepper::for_part`] copy of `self`
+    /// (which ended as `part_end`) framed exactly what stepping from the
+    /// true state `incoming` would have, given that it started at the
+    /// right boundary.
+    pub(crate) fn speculation_holds(&self, incoming: &Self, part_end: &Self) -> bool {
+        match (self, incoming, part_end) {
+            (Self::Pcap(a), Self::Pcap(i), Self::Pcap(_)) => a.speculation_holds(i),
+            (Self::PcapNg(a), Self::PcapNg(i), Self::PcapNg(e)) => a.speculation_holds(i, e),
+            _ => false,
+        }
+    }
+
+    /// The true state after a part whose speculation held.
+    pub(crate) fn continue_from(part_end: Self, incoming: &Self) -> Self {
+        match (part_end, incoming) {
+            (Self::PcapNg(e), Self::PcapNg(i)) => {
+                Self::PcapNg(pcapng::PcapNgStepper::continue_from(e, i))
+            }
+            (part_end, _) => part_end,
         }
     }
 
@@ -143,12 +209,13 @@ pub(crate) trait FrameSink {
     fn warning(&mut self, offset: u64, kind: WarningKind);
 }
 
-/// Drives a stepper over a complete in-memory capture.
+/// Drives a stepper over a complete in-memory capture. Returns the bytes
+/// read: all of them, unless a corrupt record stopped reading at its offset.
 pub(crate) fn for_each_frame_in_slice(
     data: &[u8],
     stepper: &mut FrameStepper,
     sink: &mut impl FrameSink,
-) {
+) -> u64 {
     let mut pos = 0usize;
     while pos < data.len() {
         let offset = pos as u64;
@@ -160,11 +227,11 @@ pub(crate) fn for_each_frame_in_slice(
             Step::NeedMore(_) => {
                 let trailing_bytes = (data.len() - pos) as u64;
                 sink.warning(offset, WarningKind::Truncated { trailing_bytes });
-                return;
+                return data.len() as u64;
             }
             Step::Corrupt(reason) => {
                 sink.warning(offset, WarningKind::CorruptRecord { reason });
-                return;
+                return offset;
             }
         }
         if consumed == 0 {
@@ -175,10 +242,11 @@ pub(crate) fn for_each_frame_in_slice(
                     reason: "no progress",
                 },
             );
-            return;
+            return offset;
         }
         pos += consumed;
     }
+    data.len() as u64
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ mod link;
 
 use std::net::IpAddr;
 
-use etherparse::{IpNumber, Ipv4HeaderSlice, LaxIpSlice, TcpSlice, UdpSlice};
+use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
 use crate::capture::{LinkType, RawFrame};
 use crate::flow::{L4Protocol, PortSet, Service};
@@ -46,6 +46,50 @@ pub(crate) struct Packet<'a> {
     pub(crate) payload: &'a [u8],
 }
 
+/// An IPv4 fragment of a UDP datagram, still to be reassembled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FragmentPiece<'a> {
+    ts: Timestamp,
+    key: defrag::FragKey,
+    offset: usize,
+    more: bool,
+    payload: &'a [u8],
+}
+
+impl<'a> FragmentPiece<'a> {
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// The same fragment over another payload.
+    pub(crate) fn with_payload<'b>(&self, payload: &'b [u8]) -> FragmentPiece<'b> {
+        FragmentPiece {
+            ts: self.ts,
+            key: self.key,
+            offset: self.offset,
+            more: self.more,
+            payload,
+        }
+    }
+}
+
+impl Packet<'_> {
+    /// The same packet over another payload.
+    pub(crate) fn with_payload<'b>(&self, payload: &'b [u8]) -> Packet<'b> {
+        Packet {
+            ts: self.ts,
+            src: self.src,
+            dst: self.dst,
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            protocol: self.protocol,
+            ip_len: self.ip_len,
+            tcp: self.tcp,
+            payload,
+        }
+    }
+}
+
 /// What decoding one frame gave.
 #[derive(Debug)]
 pub(crate) enum Decoded<'a> {
@@ -53,22 +97,127 @@ pub(crate) enum Decoded<'a> {
     Packet(Packet<'a>),
     /// IP traffic on other ports, or non-IP frames: skipped.
     Skipped,
-    /// An IPv4 fragment was buffered for reassembly.
-    Fragment,
+    /// An IPv4 fragment of a UDP datagram, for [`Reassembler::add`].
+    Fragment(FragmentPiece<'a>),
     /// The link type is not supported.
     UnsupportedLink,
     /// Too short or malformed to reach the transport header.
     Malformed,
 }
 
-/// Frame decoder; owns the fragment reassembly state.
+/// Decodes one frame. Stateless, so frames can be decoded on any thread;
+/// fragments come back as [`Decoded::Fragment`] for a [`Reassembler`] that
+/// sees them in capture order. The common case, a frame on an untracked
+/// port, costs a few header reads and no allocation.
+pub(crate) fn decode_frame<'f>(frame: &RawFrame<'f>, ports: PortSet) -> Decoded<'f> {
+    let (ether_type, l3) = match link::network_layer(frame.link, frame.data) {
+        link::Network::Layer(t, l3) => (t, l3),
+        link::Network::Unsupported => return Decoded::UnsupportedLink,
+        link::Network::Malformed => return Decoded::Malformed,
+    };
+    if ether_type != link::ETHERTYPE_IPV4 && ether_type != link::ETHERTYPE_IPV6 {
+        return Decoded::Skipped;
+    }
+    let Ok((ip, _ext_error)) = LaxIpSlice::from_slice(l3) else {
+        return Decoded::Malformed;
+    };
+    let payload = ip.payload();
+    let protocol = match payload.ip_number {
+        IpNumber::TCP => L4Protocol::Tcp,
+        IpNumber::UDP => L4Protocol::Udp,
+        _ => return Decoded::Skipped,
+    };
+    if payload.fragmented {
+        return match &ip {
+            LaxIpSlice::Ipv4(v4) if protocol == L4Protocol::Udp => {
+                let h = v4.header();
+                Decoded::Fragment(FragmentPiece {
+                    ts: frame.ts,
+                    key: defrag::FragKey {
+                        src: h.source_addr(),
+                        dst: h.destination_addr(),
+                        id: h.identification(),
+                    },
+                    offset: usize::from(h.fragments_offset().byte_offset()),
+                    more: h.more_fragments(),
+                    payload: payload.payload,
+                })
+            }
+            _ => Decoded::Skipped,
+        };
+    }
+    let l4 = payload.payload;
+    // Both TCP and UDP start with the two ports: filter before anything
+    // else is looked at.
+    let Some(port_bytes) = l4.get(..4) else {
+        return Decoded::Malformed;
+    };
+    let sp = u16::from_be_bytes([port_bytes[0], port_bytes[1]]);
+    let dp = u16::from_be_bytes([port_bytes[2], port_bytes[3]]);
+    if !is_tracked(protocol, sp, dp, ports) {
+        return Decoded::Skipped;
+    }
+    let (src, dst, ip_len) = match &ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                u32::from(h.total_len()),
+            )
+        }
+        LaxIpSlice::Ipv6(v6) => {
+            let h = v6.header();
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                u32::from(h.payload_length()) + 40,
+            )
+        }
+    };
+    let mut packet = Packet {
+        ts: frame.ts,
+        src,
+        dst,
+        src_port: sp,
+        dst_port: dp,
+        protocol,
+        ip_len,
+        tcp: None,
+        payload: &[],
+    };
+    match protocol {
+        L4Protocol::Tcp => {
+            let Ok(tcp) = TcpSlice::from_slice(l4) else {
+                return Decoded::Malformed;
+            };
+            packet.tcp = Some(TcpMeta {
+                seq: tcp.sequence_number(),
+                syn: tcp.syn(),
+                ack: tcp.ack(),
+                fin: tcp.fin(),
+                rst: tcp.rst(),
+            });
+            packet.payload = tcp.payload();
+        }
+        L4Protocol::Udp => {
+            let Ok(udp) = UdpSlice::from_slice_lax(l4) else {
+                return Decoded::Malformed;
+            };
+            packet.payload = udp.payload();
+        }
+    }
+    Decoded::Packet(packet)
+}
+
+/// Reassembles IPv4 UDP fragments, fed in capture order.
 #[derive(Debug, Default)]
-pub(crate) struct Decoder {
+pub(crate) struct Reassembler {
     ports: PortSet,
     defrag: defrag::Defrag,
 }
 
-impl Decoder {
+impl Reassembler {
     pub(crate) fn new(ports: PortSet) -> Self {
         Self {
             ports,
@@ -76,118 +225,20 @@ impl Decoder {
         }
     }
 
-    /// Decodes one frame. The common case, a frame on an untracked port,
-    /// costs a few header reads and no allocation.
-    pub(crate) fn decode<'s, 'f: 's>(&'s mut self, frame: &RawFrame<'f>) -> Decoded<'s> {
-        let (ether_type, l3) = match link::network_layer(frame.link, frame.data) {
-            link::Network::Layer(t, l3) => (t, l3),
-            link::Network::Unsupported => return Decoded::UnsupportedLink,
-            link::Network::Malformed => return Decoded::Malformed,
-        };
-        if ether_type != link::ETHERTYPE_IPV4 && ether_type != link::ETHERTYPE_IPV6 {
-            return Decoded::Skipped;
-        }
-        let Ok((ip, _ext_error)) = LaxIpSlice::from_slice(l3) else {
-            return Decoded::Malformed;
-        };
-        let payload = ip.payload();
-        let protocol = match payload.ip_number {
-            IpNumber::TCP => L4Protocol::Tcp,
-            IpNumber::UDP => L4Protocol::Udp,
-            _ => return Decoded::Skipped,
-        };
-        if payload.fragmented {
-            return match &ip {
-                LaxIpSlice::Ipv4(v4) if protocol == L4Protocol::Udp => {
-                    self.fragment(frame.ts, v4.header(), payload.payload)
-                }
-                _ => Decoded::Skipped,
-            };
-        }
-        let l4 = payload.payload;
-        // Both TCP and UDP start with the two ports: filter before anything
-        // else is looked at.
-        let Some(ports) = l4.get(..4) else {
-            return Decoded::Malformed;
-        };
-        let sp = u16::from_be_bytes([ports[0], ports[1]]);
-        let dp = u16::from_be_bytes([ports[2], ports[3]]);
-        if !is_tracked(protocol, sp, dp, self.ports) {
-            return Decoded::Skipped;
-        }
-        let (src, dst, ip_len) = match &ip {
-            LaxIpSlice::Ipv4(v4) => {
-                let h = v4.header();
-                (
-                    IpAddr::V4(h.source_addr()),
-                    IpAddr::V4(h.destination_addr()),
-                    u32::from(h.total_len()),
-                )
-            }
-            LaxIpSlice::Ipv6(v6) => {
-                let h = v6.header();
-                (
-                    IpAddr::V6(h.source_addr()),
-                    IpAddr::V6(h.destination_addr()),
-                    u32::from(h.payload_length()) + 40,
-                )
-            }
-        };
-        let mut packet = Packet {
-            ts: frame.ts,
-            src,
-            dst,
-            src_port: sp,
-            dst_port: dp,
-            protocol,
-            ip_len,
-            tcp: None,
-            payload: &[],
-        };
-        match protocol {
-            L4Protocol::Tcp => {
-                let Ok(tcp) = TcpSlice::from_slice(l4) else {
-                    return Decoded::Malformed;
-                };
-                packet.tcp = Some(TcpMeta {
-                    seq: tcp.sequence_number(),
-                    syn: tcp.syn(),
-                    ack: tcp.ack(),
-                    fin: tcp.fin(),
-                    rst: tcp.rst(),
-                });
-                packet.payload = tcp.payload();
-            }
-            L4Protocol::Udp => {
-                let Ok(udp) = UdpSlice::from_slice_lax(l4) else {
-                    return Decoded::Malformed;
-                };
-                packet.payload = udp.payload();
-            }
-        }
-        Decoded::Packet(packet)
-    }
-
-    fn fragment(&mut self, ts: Timestamp, h: Ipv4HeaderSlice<'_>, payload: &[u8]) -> Decoded<'_> {
-        let key = defrag::FragKey {
-            src: h.source_addr(),
-            dst: h.destination_addr(),
-            id: h.identification(),
-        };
-        let offset = usize::from(h.fragments_offset().byte_offset());
-        match self
+    /// Adds one fragment: `None` while the datagram is incomplete, then the
+    /// decoded datagram (a packet, or skipped or malformed).
+    pub(crate) fn add(&mut self, piece: &FragmentPiece<'_>) -> Option<Decoded<'_>> {
+        let key = piece.key;
+        let datagram = self
             .defrag
-            .add(key, ts, offset, h.more_fragments(), payload)
-        {
-            Some(datagram) => udp_datagram(
-                ts,
-                IpAddr::V4(key.src),
-                IpAddr::V4(key.dst),
-                datagram,
-                self.ports,
-            ),
-            None => Decoded::Fragment,
-        }
+            .add(key, piece.ts, piece.offset, piece.more, piece.payload)?;
+        Some(udp_datagram(
+            piece.ts,
+            IpAddr::V4(key.src),
+            IpAddr::V4(key.dst),
+            datagram,
+            self.ports,
+        ))
     }
 }
 
@@ -231,4 +282,46 @@ fn udp_datagram(
 /// Whether `link` is one this crate decodes.
 pub(crate) fn is_supported_link(link: LinkType) -> bool {
     link::is_supported(link)
+}
+
+/// Counts of what decoding gave, kept apart from [`crate::Stats`] so that
+/// threads can count on their own and add up.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DecodeTally {
+    pub(crate) packets_tracked: u64,
+    pub(crate) frames_skipped: u64,
+    pub(crate) frames_malformed: u64,
+    pub(crate) frames_unsupported_link: u64,
+    /// Fragments buffered without completing a datagram.
+    pub(crate) ipv4_fragments: u64,
+}
+
+impl DecodeTally {
+    /// Counts one outcome. A fragment is counted by the caller, once the
+    /// reassembler has said whether it completed a datagram.
+    pub(crate) fn count(&mut self, decoded: &Decoded<'_>) {
+        match decoded {
+            Decoded::Packet(_) => self.packets_tracked += 1,
+            Decoded::Skipped => self.frames_skipped += 1,
+            Decoded::Malformed => self.frames_malformed += 1,
+            Decoded::UnsupportedLink => self.frames_unsupported_link += 1,
+            Decoded::Fragment(_) => {}
+        }
+    }
+
+    /// Counts the reassembler's answer to one fragment.
+    pub(crate) fn count_reassembly(&mut self, outcome: Option<&Decoded<'_>>) {
+        match outcome {
+            Some(decoded) => self.count(decoded),
+            None => self.ipv4_fragments += 1,
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.packets_tracked += other.packets_tracked;
+        self.frames_skipped += other.frames_skipped;
+        self.frames_malformed += other.frames_malformed;
+        self.frames_unsupported_link += other.frames_unsupported_link;
+        self.ipv4_fragments += other.ipv4_fragments;
+    }
 }

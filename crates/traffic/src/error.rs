@@ -123,6 +123,11 @@ impl WarningSink {
         }
     }
 
+    /// Counts warnings that came after the sink was full.
+    pub(crate) fn add_suppressed(&mut self, count: u64) {
+        self.suppressed += count;
+    }
+
     pub(crate) fn into_parts(self) -> (Vec<Warning>, u64) {
         (self.list, self.suppressed)
     }

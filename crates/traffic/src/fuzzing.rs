@@ -2,10 +2,17 @@
 //! (and the in-crate property tests). Not part of the API: hidden from the
 //! docs and free to change.
 
-use crate::analysis::{Options, analyze_bytes, analyze_reader};
+use std::io::Read;
+
+use crate::analysis::{
+    Analysis, Input, Options, analyze_bytes, analyze_bytes_with, analyze_file_with, analyze_input,
+    analyze_reader,
+};
 use crate::decode::TcpMeta;
+use crate::error::TrafficError;
 use crate::flow::table::Direction;
 use crate::netbios::{dissect_nbdgm, dissect_nbns};
+use crate::parallel::WindowSizes;
 use crate::smb::{DissectCounters, SmbConnection, SmbFacts};
 
 /// Runs the capture readers (in memory and streamed, one thread each)
@@ -23,6 +30,89 @@ pub fn capture(data: &[u8]) {
         }
         (Err(_), Err(_)) => {}
         (a, b) => panic!("readers disagree: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+    }
+}
+
+/// Runs the parallel engine over arbitrary bytes with windows of one to a
+/// few thousand bytes (so that every boundary guess, spanning
+/// record and carried-over tail is exercised), in memory and streamed, and
+/// panics unless flows, warnings and counters equal one thread's.
+pub fn parallel(data: &[u8]) {
+    // From the last bytes, which a fuzzer can change without breaking the
+    // file header (packet data, for a capture).
+    let size = |back: usize, scale: usize| {
+        let byte = data.len().checked_sub(back).map_or(0, |i| data[i]);
+        1 + usize::from(byte) * scale
+    };
+    parallel_with(data, [size(1, 16), size(2, 16), size(3, 4), size(4, 8)]);
+}
+
+/// As [`parallel`], with the windows' sizes given: in memory, read, first
+/// window, and the most bytes the reader hands out per call.
+pub fn parallel_with(data: &[u8], sizes: [usize; 4]) {
+    let reference = analyze_bytes(data, &Options::default());
+    let [memory, read, first, trickle] = sizes;
+    let windows = WindowSizes {
+        memory,
+        read,
+        first,
+    };
+    // Two threads in memory (four parts), three streamed (six parts).
+    let two = Options::default().with_threads(2);
+    let in_memory = analyze_bytes_with(data, &two, windows);
+    assert_same(&reference, &in_memory, "in memory");
+    let three = Options::default().with_threads(3);
+    let streamed = analyze_input(
+        Trickle(data, trickle.max(1)),
+        Input::default(),
+        &three,
+        windows,
+    );
+    assert_same(&reference, &streamed, "streamed");
+}
+
+/// As [`parallel`], reading `path` (the same bytes as `data`) with
+/// positional reads.
+pub fn parallel_file(data: &[u8], path: &std::path::Path, windows: [usize; 3]) {
+    let reference = analyze_bytes(data, &Options::default());
+    let [memory, read, first] = windows;
+    let windows = WindowSizes {
+        memory,
+        read,
+        first,
+    };
+    for threads in [2, 3] {
+        let options = Options::default().with_threads(threads);
+        let from_file = analyze_file_with(path, &options, windows);
+        assert_same(&reference, &from_file, "from a file");
+    }
+}
+
+fn assert_same(
+    reference: &Result<Analysis, TrafficError>,
+    other: &Result<Analysis, TrafficError>,
+    how: &str,
+) {
+    match (reference, other) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.flows, b.flows, "flows differ {how}");
+            assert_eq!(a.warnings, b.warnings, "warnings differ {how}");
+            assert_eq!(a.stats, b.stats, "counters differ {how}");
+        }
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("{how}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+    }
+}
+
+/// A reader that hands out at most `.1` bytes per call.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(buf.len()).min(self.1);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
     }
 }
 

@@ -11,7 +11,8 @@
 //!
 //! # Which entry point
 //!
-//! * [`analyze_file`]: a file on disk, streamed with bounded memory.
+//! * [`analyze_file`]: a file on disk, streamed with bounded memory
+//!   ([`analyze_file_with_progress`] to drive a progress bar).
 //! * [`analyze_file_mmap`]: a regular file, memory-mapped (opt-in; see its
 //!   docs for the SIGBUS caveat).
 //! * [`analyze_reader`]: any [`std::io::Read`] (a pipe, a decompressor).
@@ -59,7 +60,7 @@ mod error;
 mod flow;
 mod mapped;
 mod netbios;
-mod shards;
+mod parallel;
 mod smb;
 mod timestamp;
 mod zeek_conn;
@@ -70,7 +71,10 @@ mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use analysis::{Analysis, Options, Stats, analyze_bytes, analyze_file, analyze_reader};
+pub use analysis::{
+    Analysis, Options, Stats, analyze_bytes, analyze_file, analyze_file_with_progress,
+    analyze_reader,
+};
 pub use analyzer::{Analyzer, Frame};
 pub use capture::{InputFormat, LinkType};
 pub use error::{TrafficError, Warning, WarningKind};

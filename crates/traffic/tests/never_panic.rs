@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, fixtures};
+use common::mutated_fixture;
 use proptest::prelude::{Just, ProptestConfig, Strategy, any, prop, prop_oneof, proptest};
 use smbguard_traffic::fuzzing;
 
@@ -26,27 +26,6 @@ fn prefixed_bytes() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-/// A fixture with a few bytes overwritten.
-fn mutated_fixture() -> impl Strategy<Value = Vec<u8>> {
-    let names: Vec<String> = fixtures()
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .filter(|n| fixture(n).len() < 40_000)
-        .collect();
-    (
-        prop::sample::select(names),
-        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
-    )
-        .prop_map(|(name, edits)| {
-            let mut data = fixture(&name);
-            for (at, byte) in edits {
-                let i = at.index(data.len());
-                data[i] = byte;
-            }
-            data
-        })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -56,7 +35,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_fixtures_never_panic(data in mutated_fixture()) {
+    fn mutated_fixtures_never_panic(data in mutated_fixture(40_000, 16)) {
         fuzzing::capture(&data);
     }
 

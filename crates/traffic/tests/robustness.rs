@@ -207,31 +207,10 @@ fn streaming_and_in_memory_agree() {
     }
 }
 
-/// All Ethernet fixtures, 20 times over with the last IPv4 octets changed
-/// per copy: more packets than one parallel batch holds.
+/// All Ethernet fixtures, 20 times over (addresses changed per copy):
+/// more packets than one parallel window holds.
 fn merged_capture() -> Vec<u8> {
-    let mut merged = Pcap {
-        link_type: 1,
-        nanos: false,
-        frames: Vec::new(),
-    };
-    for copy in 0..20u8 {
-        for (_, data) in all_fixtures() {
-            let pcap = Pcap::parse(&data);
-            if pcap.link_type != 1 {
-                continue;
-            }
-            for (sec, frac, frame) in &pcap.frames {
-                let mut f = frame.clone();
-                if f.len() >= 34 && f[12..14] == [0x08, 0x00] {
-                    f[29] ^= copy;
-                    f[33] ^= copy;
-                }
-                merged.frames.push((*sec, *frac, f));
-            }
-        }
-    }
-    merged.write(false, false)
+    common::replicated_fixtures(|copies, _| copies == 20).write(false, false)
 }
 
 #[test]
@@ -271,4 +250,30 @@ fn whitespace_longer_than_the_sniff_window_gives_the_same_answer_streamed_and_in
         smbguard_traffic::analyze_reader(&data[..], &smbguard_traffic::Options::default());
     assert_eq!(in_memory.is_ok(), streamed.is_ok());
     smbguard_traffic::fuzzing::capture(&data);
+}
+
+/// Regression: a record of exactly the largest accepted length made the
+/// streaming reader ask for its header plus data, which the buffer refill
+/// capped at the record length alone, so it asked again forever.
+#[test]
+fn largest_accepted_record_is_read_when_streamed() {
+    const MAX_RECORD: u32 = 16 * 1024 * 1024;
+    let mut data = Pcap {
+        link_type: 1,
+        nanos: false,
+        frames: Vec::new(),
+    }
+    .write(false, false);
+    for len in [MAX_RECORD, 60] {
+        data.extend_from_slice(&1_600_000_000u32.to_le_bytes());
+        data.extend_from_slice(&0u32.to_le_bytes());
+        data.extend_from_slice(&len.to_le_bytes());
+        data.extend_from_slice(&len.to_le_bytes());
+        data.resize(data.len() + len as usize, 0);
+    }
+    let in_memory = analyze(&data);
+    let streamed = analyze_reader(&data[..], &Options::default()).unwrap();
+    assert_eq!(in_memory.stats.frames, 2);
+    assert_eq!(streamed.stats, in_memory.stats);
+    assert!(streamed.warnings.is_empty(), "{:?}", streamed.warnings);
 }

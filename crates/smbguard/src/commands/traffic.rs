@@ -1,7 +1,6 @@
 //! `smbguard traffic`: read captures, place every SMB/NetBIOS flow in the
 //! estate and show what the plan would block before it is deployed.
 
-use std::fs::File;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use smbguard_traffic::classify::impact;
-use smbguard_traffic::{Analysis, FlowRecord, Options, Stats, analyze_file_mmap, analyze_reader};
+use smbguard_traffic::{
+    Analysis, FlowRecord, Options, Stats, analyze_file, analyze_file_mmap,
+    analyze_file_with_progress,
+};
 
 use crate::CliError;
 use crate::args::ProfileArg;
@@ -42,6 +44,11 @@ Truncated or corrupt captures: warnings (with byte offsets) go to stderr and the
 is still reported. --mmap memory-maps each capture instead of streaming it; only use it on
 files nothing is writing to (a file truncated while mapped kills the process with SIGBUS).
 
+--threads N: N threads frame, decode and dissect (and read, for a regular file) windows of the
+capture in parallel; the report is identical for every N. Gains depend on the machine's memory
+bandwidth: BENCHMARKS.md has the figures. With several threads, --mmap (no copy out of the page
+cache) is the fastest way to read a capture nothing is writing to.
+
 Exit code 0 when every capture could be read (even partly), 2 when a capture could not be
 read at all (missing, unreadable, unknown format) or the estate is invalid.";
 
@@ -71,7 +78,7 @@ pub(crate) struct TrafficArgs {
     /// Write the report to FILE instead of stdout (`-` for stdout).
     #[arg(long, short, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
-    /// Threads for the analysis (results do not depend on it).
+    /// Threads that analyse each capture (the report does not depend on it).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub(crate) threads: usize,
     /// Firewall profile assumed at both ends when evaluating flows.
@@ -129,8 +136,7 @@ fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, S
     if mmap {
         return analyze_file_mmap(path, options).map_err(|e| e.to_string());
     }
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if len >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(len);
         if let Ok(style) = ProgressStyle::with_template(
@@ -139,11 +145,11 @@ fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, S
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(display_name(path));
-        let result = analyze_reader(bar.wrap_read(file), options);
+        let result = analyze_file_with_progress(path, options, &|read| bar.set_position(read));
         bar.finish_and_clear();
         return result.map_err(|e| e.to_string());
     }
-    analyze_reader(file, options).map_err(|e| e.to_string())
+    analyze_file(path, options).map_err(|e| e.to_string())
 }
 
 /// Reads every capture; warnings go to stderr; a capture that cannot be read

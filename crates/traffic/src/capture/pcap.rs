@@ -9,17 +9,22 @@ use super::{LinkType, MAX_RECORD, RawFrame, Step};
 use crate::timestamp::Timestamp;
 
 /// Per-file parameters learnt from the global header.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct PcapParams {
     big_endian: bool,
     modified: bool,
     units_per_sec: u64,
     link: LinkType,
     header_len: usize,
+    snaplen: usize,
 }
 
+/// Records looked at, from a candidate position, before it is believed to
+/// be a record boundary.
+const RESYNC_CHAIN: usize = 4;
+
 /// Steps through a pcap file: first the 24-byte global header, then records.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PcapStepper {
     params: Option<PcapParams>,
 }
@@ -58,6 +63,25 @@ impl PcapStepper {
         }
     }
 
+    /// Whether the global header has been read, so records can be found.
+    pub(crate) fn is_primed(&self) -> bool {
+        self.params.is_some()
+    }
+
+    /// Whether a part framed from `self`'s state frames what one framed
+    /// from `incoming` would: the file's parameters are the only state.
+    pub(crate) fn speculation_holds(&self, incoming: &Self) -> bool {
+        self.params == incoming.params
+    }
+
+    /// The first offset in `from..limit` where a run of plausible records
+    /// starts. A guess (pcap has no sync marker): callers check it against
+    /// the record chain before trusting what was framed from it.
+    pub(crate) fn resync(&self, data: &[u8], from: usize, limit: usize) -> Option<usize> {
+        let params = self.params?;
+        (from..limit.min(data.len())).find(|&at| plausible_chain(data, at, params))
+    }
+
     fn step_header<'a>(&mut self, input: &'a [u8]) -> (usize, Step<'a>) {
         match parse_pcap_header(input) {
             Ok((rest, header)) => {
@@ -72,6 +96,7 @@ impl PcapStepper {
                     },
                     link: LinkType(u32::try_from(header.network.0).unwrap_or(u32::MAX)),
                     header_len: if modified { 24 } else { 16 },
+                    snaplen: header.snaplen as usize,
                 });
                 (input.len() - rest.len(), Step::Skip(None))
             }
@@ -79,6 +104,43 @@ impl PcapStepper {
             Err(_) => (0, Step::Corrupt("unrecognised pcap global header")),
         }
     }
+}
+
+/// Most seconds between neighbouring records of a guessed chain.
+const RESYNC_MAX_GAP_SECS: u32 = 3600;
+
+/// Whether [`RESYNC_CHAIN`] records from `at` look real: fractions below a
+/// second, non-empty records no longer than the snap length and their
+/// original length, neighbours within an hour of each other (which rules
+/// out runs of zeros in payloads). Running out of data counts as looking
+/// real: the caller verifies anyway.
+fn plausible_chain(data: &[u8], mut at: usize, params: PcapParams) -> bool {
+    let longest = params.snaplen.clamp(65_535, MAX_RECORD);
+    let mut previous_secs = None;
+    for _ in 0..RESYNC_CHAIN {
+        let Some(header) = data.get(at..at + params.header_len) else {
+            return true;
+        };
+        let word = |i: usize| {
+            let b = [header[i], header[i + 1], header[i + 2], header[i + 3]];
+            if params.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let (secs, fraction) = (word(0), u64::from(word(4)));
+        let (caplen, origlen) = (word(8) as usize, word(12) as usize);
+        if fraction >= params.units_per_sec || caplen == 0 || caplen > origlen || caplen > longest {
+            return false;
+        }
+        if previous_secs.is_some_and(|p: u32| p.abs_diff(secs) > RESYNC_MAX_GAP_SECS) {
+            return false;
+        }
+        previous_secs = Some(secs);
+        at += params.header_len + caplen;
+    }
+    true
 }
 
 fn frame<'a>(block: &LegacyPcapBlock<'a>, params: PcapParams) -> RawFrame<'a> {

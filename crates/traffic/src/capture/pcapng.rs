@@ -15,7 +15,7 @@ const BYTE_ORDER_MAGIC_BE: [u8; 4] = [0x1a, 0x2b, 0x3c, 0x4d];
 /// `UnknownInterface` warning), so memory does not grow with the file.
 const MAX_INTERFACES: usize = 4096;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Interface {
     link: LinkType,
     /// Timestamp units per second; 0 when the IDB's `if_tsresol` is invalid.
@@ -23,16 +23,128 @@ struct Interface {
     offset_secs: i64,
 }
 
+/// Block types a resync accepts as the start of a block.
+const KNOWN_BLOCK_TYPES: [u32; 10] = [
+    0x0a0d_0d0a, // section header
+    1,           // interface description
+    2,           // packet (obsolete)
+    3,           // simple packet
+    4,           // name resolution
+    5,           // interface statistics
+    6,           // enhanced packet
+    0x0a,        // decryption secrets
+    0x0bad,      // custom
+    0x4000_0bad, // custom, not to be copied
+];
+
+/// Blocks looked at, from a candidate position, before it is believed to
+/// be a block boundary.
+const RESYNC_CHAIN: usize = 3;
+
 /// Steps through pcapng blocks, remembering each section's interfaces.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PcapNgStepper {
     big_endian: bool,
+    /// A section header has been read.
+    in_section: bool,
     interfaces: Vec<Interface>,
     /// Simple Packet Blocks carry no timestamp; they inherit the last one.
     last_ts: Timestamp,
+    /// Since [`PcapNgStepper::begin_part`]: an Enhanced Packet Block was read.
+    saw_epb: bool,
+    /// Since [`PcapNgStepper::begin_part`]: a Simple Packet Block inherited
+    /// a timestamp from before the part.
+    inherited_ts: bool,
 }
 
 impl PcapNgStepper {
+    /// Whether a section header has been read, so blocks can be found.
+    pub(crate) fn is_primed(&self) -> bool {
+        self.in_section
+    }
+
+    /// Starts recording what a part depends on.
+    pub(crate) fn begin_part(&mut self) {
+        self.saw_epb = false;
+        self.inherited_ts = false;
+    }
+
+    /// Whether a part framed from `self`'s state (ending in `part_end`)
+    /// frames what one framed from `incoming` would: same byte order and
+    /// interfaces, and the same inherited timestamp if one was used.
+    pub(crate) fn speculation_holds(&self, incoming: &Self, part_end: &Self) -> bool {
+        self.big_endian == incoming.big_endian
+            && self.in_section == incoming.in_section
+            && self.interfaces == incoming.interfaces
+            && (!part_end.inherited_ts || self.last_ts == incoming.last_ts)
+    }
+
+    /// The state after a part that was framed from a state like `incoming`:
+    /// the part's own, except a timestamp it never set.
+    pub(crate) fn continue_from(mut part_end: Self, incoming: &Self) -> Self {
+        if !part_end.saw_epb {
+            part_end.last_ts = incoming.last_ts;
+        }
+        part_end
+    }
+
+    /// The first offset in `from..limit` where a run of plausible blocks
+    /// starts; `base_offset` is the input offset of `data[0]` (blocks are
+    /// 4-byte aligned in the file). A guess, as for pcap: callers check it.
+    pub(crate) fn resync(
+        &self,
+        data: &[u8],
+        base_offset: u64,
+        from: usize,
+        limit: usize,
+    ) -> Option<usize> {
+        if !self.in_section {
+            return None;
+        }
+        let misalignment = ((base_offset + from as u64) % 4) as usize;
+        let first = from + (4 - misalignment) % 4;
+        (first..limit.min(data.len()))
+            .step_by(4)
+            .find(|&at| self.plausible_chain(data, at))
+    }
+
+    fn plausible_chain(&self, data: &[u8], mut at: usize) -> bool {
+        for _ in 0..RESYNC_CHAIN {
+            let Some(head) = data.get(at..at + 8) else {
+                return true;
+            };
+            let word = |b: &[u8]| {
+                let b = [b[0], b[1], b[2], b[3]];
+                if self.big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }
+            };
+            let block_type = word(&head[..4]);
+            let len = word(&head[4..8]) as usize;
+            if !KNOWN_BLOCK_TYPES.contains(&block_type)
+                || len < 12
+                || len % 4 != 0
+                || len > MAX_RECORD
+            {
+                return false;
+            }
+            // A section header may switch byte order: stop judging there.
+            if block_type == 0x0a0d_0d0a {
+                return true;
+            }
+            let Some(trailer) = data.get(at + len - 4..at + len) else {
+                return true;
+            };
+            if word(trailer) as usize != len {
+                return false;
+            }
+            at += len;
+        }
+        true
+    }
+
     pub(crate) fn step<'a>(&mut self, input: &'a [u8]) -> (usize, Step<'a>) {
         let Some(head) = input.get(..12) else {
             return (0, Step::NeedMore(12));
@@ -77,6 +189,7 @@ impl PcapNgStepper {
 
     fn section<'a>(&mut self, block: &[u8]) -> Step<'a> {
         self.interfaces.clear();
+        self.in_section = true;
         match parse_sectionheaderblock(block) {
             Ok(_) => Step::Skip(None),
             Err(_) => Step::Skip(Some(WarningKind::CorruptRecord {
@@ -105,6 +218,7 @@ impl PcapNgStepper {
                 };
                 let ts = timestamp(*iface, epb.ts_high, epb.ts_low);
                 self.last_ts = ts;
+                self.saw_epb = true;
                 Step::Frame(RawFrame {
                     ts,
                     link: iface.link,
@@ -115,6 +229,7 @@ impl PcapNgStepper {
                 let Some(iface) = self.interfaces.first() else {
                     return Step::Skip(Some(WarningKind::UnknownInterface { interface_id: 0 }));
                 };
+                self.inherited_ts |= !self.saw_epb;
                 Step::Frame(RawFrame {
                     ts: self.last_ts,
                     link: iface.link,

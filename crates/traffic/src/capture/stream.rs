@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use super::{FrameSink, FrameStepper, MAX_RECORD, Step};
+use super::{FrameSink, FrameStepper, MAX_STEP, Step};
 use crate::error::WarningKind;
 
 /// Bytes asked from the reader at a time.
@@ -57,7 +57,9 @@ impl<R: Read> ChunkReader<R> {
 
     /// Reads until at least `want` bytes are available or the input ends.
     pub(crate) fn fill(&mut self, want: usize) -> io::Result<()> {
-        let want = want.min(MAX_RECORD);
+        // Capped at what one step can ask for; a smaller cap would make a
+        // record just under MAX_RECORD ask for bytes forever.
+        let want = want.min(MAX_STEP);
         if self.end - self.start >= want {
             return Ok(());
         }
@@ -78,19 +80,28 @@ impl<R: Read> ChunkReader<R> {
         }
         Ok(())
     }
+
+    /// The buffered bytes not yet consumed, the reader, and whether it
+    /// has ended: for a driver that takes over from here.
+    pub(crate) fn into_parts(mut self) -> (Vec<u8>, R, bool) {
+        self.buf.truncate(self.end);
+        self.buf.drain(..self.start);
+        (self.buf, self.reader, self.eof)
+    }
 }
 
-/// Drives a stepper over a reader.
+/// Drives a stepper over a reader. Returns the bytes read, as
+/// [`super::for_each_frame_in_slice`] counts them.
 pub(crate) fn for_each_frame_in_reader<R: Read>(
     input: &mut ChunkReader<R>,
     stepper: &mut FrameStepper,
     sink: &mut impl FrameSink,
-) -> io::Result<()> {
+) -> io::Result<u64> {
     loop {
         if input.available().is_empty() {
             input.fill(CHUNK)?;
             if input.available().is_empty() {
-                return Ok(());
+                return Ok(input.offset());
             }
         }
         let offset = input.offset();
@@ -103,14 +114,14 @@ pub(crate) fn for_each_frame_in_reader<R: Read>(
                 if input.is_eof() {
                     let trailing_bytes = input.available().len() as u64;
                     sink.warning(offset, WarningKind::Truncated { trailing_bytes });
-                    return Ok(());
+                    return Ok(offset + trailing_bytes);
                 }
                 input.fill(needed.max(CHUNK / 2))?;
                 continue;
             }
             Step::Corrupt(reason) => {
                 sink.warning(offset, WarningKind::CorruptRecord { reason });
-                return Ok(());
+                return Ok(offset);
             }
         }
         if consumed == 0 {
@@ -120,7 +131,7 @@ pub(crate) fn for_each_frame_in_reader<R: Read>(
                     reason: "no progress",
                 },
             );
-            return Ok(());
+            return Ok(offset);
         }
         input.consume(consumed);
     }

@@ -1,10 +1,9 @@
 //! The flow table: one entry per transport 5-tuple, in either direction.
 
 use std::collections::hash_map::Entry;
-use std::hash::BuildHasher;
 use std::net::IpAddr;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 
 use super::{FlowRecord, Initiator, L4Protocol, PortSet, Service};
 use crate::decode::Packet;
@@ -36,12 +35,6 @@ impl FlowKey {
             lo,
             hi,
         }
-    }
-
-    /// A hash that is the same for both directions and in every run (used
-    /// to pick a shard, so it must not be randomly seeded).
-    pub(crate) fn shard_hash(&self) -> u64 {
-        FxBuildHasher.hash_one(self)
     }
 }
 

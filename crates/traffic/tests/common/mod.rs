@@ -154,6 +154,72 @@ impl Pcap {
     }
 }
 
+/// The Ethernet fixtures, replicated: copy `n` has its IPv4 addresses moved
+/// into 198.18.0.0/15 (one block per copy) and, when `n` is odd, an 802.1Q
+/// tag. Copies are added until `enough(copies, bytes)`.
+pub fn replicated_fixtures(enough: impl Fn(u32, usize) -> bool) -> Pcap {
+    let sources: Vec<Pcap> = fixtures()
+        .iter()
+        .map(|p| Pcap::parse(&std::fs::read(p).unwrap()))
+        .filter(|p| p.link_type == 1)
+        .collect();
+    let mut out = Pcap {
+        link_type: 1,
+        nanos: false,
+        frames: Vec::new(),
+    };
+    let mut size = 24;
+    let mut copy: u32 = 0;
+    while !enough(copy, size) {
+        for pcap in &sources {
+            for (sec, frac, frame) in &pcap.frames {
+                let mut f = frame.clone();
+                if f.len() >= 34 && f[12..14] == [0x08, 0x00] {
+                    let [_, _, hi, lo] = copy.to_be_bytes();
+                    for at in [26, 30] {
+                        f[at] = 198;
+                        f[at + 1] = 18 | (hi & 1);
+                        f[at + 2] = lo;
+                    }
+                }
+                if copy % 2 == 1 {
+                    f = vlan_tag(&f, 1, 100);
+                }
+                size += 16 + f.len();
+                out.frames.push((*sec, *frac, f));
+            }
+        }
+        copy += 1;
+    }
+    out
+}
+
+/// A fixture of at most `max_len` bytes with up to `max_edits` bytes
+/// overwritten.
+pub fn mutated_fixture(
+    max_len: usize,
+    max_edits: usize,
+) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::{Strategy, any, prop};
+    let names: Vec<String> = fixtures()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| fixture(n).len() < max_len)
+        .collect();
+    (
+        prop::sample::select(names),
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..max_edits),
+    )
+        .prop_map(|(name, edits)| {
+            let mut data = fixture(&name);
+            for (at, byte) in edits {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            data
+        })
+}
+
 /// Inserts 802.1Q tags (`tags` of them: 1 = 802.1Q, 2 = QinQ) after the
 /// MAC addresses of an Ethernet frame.
 pub fn vlan_tag(frame: &[u8], tags: usize, vlan: u16) -> Vec<u8> {
