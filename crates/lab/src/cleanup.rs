@@ -109,9 +109,24 @@ pub fn interrupt() -> usize {
         }
     }
     for d in &dirs {
-        if std::fs::remove_dir_all(d).is_ok() {
+        if remove_dir_retrying(d) {
             n += 1;
         }
     }
     n
+}
+
+/// Removes `dir`, trying again for up to two seconds: an `smbd` that was
+/// just sent SIGKILL may still be writing into it for a moment, and
+/// `remove_dir_all` then fails with "directory not empty" (seen under load
+/// in `lab_ctrl_c_tears_everything_down`).
+fn remove_dir_retrying(dir: &std::path::Path) -> bool {
+    for _ in 0..40 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    false
 }

@@ -21,13 +21,17 @@ const SNIFF_LEN: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// Threads that decode and dissect. 1 (the default) does everything on
-    /// the calling thread. With N > 1 the calling thread reads the input and
-    /// frames its records into windows of a few MiB, while a pool of N
-    /// threads decodes each window's frames in parallel, then dissects them
-    /// in N flow shards (by hash of the 5-tuple), each flow still seeing its
-    /// packets in capture order. The result is the same for every value; 0
-    /// is treated as 1.
+    /// Threads that analyse a capture. 1 (the default) does everything on
+    /// the calling thread. With N > 1 a pool of N threads takes the capture
+    /// a window (a few MiB) at a time: each thread frames and decodes a
+    /// part of the window from a guessed record boundary (guesses are
+    /// confirmed in order and redone when wrong), then the window's packets
+    /// are dissected in N flow shards (by hash of the 5-tuple), each flow
+    /// still seeing its packets in capture order, while the next window is
+    /// framed. A regular file is read by the pool with positional reads;
+    /// another reader by the calling thread. The result is the same for
+    /// every value; 0 is treated as 1. Zeek conn.logs are always read on
+    /// one thread.
     pub threads: usize,
     /// Also track UDP 443 (SMB over QUIC). Off by default: it would pull
     /// in all HTTP/3 traffic, whose payload cannot be told apart.

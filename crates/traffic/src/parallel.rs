@@ -26,6 +26,8 @@ pub(crate) mod drive;
 mod part;
 pub(crate) mod window;
 
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use rayon::prelude::{
     IndexedParallelIterator, IntoParallelRefMutIterator, ParallelIterator, ParallelSlice,
 };
@@ -52,7 +54,7 @@ const PREFETCH_DISTANCE: usize = 24;
 /// A thread pool plus the flow tables it dissects into, one per shard.
 #[derive(Debug)]
 pub(crate) struct Parallel {
-    pool: ThreadPool,
+    pool: Arc<ThreadPool>,
     windows: WindowSizes,
     ports: PortSet,
     lists: ListPool,
@@ -98,21 +100,42 @@ pub(crate) struct WindowOutcome {
 /// One window to frame, with the stepper in the state at its start.
 pub(crate) type ToFrame<'a, 'w> = (WindowInput<'w>, &'a mut FrameStepper);
 
+/// The pool of `threads` threads, started on first use and kept for the
+/// life of the process, like rayon's global pool: starting threads for every
+/// capture would cost more than analysing a small one, and an analysis
+/// that returns leaves no threads winding down behind it. Analyses running
+/// at the same time with the same thread count share the pool.
+fn shared_pool(threads: usize) -> Result<Arc<ThreadPool>, TrafficError> {
+    /// Pools by thread count.
+    type Pools = Vec<(usize, Arc<ThreadPool>)>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let pools = POOLS.get_or_init(Mutex::default);
+    // A panic while the lock was held cannot leave the list inconsistent.
+    let mut pools = pools.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("smbguard-traffic-{threads}-{i}"))
+        .build()
+        .map_err(|e| TrafficError::ThreadPool {
+            threads,
+            reason: e.to_string(),
+        })?;
+    let pool = Arc::new(pool);
+    pools.push((threads, Arc::clone(&pool)));
+    Ok(pool)
+}
+
 impl Parallel {
-    /// A pool of `threads` threads and as many flow shards.
+    /// The pool of `threads` threads and as many flow shards.
     pub(crate) fn start(
         threads: usize,
         ports: PortSet,
         windows: WindowSizes,
     ) -> Result<Self, TrafficError> {
-        let pool = ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("smbguard-traffic-{i}"))
-            .build()
-            .map_err(|e| TrafficError::ThreadPool {
-                threads,
-                reason: e.to_string(),
-            })?;
+        let pool = shared_pool(threads)?;
         let tables = (0..threads * SHARDS_PER_THREAD)
             .map(|_| FlowTable::new(ports))
             .collect();
