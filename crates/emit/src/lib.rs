@@ -1,4 +1,4 @@
-//! smbguard back ends: a compiled [`Plan`] turned into files a defender deploys.
+//! smbguard back ends: a compiled [`Plan`](smbguard_semantics::Plan) turned into files a defender deploys.
 //!
 //! Every emitter is a pure function of the plan and the estate: same input,
 //! same bytes. Each artefact starts with a header naming the estate, the

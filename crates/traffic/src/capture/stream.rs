@@ -1,6 +1,6 @@
 //! Bounded streaming input: a refillable window over any `Read`.
 //!
-//! Memory is one chunk plus, at most, one record ([`MAX_RECORD`]); it never
+//! Memory is one chunk plus, at most, one record ([`super::MAX_RECORD`]); it never
 //! grows with the number of packets.
 
 use std::io::{self, Read};

@@ -3,7 +3,7 @@
 //!
 //! [`classify`] places both ends of a [`FlowRecord`] in the estate (a group,
 //! an internal host in no group, or the internet) and tags the flow with
-//! [`Category`]s. [`impact`] adds the Plan's verdict for every flow, so a
+//! [`Category`]s. [`impact()`] adds the Plan's verdict for every flow, so a
 //! defender sees what the plan would break before deploying it.
 
 mod impact;
