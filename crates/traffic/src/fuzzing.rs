@@ -104,8 +104,10 @@ fn assert_same(
     }
 }
 
-/// A reader that hands out at most `.1` bytes per call.
-struct Trickle<'a>(&'a [u8], usize);
+/// A reader over `.0` that hands out at most `.1` bytes per call, to
+/// exercise refills and records split across reads.
+#[derive(Debug)]
+pub struct Trickle<'a>(pub &'a [u8], pub usize);
 
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

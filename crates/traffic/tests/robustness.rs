@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::Read;
-
 use common::{Pcap, PcapNgWriter, fixture, fixtures};
+use smbguard_traffic::fuzzing::Trickle;
 use smbguard_traffic::{
     Analysis, InputFormat, Options, TrafficError, WarningKind, analyze_bytes, analyze_file,
     analyze_reader,
@@ -182,23 +181,11 @@ fn unknown_link_type_and_unknown_format() {
     ));
 }
 
-/// A reader that returns at most `n` bytes per call.
-struct Dribble<'a>(&'a [u8], usize);
-
-impl Read for Dribble<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(buf.len()).min(self.1);
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
-}
-
 #[test]
 fn streaming_and_in_memory_agree() {
     for (name, data) in all_fixtures() {
         let a = analyze(&data);
-        let b = analyze_reader(Dribble(&data, 777), &Options::default()).unwrap();
+        let b = analyze_reader(Trickle(&data, 777), &Options::default()).unwrap();
         let c = analyze_file(common::fixtures_dir().join(&name), &Options::default()).unwrap();
         assert_eq!(a.flows, b.flows, "{name}");
         assert_eq!(a.flows, c.flows, "{name}");

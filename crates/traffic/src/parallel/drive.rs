@@ -90,6 +90,14 @@ pub(crate) struct Buffer {
 }
 
 impl Buffer {
+    /// `buf`, whose first [`HEADROOM`] bytes are headroom.
+    fn after_headroom(buf: Vec<u8>) -> Self {
+        Self {
+            buf,
+            from: HEADROOM,
+        }
+    }
+
     fn bytes(&self) -> &[u8] {
         &self.buf[self.from..]
     }
@@ -147,11 +155,7 @@ impl<R: Read> Source for StreamSource<R> {
         buf.truncate(HEADROOM);
         buf.resize(HEADROOM, 0);
         let got = (&mut self.0).take(want as u64).read_to_end(&mut buf)?;
-        let window = Buffer {
-            buf,
-            from: HEADROOM,
-        };
-        Ok((window, got < want))
+        Ok((Buffer::after_headroom(buf), got < want))
     }
 
     fn step_reading(
@@ -236,11 +240,7 @@ impl FileSource<'_> {
             }
         }
         buf.truncate(HEADROOM + total);
-        let window = Buffer {
-            buf,
-            from: HEADROOM,
-        };
-        Ok((window, total < want))
+        Ok((Buffer::after_headroom(buf), total < want))
     }
 }
 
@@ -252,11 +252,7 @@ impl Source for FileSource<'_> {
         let got = read_full_at(self.file, &mut buf[HEADROOM..], self.offset)?;
         buf.truncate(HEADROOM + got);
         self.advance(got);
-        let window = Buffer {
-            buf,
-            from: HEADROOM,
-        };
-        Ok((window, got < want))
+        Ok((Buffer::after_headroom(buf), got < want))
     }
 
     fn step_reading(
