@@ -1,15 +1,15 @@
-//! Multi-threaded analysis: frames framed, decoded and dissected in
+//! Multi-threaded analysis: captures framed, decoded and dissected in
 //! parallel, with results identical to one thread.
 //!
 //! The input is processed a window (a few MiB) at a time, in two parallel
 //! phases on a thread pool:
 //!
 //! 1. **Frame and decode** (`window.rs`, `part.rs`). The window is cut into
-//!    byte ranges; each thread finds the first record boundary in its range,
-//!    then frames and decodes its records in one pass, putting every tracked
-//!    packet in the list of the shard that owns its flow (a
-//!    direction-independent hash of the 5-tuple). Packets borrow the
-//!    window's bytes: nothing is copied. The guessed boundaries are then
+//!    byte ranges; each thread guesses the first record boundary in its
+//!    range, then frames and decodes its records in one pass, putting every
+//!    tracked packet in the list of the shard that owns its flow (a
+//!    direction-independent hash of the 5-tuple). Packets refer to the
+//!    window's bytes by range: no payload is copied. The guesses are then
 //!    confirmed in order, and any part that guessed wrong is redone.
 //! 2. **Dissect.** Each shard's flow table takes its packets from every part
 //!    in order, so each flow sees exactly the packets it would see on one
@@ -19,8 +19,13 @@
 //! reassembled in capture order on one thread, and each completed datagram
 //! joins its shard's list at the position of its last fragment. Counters
 //! are summed and warnings kept in input order, so
-//! [`crate::Options::threads`] changes speed, not results. When reading from
-//! a stream, the calling thread reads the next window meanwhile.
+//! [`crate::Options::threads`] changes speed, not results.
+//!
+//! The phases are pipelined (`drive.rs`): window *k* is dissected while
+//! window *k + 1* is framed (their state is disjoint: flow tables and the
+//! reassembler against the frame stepper), and the window after that is
+//! read meanwhile, by the pool with positional reads for a regular file,
+//! by the calling thread for any other reader.
 
 pub(crate) mod drive;
 mod part;
