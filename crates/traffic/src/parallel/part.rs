@@ -178,8 +178,7 @@ pub(super) struct FramedPart {
     /// Just after the last whole record framed.
     pub(super) end: usize,
     pub(super) stop: Option<PartStop>,
-    /// The state framing started from, and the state it ended in.
-    pub(super) assumed: FrameStepper,
+    /// The state framing ended in.
     pub(super) stepper: FrameStepper,
     pub(super) decoded: DecodedPart,
 }
@@ -252,7 +251,6 @@ pub(super) fn frame_part(
         start: bounds.start,
         end: pos,
         stop,
-        assumed: assumed.clone(),
         stepper,
         decoded,
     }

@@ -122,7 +122,8 @@ pub(super) fn frame_window(
         let part = match guess {
             Some(part)
                 if part.start == expected
-                    && part.assumed.speculation_holds(&state, &part.stepper) =>
+                    // Every guess started from the window's start state.
+                    && assumed.speculation_holds(&state, &part.stepper) =>
             {
                 part
             }
