@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build a large benchmark pcap for smbguard-traffic from the fixture captures.
 
-Every fixture in shared/fixtures/pcaps is replayed many times. In each copy
+Every fixture in fixtures/pcaps is replayed many times. In each copy
 the IPv4 addresses are rewritten into 198.18.0.0/15 (RFC 2544 benchmarking
 space) so that copies are distinct flows; IPv4 header and TCP/UDP checksums
 are updated incrementally (RFC 1624), so a checksum that was valid stays
@@ -152,7 +152,7 @@ class AddressMap:
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    default_fixtures = os.path.normpath(os.path.join(here, "..", "..", "shared", "fixtures", "pcaps"))
+    default_fixtures = os.path.normpath(os.path.join(here, "..", "fixtures", "pcaps"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output")
     parser.add_argument("--size-mb", type=int, default=512, help="stop once this many MB (10^6) are written")

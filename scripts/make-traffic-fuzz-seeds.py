@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the seed corpora of the traffic_capture and traffic_smb fuzz targets.
 
-Seeds are small pieces of the fixture captures in shared/fixtures/pcaps:
+Seeds are small pieces of the fixture captures in fixtures/pcaps:
   fuzz/corpus/traffic_capture/  whole small captures and record-aligned heads of
                                 larger ones (pcap), plus two tiny Zeek conn.logs
   fuzz/corpus/traffic_smb/      TCP 139/445 payloads of one fixture each, in the
@@ -17,7 +17,7 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-FIXTURES = os.path.normpath(os.path.join(ROOT, "..", "shared", "fixtures", "pcaps"))
+FIXTURES = os.path.join(ROOT, "fixtures", "pcaps")
 CAPTURE_DIR = os.path.join(ROOT, "fuzz", "corpus", "traffic_capture")
 SMB_DIR = os.path.join(ROOT, "fuzz", "corpus", "traffic_smb")
 HEAD_BYTES = 4096

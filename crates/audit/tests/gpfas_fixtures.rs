@@ -1,4 +1,4 @@
-//! Real Registry.pol files (shared/fixtures/windows) are read and lowered
+//! Real Registry.pol files (fixtures/windows) are read and lowered
 //! without error, read → write → read round-trips to equal entries, and the
 //! lowered policy of the re-written file is the same policy.
 
@@ -11,7 +11,7 @@ use smbguard_model::Profile;
 use smbguard_semantics::compare_windows;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/windows")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/windows")
 }
 
 const FILES: [&str; 3] = [

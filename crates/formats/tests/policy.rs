@@ -12,7 +12,7 @@ use smbguard_formats::registry_pol::{
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/windows"
+    "/../../fixtures/windows"
 );
 
 fn fixture(rel: &str) -> Vec<u8> {

@@ -13,7 +13,7 @@ fn smbguard(args: &[&str]) -> Output {
 }
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/pcaps")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pcaps")
 }
 
 fn fixture(name: &str) -> String {

@@ -1,5 +1,5 @@
 //! Reassembly and dissection tests on whole NBSS streams, with PDUs cut from
-//! the fixtures in shared/fixtures/pcaps.
+//! the fixtures in fixtures/pcaps.
 
 use super::{DissectCounters, SmbConnection, SmbFacts};
 use crate::decode::TcpMeta;

@@ -8,9 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The fixture captures: `shared/` sits beside the repository checkout.
+/// The fixture captures, kept in the repository (`fixtures/pcaps`).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/pcaps")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pcaps")
 }
 
 /// All `*.pcap` fixtures, sorted by name.

@@ -1,5 +1,5 @@
 //! The XML files of a GPMC backup folder, modelled on a real GPMC backup
-//! (the DoD STIG firewall GPO in `shared/fixtures/windows/`) and on
+//! (the DoD STIG firewall GPO in `fixtures/windows/`) and on
 //! hand-built backups known to import:
 //!
 //! ```text
