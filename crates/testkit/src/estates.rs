@@ -112,7 +112,7 @@ const V4_BASE: u32 = 0xC612_0000; // 198.18.0.0 (RFC 2544 benchmarking space)
 const V6_BASE: u128 = 0x2001_0db8_0001_0000_0000_0000_0000_0000; // 2001:db8:1::
 
 /// The SIDs groups draw from (adversarial estates share them).
-const SIDS: [&str; 5] = [
+pub const SIDS: [&str; 5] = [
     "S-1-5-21-1-2-3-1101",
     "S-1-5-21-1-2-3-1102",
     "S-1-5-21-1-2-3-1103",
@@ -290,15 +290,20 @@ fn group(rng: &mut Rng, knobs: &Knobs, i: usize) -> Group {
     if domain_joined {
         workstation_service = None;
     }
-    let sid = (windows && rng.chance(4, 5)).then(|| SIDS[rng.index(SIDS.len())].to_string());
+    // Operator-shaped estates give each Windows group its own SID (a bypass
+    // rule must name one); adversarial ones may omit or share them.
+    let sid = if knobs.adversarial {
+        (windows && rng.chance(4, 5)).then(|| SIDS[rng.index(SIDS.len())].to_string())
+    } else {
+        windows.then(|| format!("S-1-5-21-7-7-7-{}", 2000 + i))
+    };
     Group {
         name: format!("g{i}"),
         description: None,
         role,
         platform,
         addresses,
-        // Operator-shaped estates give each group its own SID.
-        sid: sid.map(|s| if knobs.adversarial { s } else { format!("S-1-5-21-7-7-7-{}", 2000 + i) }),
+        sid,
         clients: AddrSet::empty(),
         client_groups: Vec::new(),
         domain_joined,
@@ -390,7 +395,8 @@ fn perimeter(rng: &mut Rng, knobs: &Knobs, internal: &AddrSet) -> Vec<PerimeterE
             addresses,
             direction: [Direction::Outbound, Direction::Inbound, Direction::Both][rng.index(3)],
             transports: transports(rng),
-            require_encryption: rng.chance(3, 4),
+            // The parser refuses an unencrypted exception (K2).
+            require_encryption: rng.chance(3, 4) || !knobs.adversarial,
             span: None,
         });
     }

@@ -54,3 +54,29 @@ pub fn test_name() -> String {
         .unwrap_or("<test>")
         .to_owned()
 }
+
+/// A scratch file with the given contents, deleted on drop.
+#[derive(Debug)]
+pub struct ScratchFile(pub PathBuf);
+
+impl ScratchFile {
+    /// Writes `text` to a new, uniquely named file ending in `.ext`.
+    pub fn with(text: &str, ext: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("smbguard-tk-{}-{n}.{ext}", std::process::id()));
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+        ScratchFile(p)
+    }
+
+    /// The path as a string (for command lines).
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

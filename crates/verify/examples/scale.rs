@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use smbguard_verify::synthetic::{Params, estate};
+use smbguard_testkit::scale::{Params, estate};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -39,7 +39,6 @@ pub mod reference;
 mod report;
 mod space;
 mod spec;
-pub mod synthetic;
 
 use smbguard_model::Estate;
 use smbguard_semantics::Plan;

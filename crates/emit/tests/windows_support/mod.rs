@@ -31,11 +31,6 @@ pub(crate) fn find<'a>(arts: &'a [Artifact], group: &str, suffix: &str) -> &'a A
         .unwrap_or_else(|| panic!("no artefact {suffix} for group {group}"))
 }
 
-/// Whether an external tool must be present (`SMBGUARD_REQUIRE_TOOLS=1`).
-pub(crate) fn require_tools() -> bool {
-    std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1")
-}
-
 /// 64-bit FNV-1a of bytes, hex (for snapshot headers).
 pub(crate) fn fnv64(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
