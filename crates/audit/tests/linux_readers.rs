@@ -3,14 +3,12 @@
 //! namespace, and from text), conservative handling of what they cannot
 //! model, and no panic on any input.
 
-use std::io::Write as _;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use smbguard_audit::linux::{IpFamily, NftTable, read_iptables_save, read_nft_json};
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow, compare_acl};
+use smbguard_testkit::{Netns, ScratchFile};
 
 fn set(s: &str) -> AddrSet {
     s.split(',')
@@ -56,109 +54,9 @@ fn same(expected: &Acl, actual: &Acl, what: &str) {
 
 // ---------------------------------------------------------------- tools
 
-fn require_tools() -> bool {
-    std::env::var("SMBGUARD_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
-
-fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
-    let why = if !missing.is_empty() {
-        format!("missing {}", missing.join(", "))
-    } else if !root {
-        "not root (network namespaces need CAP_SYS_ADMIN)".into()
-    } else {
-        return true;
-    };
-    assert!(
-        !require_tools(),
-        "{test}: {why}, and SMBGUARD_REQUIRE_TOOLS=1"
-    );
-    // Not captured by libtest: visible even when the test passes.
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-    false
-}
-
-static N: AtomicUsize = AtomicUsize::new(0);
-
-/// A network namespace of our own, deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn new() -> Self {
-        let name = format!(
-            "smbguard-tv-{}-a{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let ok = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .expect("ip");
-        assert!(ok.success(), "ip netns add {name}");
-        Netns(name)
-    }
-
-    fn run(&self, args: &[&str], stdin_file: Option<&str>) -> String {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.0]).args(args);
-        if let Some(f) = stdin_file {
-            c.stdin(std::fs::File::open(f).expect("open"));
-        }
-        let out = c.output().expect("run");
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(text: &str) -> Self {
-        let p = std::env::temp_dir().join(format!(
-            "smbguard-tv-{}-f{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::write(&p, text).expect("write");
-        TempFile(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().expect("path")
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// Every tool and root, or the testkit's loud SKIPPED.
+fn tools_or_skip(_test: &str, tools: &[&str]) -> bool {
+    smbguard_testkit::require_tools(tools) && smbguard_testkit::require_root()
 }
 
 // ---------------------------------------------------------------- nftables
@@ -313,9 +211,9 @@ fn nft_conservative_expected() -> Acl {
 
 fn kernel_json(ruleset: &str) -> Option<String> {
     let ns = Netns::new();
-    let f = TempFile::new(ruleset);
-    ns.run(&["nft", "-f", f.path()], None);
-    Some(ns.run(&["nft", "-j", "list", "ruleset"], None))
+    let f = ScratchFile::with(ruleset, "nft");
+    ns.ok(&["nft", "-f", f.path()], "load");
+    Some(ns.ok(&["nft", "-j", "list", "ruleset"], "list"))
 }
 
 #[test]
@@ -523,9 +421,9 @@ fn iptables_save_from_the_kernel_means_what_it_says() {
         return;
     }
     let ns = Netns::new();
-    let f = TempFile::new(IPT_SAVE);
-    ns.run(&["iptables-restore", f.path()], None);
-    let saved = ns.run(&["iptables-save"], None);
+    let f = ScratchFile::with(IPT_SAVE, "v4");
+    ns.ok(&["iptables-restore", f.path()], "restore");
+    let saved = ns.ok(&["iptables-save"], "save");
     let read = read_iptables_save(&saved, IpFamily::V4);
     same(
         &ipt_expected(),

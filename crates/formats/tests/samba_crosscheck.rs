@@ -16,78 +16,11 @@ use smbguard_formats::gpfas::{FirewallPolicy, FirewallRuleRecord};
 use smbguard_formats::registry_pol::{
     RegData, RegType, RegistryEntry, read_registry_pol, write_registry_pol,
 };
-
-const PYTHON: &str = "/usr/bin/python3";
-
-/// Whether Samba's preg module is importable; handles the skip/require policy.
-fn samba_available() -> bool {
-    let ok = Command::new(PYTHON)
-        .args(["-c", "from samba.dcerpc import preg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!(
-                "python3-samba is required (SMBGUARD_REQUIRE_TOOLS=1) but `{PYTHON} -c 'from samba.dcerpc import preg'` failed"
-            );
-        }
-        eprintln!(
-            "SKIPPED: python3-samba not installed ({PYTHON} -c 'from samba.dcerpc import preg' failed)"
-        );
-    }
-    ok
-}
+use smbguard_testkit::preg::{self, hex};
 
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("smbguard-formats-{}-{name}", std::process::id()))
 }
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Samba's decoded view of an entry: strings for REG_SZ/EXPAND_SZ, integers for
-/// the DWORD/QWORD types, raw bytes otherwise, `None` for empty REG_NONE.
-fn samba_view(e: &RegistryEntry) -> String {
-    let payload = match (&e.kind, &e.data) {
-        (RegType::Sz | RegType::ExpandSz, RegData::String(s)) => format!("s:{}", hex(s.as_bytes())),
-        (RegType::Dword | RegType::DwordBigEndian, RegData::Dword(v)) => format!("i:{v}"),
-        (RegType::Qword, RegData::Qword(v)) => format!("i:{v}"),
-        (RegType::None, RegData::Bytes(b)) if b.is_empty() => "none".to_owned(),
-        _ => format!("b:{}", hex(&e.data_bytes())),
-    };
-    format!(
-        "{}\t{}\t{}\t{payload}",
-        hex(e.key.as_bytes()),
-        hex(e.value.as_bytes()),
-        e.kind.code()
-    )
-}
-
-const DUMP: &str = r#"
-import sys
-from samba.dcerpc import preg
-from samba.ndr import ndr_unpack
-data = open(sys.argv[1], 'rb').read()
-p = ndr_unpack(preg.file, data)
-assert p.header.signature == 'PReg' and p.header.version == 1, (p.header.signature, p.header.version)
-assert p.num_entries == len(p.entries)
-h = lambda s: s.encode('utf-8').hex()
-for e in p.entries:
-    d = e.data
-    if d is None:
-        payload = 'none'
-    elif isinstance(d, str):
-        payload = 's:' + h(d)
-    elif isinstance(d, int):
-        payload = 'i:%d' % d
-    else:
-        payload = 'b:' + bytes(d).hex()
-    print('%s\t%s\t%d\t%s' % (h(e.keyname), h(e.valuename), e.type, payload))
-"#;
 
 fn sample_entries() -> Vec<RegistryEntry> {
     let base = r"SOFTWARE\Policies\Microsoft\WindowsFirewall";
@@ -183,30 +116,14 @@ fn sample_entries() -> Vec<RegistryEntry> {
 
 #[test]
 fn samba_decodes_files_written_by_this_crate() {
-    if !samba_available() {
+    if !preg::available() {
         return;
     }
     let entries = sample_entries();
     let bytes = write_registry_pol(&entries).unwrap();
-    let path = temp_path("written.pol");
-    std::fs::write(&path, &bytes).unwrap();
-    let out = Command::new(PYTHON)
-        .args(["-c", DUMP])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "samba failed to decode our file: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let samba: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    let ours: Vec<String> = entries.iter().map(samba_view).collect();
+    let samba = preg::dump(&bytes)
+        .unwrap_or_else(|e| panic!("samba failed to decode our file: {e}"));
+    let ours: Vec<String> = entries.iter().map(preg::view).collect();
     assert_eq!(samba.len(), ours.len());
     for (i, (s, o)) in samba.iter().zip(&ours).enumerate() {
         assert_eq!(s, o, "entry {i} ({}!{})", entries[i].key, entries[i].value);
@@ -240,7 +157,7 @@ open(sys.argv[1], 'wb').write(ndr_pack(p))
 
 #[test]
 fn files_packed_by_samba_are_read_identically() {
-    if !samba_available() {
+    if !preg::available() {
         return;
     }
     let entries: Vec<RegistryEntry> = sample_entries()
@@ -268,7 +185,7 @@ fn files_packed_by_samba_are_read_identically() {
         );
     }
     let path = temp_path("packed.pol");
-    let mut child = Command::new(PYTHON)
+    let mut child = Command::new(preg::PYTHON)
         .args(["-c", PACK])
         .arg(&path)
         .stdin(std::process::Stdio::piped())

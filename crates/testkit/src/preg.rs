@@ -49,7 +49,8 @@ pub fn dump(bytes: &[u8]) -> Result<Vec<String>, String> {
     result
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes` (the dump script's encoding of names and data).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s

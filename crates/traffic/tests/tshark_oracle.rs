@@ -15,7 +15,8 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Pcap, fixtures, scratch_dir, tool_available, vlan_tag};
+use common::{Pcap, fixtures, scratch_dir, vlan_tag};
+use smbguard_testkit::require_tool;
 use smbguard_traffic::{Dialect, FlowRecord, L4Protocol, Options, analyze_file};
 
 /// Direction-independent conversation key: protocol and the two endpoints,
@@ -340,7 +341,7 @@ fn check(path: &Path, mismatches: &mut Vec<String>) -> BTreeMap<Key, Facts> {
 
 #[test]
 fn fixtures_agree_with_tshark() {
-    if !tool_available("tshark") {
+    if require_tool("tshark").is_none() {
         return;
     }
     let mut mismatches = Vec::new();
@@ -363,7 +364,7 @@ fn fixtures_agree_with_tshark() {
 /// we must report exactly what we report for the untagged original.
 #[test]
 fn vlan_tagged_copies_agree_with_tshark() {
-    if !tool_available("tshark") {
+    if require_tool("tshark").is_none() {
         return;
     }
     let mut mismatches = Vec::new();
@@ -394,7 +395,7 @@ fn vlan_tagged_copies_agree_with_tshark() {
 /// pcap original (timestamps included).
 #[test]
 fn editcap_pcapng_copies_match_pcap() {
-    if !tool_available("editcap") {
+    if require_tool("editcap").is_none() {
         return;
     }
     for path in fixtures() {

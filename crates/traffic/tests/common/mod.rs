@@ -4,13 +4,11 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a subset
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The fixture captures, kept in the repository (`fixtures/pcaps`).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pcaps")
+    smbguard_testkit::fixture("pcaps")
 }
 
 /// All `*.pcap` fixtures, sorted by name.
@@ -35,24 +33,6 @@ pub fn scratch_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("smbguard-traffic");
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Whether an external tool runs; if not, either fails (when
-/// `SMBGUARD_REQUIRE_TOOLS=1`) or prints a loud skip notice.
-pub fn tool_available(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("{tool} is required (SMBGUARD_REQUIRE_TOOLS=1) but not installed");
-        }
-        // Written to the stderr handle, not with eprintln!, so that the
-        // test harness does not capture it: a skip must be visible.
-        let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {tool} not installed");
-    }
-    ok
 }
 
 /// A classic pcap file, decoded.
