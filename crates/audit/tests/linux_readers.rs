@@ -3,7 +3,6 @@
 //! namespace, and from text), conservative handling of what they cannot
 //! model, and no panic on any input.
 
-
 use proptest::prelude::*;
 use smbguard_audit::linux::{IpFamily, NftTable, read_iptables_save, read_nft_json};
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};

@@ -25,8 +25,8 @@ fn samba_reads_every_emitted_registry_pol_like_smbguard() {
             .iter()
             .filter(|a| a.path.ends_with("/registry.pol"))
         {
-            let samba = preg::dump(&a.contents)
-                .unwrap_or_else(|e| panic!("{}: samba failed: {e}", a.path));
+            let samba =
+                preg::dump(&a.contents).unwrap_or_else(|e| panic!("{}: samba failed: {e}", a.path));
             let ours: Vec<String> = read_registry_pol(&a.contents)
                 .expect("ours reads")
                 .iter()

@@ -10,10 +10,7 @@ use smbguard_formats::registry_pol::{
     RegData, RegType, RegistryEntry, read_registry_pol, write_registry_pol,
 };
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/windows"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/windows");
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{rel}")).unwrap()

@@ -7,10 +7,7 @@ use smbguard_formats::registry_pol::{
     write_registry_pol,
 };
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/windows"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/windows");
 
 fn fixture(rel: &str) -> Vec<u8> {
     let path = format!("{FIXTURES}/{rel}");

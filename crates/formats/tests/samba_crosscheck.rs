@@ -121,8 +121,8 @@ fn samba_decodes_files_written_by_this_crate() {
     }
     let entries = sample_entries();
     let bytes = write_registry_pol(&entries).unwrap();
-    let samba = preg::dump(&bytes)
-        .unwrap_or_else(|e| panic!("samba failed to decode our file: {e}"));
+    let samba =
+        preg::dump(&bytes).unwrap_or_else(|e| panic!("samba failed to decode our file: {e}"));
     let ours: Vec<String> = entries.iter().map(preg::view).collect();
     assert_eq!(samba.len(), ours.len());
     for (i, (s, o)) in samba.iter().zip(&ours).enumerate() {

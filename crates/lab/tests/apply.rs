@@ -5,58 +5,34 @@
 //! Needs root and nftables/iproute2 (else `SKIPPED (needs root)` on stderr;
 //! a missing tool fails under `SMBGUARD_REQUIRE_TOOLS=1`).
 
-use std::process::{Command, Stdio};
-
 use smbguard_lab::apply::{self, ApplyError, ApplyRequest, Nft, only_smbguard};
-use smbguard_lab::has_net_admin;
 
 const DECOY: &str = "table inet other {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9999 drop\n\t}\n}\n";
 const MARKER: &str = "table inet smbguard {\n\tchain marker {\n\t}\n}\n";
 
-fn ready(test: &str) -> bool {
-    if !has_net_admin() {
-        eprintln!("SKIPPED (needs root): {test}");
-        return false;
-    }
-    let missing = ["nft", "ip"].into_iter().find(|t| {
-        !["/usr/sbin", "/sbin", "/usr/bin"]
-            .iter()
-            .any(|d| std::path::Path::new(d).join(t).is_file())
-    });
-    if let Some(t) = missing {
-        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("{test}: SMBGUARD_REQUIRE_TOOLS=1 but `{t}` is not installed");
-        }
-        eprintln!("SKIPPED (missing tool `{t}`): {test}");
-        return false;
-    }
-    true
+fn ready(_test: &str) -> bool {
+    smbguard_testkit::require_root() && smbguard_testkit::require_tools(&["nft", "ip"])
 }
 
-struct Netns(String, std::path::PathBuf);
+/// The testkit's namespace (deleted on drop) and a state directory.
+struct Netns(
+    String,
+    std::path::PathBuf,
+    // Held for its Drop: deletes the namespace.
+    #[allow(dead_code)] smbguard_testkit::Netns,
+);
 
 impl Netns {
     fn new(tag: &str) -> Netns {
-        let name = format!("sgt{}{tag}", std::process::id());
-        assert!(
-            Command::new("ip")
-                .args(["netns", "add", &name])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let state = std::env::temp_dir().join(format!("smbguard-apply-lib-{name}"));
+        let ns = smbguard_testkit::Netns::new();
+        let state = std::env::temp_dir().join(format!("smbguard-apply-lib-{}{tag}", ns.name()));
         std::fs::create_dir_all(&state).unwrap();
-        Netns(name, state)
+        Netns(ns.name().to_owned(), state, ns)
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
         let _ = std::fs::remove_dir_all(&self.1);
     }
 }

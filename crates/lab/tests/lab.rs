@@ -10,7 +10,7 @@
 use std::sync::Mutex;
 
 use smbguard_lab::matrix::{Family, SessionKind, SessionOutcome};
-use smbguard_lab::{LabOptions, LabReport, Tools, has_net_admin};
+use smbguard_lab::{LabOptions, LabReport, Tools};
 use smbguard_model::{EXAMPLE_ESTATE, Estate, Profile, Transport, parse_estate};
 use smbguard_semantics::Verdict;
 
@@ -18,21 +18,12 @@ use smbguard_semantics::Verdict;
 /// two-core machine responsive.
 static ONE_LAB_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn ready(test: &str) -> bool {
-    if !has_net_admin() {
-        eprintln!(
-            "SKIPPED (needs root): {test}: the lab creates network namespaces and loads nftables"
-        );
-        return false;
-    }
-    if let Err(e) = Tools::find() {
-        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("{test}: SMBGUARD_REQUIRE_TOOLS=1 but {e}");
-        }
-        eprintln!("SKIPPED (missing tool): {test}: {e}");
-        return false;
-    }
-    true
+fn ready(_test: &str) -> bool {
+    smbguard_testkit::require_root()
+        && Tools::find().map_or_else(
+            |e| smbguard_testkit::tools::missing(&e.to_string()),
+            |_| true,
+        )
 }
 
 fn example() -> Estate {

@@ -6,93 +6,41 @@
 //! `SKIPPED (needs root)` on stderr and passes; as root with a tool missing
 //! it skips too, unless `SMBGUARD_REQUIRE_TOOLS=1`, where it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const DECOY: &str = "table inet other {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9999 counter drop\n\t}\n}\n";
 const MARKER: &str =
     "table inet smbguard {\n\tchain marker {\n\t\tcomment \"before smbguard apply\"\n\t}\n}\n";
 
-fn root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
-        .is_some_and(|c| c & (1 << 12) != 0)
+fn ready(_test: &str) -> bool {
+    smbguard_testkit::require_root() && smbguard_testkit::require_tools(&["nft", "ip", "setsid"])
 }
 
-fn tool(name: &str) -> Option<PathBuf> {
-    ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-fn ready(test: &str) -> bool {
-    if !root() {
-        eprintln!(
-            "SKIPPED (needs root): {test}: apply loads nftables rules in a network namespace"
-        );
-        return false;
-    }
-    for t in ["nft", "ip", "setsid"] {
-        if tool(t).is_none() {
-            if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-                panic!("{test}: SMBGUARD_REQUIRE_TOOLS=1 but `{t}` is not installed");
-            }
-            eprintln!("SKIPPED (missing tool `{t}`): {test}");
-            return false;
-        }
-    }
-    true
-}
-
-static N: AtomicUsize = AtomicUsize::new(0);
-
-/// A network namespace and a state directory, both removed when dropped.
+/// A network namespace (the testkit's, deleted on drop) and a state
+/// directory, removed when dropped.
 struct Sandbox {
+    ns: smbguard_testkit::Netns,
     netns: String,
     state: PathBuf,
 }
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let netns = format!("sgt{}a{n}", std::process::id());
+        let ns = smbguard_testkit::Netns::new();
+        let netns = ns.name().to_owned();
         let state = std::env::temp_dir().join(format!("smbguard-apply-test-{netns}"));
         let _ = std::fs::remove_dir_all(&state);
         std::fs::create_dir_all(&state).unwrap();
-        let sb = Sandbox { netns, state };
-        let st = Command::new("ip")
-            .args(["netns", "add", &sb.netns])
-            .status()
-            .unwrap();
-        assert!(st.success(), "ip netns add");
+        let sb = Sandbox { ns, netns, state };
         sb.nft_load(DECOY);
         sb
     }
 
     fn nft(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        use std::io::Write;
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.netns, "nft"]).args(args);
-        c.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
+        self.ns
+            .run_stdin(&[&["nft"], args].concat(), stdin.map(str::as_bytes))
     }
 
     fn nft_load(&self, text: &str) {
@@ -108,13 +56,10 @@ impl Sandbox {
     }
 
     fn smbguard(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_smbguard"))
-            .args(args)
-            .args(["--netns", &self.netns])
-            .env("SMBGUARD_STATE_DIR", &self.state)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+        let state = self.state.to_str().expect("UTF-8 temp path");
+        smbguard_testkit::smbguard!()
+            .env("SMBGUARD_STATE_DIR", state)
+            .output(&[args, &["--netns", &self.netns]].concat())
     }
 
     fn decoy_untouched(&self) {
@@ -129,9 +74,6 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.netns])
-            .status();
         let _ = std::fs::remove_dir_all(&self.state);
     }
 }
@@ -303,7 +245,7 @@ fn apply_errors_are_exit_2_and_change_nothing() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-group"));
     // Not root: refused before anything is read or changed.
-    let setpriv = tool("setpriv");
+    let setpriv = smbguard_testkit::tools::find_tool("setpriv");
     if let Some(setpriv) = setpriv {
         let o = Command::new(setpriv)
             .args([

@@ -2,28 +2,17 @@
 //! diagnostics.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use smbguard_testkit::cli::{stderr, stdout};
+use smbguard_testkit::scratch_dir;
 
 fn smbguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run smbguard")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+    smbguard_testkit::smbguard!().output(args)
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smbguard-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+    let p = scratch_dir("cli").join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
@@ -230,8 +219,9 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
     );
     let p = temp_file("unsafe-apply.toml", &text);
     let state = std::env::temp_dir().join(format!("smbguard-cli-state-{}", std::process::id()));
-    let o = Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args([
+    let o = smbguard_testkit::smbguard!()
+        .env("SMBGUARD_STATE_DIR", state.to_str().unwrap())
+        .output(&[
             "apply",
             "--target",
             "nftables",
@@ -240,10 +230,7 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
             "nas",
             "--netns",
             "smbguard-never-created",
-        ])
-        .env("SMBGUARD_STATE_DIR", &state)
-        .output()
-        .unwrap();
+        ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("FAIL I3"), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing applied"), "{}", stderr(&o));

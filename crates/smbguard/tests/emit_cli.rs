@@ -1,19 +1,15 @@
 //! `smbguard emit`: files written, exit codes, determinism, the unsafe guard.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn smbguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args(args)
-        .output()
-        .expect("smbguard runs")
+    smbguard_testkit::smbguard!().output(args)
 }
 
+/// A path for an output directory that does not exist yet.
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("smbguard-emit-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    smbguard_testkit::scratch_dir("emit-cli").join(name)
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -5,37 +5,22 @@
 //! test says `SKIPPED (needs root)` on stderr and passes; as root with a
 //! tool missing it skips too, unless `SMBGUARD_REQUIRE_TOOLS=1`.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static ONE_LAB_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn ready(test: &str) -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
-        .is_some_and(|c| c & (1 << 12) != 0);
-    if !root {
-        eprintln!("SKIPPED (needs root): {test}: the lab creates network namespaces");
-        return false;
-    }
-    for t in ["ip", "nft", "smbd", "smbclient", "smbpasswd", "setsid"] {
-        let found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-            .iter()
-            .any(|d| Path::new(d).join(t).is_file());
-        if !found {
-            if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-                panic!("{test}: SMBGUARD_REQUIRE_TOOLS=1 but `{t}` is not installed");
-            }
-            eprintln!("SKIPPED (missing tool `{t}`): {test}");
-            return false;
-        }
-    }
-    true
+fn ready(_test: &str) -> bool {
+    smbguard_testkit::require_root()
+        && smbguard_testkit::require_tools(&[
+            "ip",
+            "nft",
+            "smbd",
+            "smbclient",
+            "smbpasswd",
+            "setsid",
+        ])
 }
 
 /// Namespaces of the lab run by process `pid`.

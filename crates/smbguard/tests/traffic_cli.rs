@@ -1,19 +1,15 @@
 //! `smbguard traffic` end to end: snapshots on every fixture with the
 //! example estate, the would-be-blocked table, formats, exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
+use std::process::Output;
 
 fn smbguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args(args)
-        .output()
-        .expect("run smbguard")
+    smbguard_testkit::smbguard!().output(args)
 }
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pcaps")
+    smbguard_testkit::fixture("pcaps")
 }
 
 fn fixture(name: &str) -> String {
@@ -33,14 +29,7 @@ fn all_fixtures() -> Vec<String> {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smbguard-traffic-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    smbguard_testkit::scratch_dir("traffic-cli").join(name)
 }
 
 /// The ProtectWise captures' hosts: DC1 and two workstations.
@@ -67,14 +56,7 @@ fn lab_estate() -> String {
 }
 
 fn run_ok(args: &[&str]) -> String {
-    let out = smbguard(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    smbguard_testkit::smbguard!().ok(args)
 }
 
 fn traffic_args<'a>(head: &[&'a str], files: &'a [String]) -> Vec<&'a str> {

@@ -1,25 +1,14 @@
 //! `smbguard verify` end to end: exit codes, formats, --out.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 fn smbguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args(args)
-        .output()
-        .expect("run smbguard")
+    smbguard_testkit::smbguard!().output(args)
 }
 
 fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smbguard-verify-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    smbguard_testkit::scratch_dir("verify-cli").join(name)
 }
 
 fn example_with(from: &str, to: &str) -> PathBuf {

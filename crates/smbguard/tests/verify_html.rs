@@ -11,15 +11,12 @@ use std::time::{Duration, Instant};
 
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|n| ["/usr/bin", "/usr/local/bin", "/snap/bin"].map(|d| Path::new(d).join(n)))
-        .find(|p| p.is_file())
+        .into_iter()
+        .find_map(smbguard_testkit::tools::find_tool)
 }
 
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smbguard-verify-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    smbguard_testkit::scratch_dir("verify-html")
 }
 
 /// Screenshots `page` at 1400×1000 into `png`, killing Chromium after 120 s.
@@ -81,10 +78,9 @@ fn distinct_bytes(bytes: &[u8]) -> usize {
 #[test]
 fn the_verify_report_renders_in_chromium() {
     let Some(chromium) = chromium() else {
-        if std::env::var("SMBGUARD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("chromium not installed and SMBGUARD_REQUIRE_TOOLS=1");
-        }
-        eprintln!("SKIPPED: chromium not installed (the HTML report was not rendered)");
+        smbguard_testkit::tools::missing(
+            "chromium not installed (the HTML report was not rendered)",
+        );
         return;
     };
     let dir = scratch();
@@ -100,17 +96,14 @@ fn the_verify_report_renders_in_chromium() {
     )
     .unwrap();
     let report = dir.join("report.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_smbguard"))
-        .args([
-            "verify",
-            estate.to_str().unwrap(),
-            "--format",
-            "html",
-            "--out",
-        ])
-        .arg(&report)
-        .output()
-        .unwrap();
+    let out = smbguard_testkit::smbguard!().output(&[
+        "verify",
+        estate.to_str().unwrap(),
+        "--format",
+        "html",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "the estate fails I4");
     let blank = dir.join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();

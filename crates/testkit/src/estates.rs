@@ -252,7 +252,8 @@ fn group_addresses(rng: &mut Rng, knobs: &Knobs, i: usize) -> AddrSet {
 fn extra_set(rng: &mut Rng, knobs: &Knobs) -> AddrSet {
     loop {
         let s = addr_set(rng);
-        if knobs.adversarial || !(s.is_any() || s.v4.intervals().len() > 2 || s == AddrSet::any_v4())
+        if knobs.adversarial
+            || !(s.is_any() || s.v4.intervals().len() > 2 || s == AddrSet::any_v4())
         {
             return s;
         }
@@ -377,12 +378,14 @@ fn perimeter(rng: &mut Rng, knobs: &Knobs, internal: &AddrSet) -> Vec<PerimeterE
     let mut out = Vec::new();
     for k in 0..rng.below(knobs.max_perimeter + 1) {
         let addresses = if !knobs.adversarial {
-            let cloud = smbguard_model::parse_addr_spec(&format!("203.0.113.{}/28", 16 * rng.below(16)))
-                .expect("literal");
+            let cloud =
+                smbguard_model::parse_addr_spec(&format!("203.0.113.{}/28", 16 * rng.below(16)))
+                    .expect("literal");
             match rng.below(3) {
                 0 => cloud,
                 1 => smbguard_model::parse_addr_spec("2001:db8:ff::/64").expect("literal"),
-                _ => cloud.union(&smbguard_model::parse_addr_spec("2001:db8:ff::/64").expect("literal")),
+                _ => cloud
+                    .union(&smbguard_model::parse_addr_spec("2001:db8:ff::/64").expect("literal")),
             }
         } else if rng.chance(1, 2) {
             internal.complement().intersection(&addr_set(rng))
@@ -403,7 +406,12 @@ fn perimeter(rng: &mut Rng, knobs: &Knobs, internal: &AddrSet) -> Vec<PerimeterE
     out
 }
 
-fn invariants(rng: &mut Rng, knobs: &Knobs, groups: &[Group], t: &[Transport]) -> Vec<UserInvariant> {
+fn invariants(
+    rng: &mut Rng,
+    knobs: &Knobs,
+    groups: &[Group],
+    t: &[Transport],
+) -> Vec<UserInvariant> {
     let mut out = Vec::new();
     for k in 0..rng.below(knobs.max_invariants + 1) {
         let pick = |rng: &mut Rng| {
@@ -518,11 +526,18 @@ fn group_toml(t: &mut String, groups: &[Group], g: &Group) {
         let _ = writeln!(t, "sid = \"{sid}\"");
     }
     if !g.client_groups.is_empty() || !g.clients.is_empty() {
-        let _ = writeln!(t, "clients = {}", names_and_rest(groups, &g.client_groups, &g.clients));
+        let _ = writeln!(
+            t,
+            "clients = {}",
+            names_and_rest(groups, &g.client_groups, &g.clients)
+        );
     }
     if g.server_service.is_some() || g.workstation_service.is_some() {
         t.push_str("[groups.services]\n");
-        for (key, state) in [("server", g.server_service), ("workstation", g.workstation_service)] {
+        for (key, state) in [
+            ("server", g.server_service),
+            ("workstation", g.workstation_service),
+        ] {
             if let Some(s) = state {
                 let _ = writeln!(t, "{key} = \"{}\"", word(&s));
             }
@@ -546,7 +561,11 @@ pub fn to_toml(e: &Estate) -> String {
         group_toml(&mut t, &e.groups, g);
     }
     for m in &e.management {
-        let to: Vec<String> = m.to_groups.iter().map(|&j| e.groups[j].name.clone()).collect();
+        let to: Vec<String> = m
+            .to_groups
+            .iter()
+            .map(|&j| e.groups[j].name.clone())
+            .collect();
         let _ = write!(
             t,
             "[[management]]\nname = \"{}\"\nfrom = {}\nto = {}\ntransports = {}\n\n",

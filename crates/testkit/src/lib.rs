@@ -41,18 +41,14 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     let n = N.fetch_add(1, Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("smbguard-{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     dir
 }
 
 /// The name of the running test (libtest names each test's thread after
 /// it), for SKIPPED notices.
 pub fn test_name() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("<test>")
-        .to_owned()
+    std::thread::current().name().unwrap_or("<test>").to_owned()
 }
 
 /// A scratch file with the given contents, deleted on drop.

@@ -29,7 +29,9 @@ fn parseable_estates_mostly_parse_and_round_trip() {
             }
             Err(r) => {
                 for d in &r.diagnostics {
-                    *errors.entry(format!("{:?} {}", d.code, d.message)).or_default() += 1;
+                    *errors
+                        .entry(format!("{:?} {}", d.code, d.message))
+                        .or_default() += 1;
                 }
             }
         }

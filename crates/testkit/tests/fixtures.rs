@@ -130,10 +130,17 @@ fn every_fixture_is_in_the_manifest_with_its_sha256() {
             .get(&name)
             .unwrap_or_else(|| panic!("fixtures/{name} is not in fixtures/MANIFEST.md"));
         let got = sha256(&std::fs::read(fixtures_dir().join(&rel)).expect("read fixture"));
-        assert_eq!(&got, want, "fixtures/{name}: sha256 differs from MANIFEST.md");
+        assert_eq!(
+            &got, want,
+            "fixtures/{name}: sha256 differs from MANIFEST.md"
+        );
         seen += 1;
     }
-    assert_eq!(seen, listed.len(), "MANIFEST.md lists files that do not exist");
+    assert_eq!(
+        seen,
+        listed.len(),
+        "MANIFEST.md lists files that do not exist"
+    );
 }
 
 /// Whether `rel` (a `../`-relative path written in `file`) stays inside the
@@ -191,7 +198,11 @@ fn nothing_under_crates_reads_outside_the_repository() {
         };
         bad.extend(outside_references(&rel, &text));
     }
-    assert!(bad.is_empty(), "references outside the repository:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "references outside the repository:\n{}",
+        bad.join("\n")
+    );
 }
 
 /// The check itself: a test reading `../shared` is caught, the model's

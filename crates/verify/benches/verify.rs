@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use smbguard_semantics::compile;
-use smbguard_verify::reference::{check_flows, sample_flows};
 use smbguard_testkit::scale::{Params, estate};
+use smbguard_verify::reference::{check_flows, sample_flows};
 use smbguard_verify::{builtin_invariants, user_invariants, verify};
 
 fn bench(c: &mut Criterion) {
