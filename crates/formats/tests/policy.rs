@@ -1,6 +1,8 @@
 //! Registry entries ⇄ FirewallPolicy: real GPO fixtures, the MS-GPFAS §4
 //! examples (rule, connection security rules, auth sets, crypto sets), the
 //! KB3185535 pattern, and everything that does not fit.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_formats::gpfas::{
     Action, AuthMethod, AuthPhase, BASE_KEY, ConSecAction, DefaultAction, FirewallPolicy,

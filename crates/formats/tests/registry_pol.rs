@@ -1,5 +1,7 @@
 //! Registry.pol reader/writer/interpreter: real fixture files, truncation and
 //! corruption, Samba-written variants, special value names.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_formats::registry_pol::{
     Directive, HEADER, MAX_DATA_SIZE, PolErrorKind, PolWriteErrorKind, RegData, RegType,

@@ -3,10 +3,6 @@
 //! [`parse_estate`] turns TOML into a validated [`Estate`], reporting every
 //! problem at once as located [`Diagnostic`]s. [`AddrSet`] and [`PortSet`] are
 //! the canonical interval sets every other crate reasons with.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
-)]
 
 mod addr;
 mod diagnostic;
