@@ -465,6 +465,9 @@ fn pipe_in_rule_value_fails_to_write_naming_rule_and_field() {
         ..FirewallPolicy::default()
     };
     let e = p.to_registry().unwrap_err();
-    assert_eq!(e.id, "{id}");
+    assert_eq!(
+        e.location(),
+        &smbguard_formats::Location::PolicyRule { id: "{id}".into() }
+    );
     assert!(e.to_string().contains("`Name`"), "{e}");
 }

@@ -16,7 +16,7 @@ use smbguard_formats::gpfas::{
     FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PolicyWarning, PortEntry, PortValue, ProfileKey,
     ProfileSettings,
 };
-use smbguard_formats::registry_pol::{PolError, read_registry_pol};
+use smbguard_formats::registry_pol::read_registry_pol;
 use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto};
 use smbguard_semantics::{
     Action, AuthMethod, ConnectionSecurityRule, Direction, KbRow, Origin, ProfileDefaults,
@@ -49,7 +49,7 @@ pub enum AuditError {
         /// The file.
         location: String,
         /// What the PReg reader said.
-        error: PolError,
+        error: smbguard_formats::Error,
     },
 }
 
