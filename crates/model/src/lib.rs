@@ -6,6 +6,7 @@
 
 mod addr;
 mod diagnostic;
+mod error;
 mod estate;
 mod interval;
 mod lower;
@@ -13,8 +14,9 @@ mod profile;
 mod raw;
 mod transport;
 
-pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
+pub use addr::{AddrRange, AddrSet, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
+pub use error::Error;
 pub use estate::{
     Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
     PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
@@ -22,7 +24,7 @@ pub use estate::{
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, parse_estate};
 pub use profile::{Profile, ProfileSet};
-pub use transport::{PortSet, Proto, Transport, TransportParseError};
+pub use transport::{PortSet, Proto, Transport};
 
 /// The bundled example estate ("contoso"), annotated; `smbguard init` writes it.
 pub const EXAMPLE_ESTATE: &str = include_str!("../../../examples/contoso.toml");
