@@ -40,7 +40,7 @@ pub mod synthetic;
 use smbguard_model::Estate;
 use smbguard_semantics::Plan;
 
-pub use lints::broad_sid;
+pub use lints::{LintCode, broad_sid};
 pub use prove::{decisive_rules, observed};
 pub use report::{
     DecisiveRule, Evidence, Failure, InvariantResult, IsolationRef, Lint, Matrix, MatrixGroup,

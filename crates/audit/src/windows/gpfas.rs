@@ -42,6 +42,7 @@ pub struct LoweredWindows {
 
 /// Why a file could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditError {
     /// Not a valid `Registry.pol` (MS-GPREG) file.
     #[error("{location}: not a valid Registry.pol file: {error}")]
