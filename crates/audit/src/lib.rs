@@ -9,5 +9,5 @@ mod finding;
 pub mod linux;
 pub mod windows;
 
-pub use finding::Finding;
+pub use finding::{Finding, FindingCode};
 pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
