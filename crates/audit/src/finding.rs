@@ -47,8 +47,7 @@ pub enum FindingCode {
     ///
     /// **Reference.**
     /// KB3185535 row K10 (verify and actively manage desired state).
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     UnreadableInput,
     /// `SG-A002` `widened`.
     ///
@@ -68,11 +67,10 @@ pub enum FindingCode {
     /// on port 445.
     ///
     /// **Reference.**
-    /// [MS-GPFAS] §2.2.2.19 (firewall rule grammar): [MS-
-    /// GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-
-    /// gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16); KB3185535 rows K4 and K6.
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections).
+    /// [MS-GPFAS] §2.2.2.19 (firewall rule grammar):
+    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16);
+    /// KB3185535 rows K4 and K6.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     Widened,
     /// `SG-A003` `broken-reference`.
     ///
@@ -90,10 +88,10 @@ pub enum FindingCode {
     /// `-A INPUT -p tcp --dport 445 -j SMB_FILTER` with no `:SMB_FILTER` chain declared.
     ///
     /// **Reference.**
-    /// KB3185535 row K10. [KB3185535](https://support.microsoft.com/en-
-    /// us/help/3185535/preventing-smb-traffic-from-lateral-connections); [MS-
-    /// GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-
-    /// gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16) §2.2.4 (authentication sets).
+    /// KB3185535 row K10.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16)
+    /// §2.2.4 (authentication sets).
     BrokenReference,
     /// `SG-A004` `default-assumed`.
     ///
@@ -111,10 +109,9 @@ pub enum FindingCode {
     /// `v2.30|Protocol=6|LPort=445|Name=SMB|` has no `Action=`: read as Allow.
     ///
     /// **Reference.**
-    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-
-    /// gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16) §2.2.2.19 (defaults of the rule grammar);
-    /// [Windows Firewall rules](https://learn.microsoft.com/windows/security/operating-system-
-    /// security/network-security/windows-firewall/rules).
+    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16)
+    /// §2.2.2.19 (defaults of the rule grammar); [Windows Firewall
+    /// rules](https://learn.microsoft.com/windows/security/operating-system-security/network-security/windows-firewall/rules).
     DefaultAssumed,
     /// `SG-A005` `out-of-scope`.
     ///
@@ -134,8 +131,7 @@ pub enum FindingCode {
     ///
     /// **Reference.**
     /// KB3185535 rows K1 to K7 name the SMB transports that matter.
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     OutOfScope,
     /// `SG-A006` `profile-setting`.
     ///
@@ -153,10 +149,10 @@ pub enum FindingCode {
     /// do not apply there.
     ///
     /// **Reference.**
-    /// KB3185535 row K3 (per-profile rules). [KB3185535](https://support.microsoft.com/en-
-    /// us/help/3185535/preventing-smb-traffic-from-lateral-connections); [MS-
-    /// GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-
-    /// gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16) §2.2.1 (profile settings).
+    /// KB3185535 row K3 (per-profile rules).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16)
+    /// §2.2.1 (profile settings).
     ProfileSetting,
     /// `SG-A007` `format-warning`.
     ///
@@ -174,8 +170,8 @@ pub enum FindingCode {
     /// rejected".
     ///
     /// **Reference.**
-    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-
-    /// gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16) §2.2; [MS-GPREG] §2.2.1 (Registry.pol).
+    /// [MS-GPFAS](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/2efe0b76-7b4a-41ff-9050-1023f8196d16)
+    /// §2.2; [MS-GPREG] §2.2.1 (Registry.pol).
     FormatWarning,
 }
 

@@ -45,10 +45,9 @@ pub enum LintCode {
     ///
     /// **Reference.**
     /// KB3185535 row K6 (outbound only to DCs and file servers); for the perimeter, row K2.
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections); [Windows Firewall rule
-    /// precedence](https://learn.microsoft.com/windows/security/operating-system-
-    /// security/network-security/windows-firewall/rules).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [Windows Firewall rule
+    /// precedence](https://learn.microsoft.com/windows/security/operating-system-security/network-security/windows-firewall/rules).
     DeadAllow,
     /// `SG-L002` `outbound-local-port`.
     ///
@@ -65,8 +64,8 @@ pub enum LintCode {
     /// `-RemotePort 445`.
     ///
     /// **Reference.**
-    /// KB3185535 row K6. [KB3185535](https://support.microsoft.com/en-
-    /// us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    /// KB3185535 row K6.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     OutboundLocalPort,
     /// `SG-L003` `inbound-remote-port`.
     ///
@@ -84,8 +83,7 @@ pub enum LintCode {
     ///
     /// **Reference.**
     /// KB3185535 row K6 (and K4 for hosts without shares).
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     InboundRemotePort,
     /// `SG-L004` `bypass-without-isolation`.
     ///
@@ -105,8 +103,7 @@ pub enum LintCode {
     ///
     /// **Reference.**
     /// KB3185535 row K7 (Kerberos isolation backing the bypass).
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     BypassWithoutIsolation,
     /// `SG-L005` `bypass-broad-group`.
     ///
@@ -123,8 +120,8 @@ pub enum LintCode {
     /// the group of DCs and file servers.
     ///
     /// **Reference.**
-    /// KB3185535 row K7. [KB3185535](https://support.microsoft.com/en-
-    /// us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    /// KB3185535 row K7.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     BypassBroadGroup,
     /// `SG-L006` `ipv4-only-rule`.
     ///
@@ -140,8 +137,8 @@ pub enum LintCode {
     /// `2001:db8:1::/48`.
     ///
     /// **Reference.**
-    /// KB3185535 row K6. [KB3185535](https://support.microsoft.com/en-
-    /// us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    /// KB3185535 row K6.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     Ipv4OnlyRule,
     /// `SG-L007` `perimeter-unencrypted`.
     ///
@@ -159,9 +156,9 @@ pub enum LintCode {
     ///
     /// **Reference.**
     /// KB3185535 row K2 (exceptions only for named endpoints, SMB 3.x encrypted).
-    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-
-    /// from-lateral-connections); [SMB security hardening](https://learn.microsoft.com/windows-
-    /// server/storage/file-server/smb-secure-traffic).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [SMB security
+    /// hardening](https://learn.microsoft.com/windows-server/storage/file-server/smb-secure-traffic).
     PerimeterUnencrypted,
 }
 
