@@ -4,6 +4,8 @@
 //!
 //! Without the module: a loud SKIPPED on stderr, or a failure when
 //! `SMBGUARD_REQUIRE_TOOLS=1`.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod windows_support;
 

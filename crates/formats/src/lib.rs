@@ -22,6 +22,9 @@
 //! This crate has no dependency on the rest of smbguard; lowering these records
 //! into the rule IR happens elsewhere.
 
+mod error;
 pub mod gpfas;
 pub mod registry_pol;
 mod utf16;
+
+pub use error::{Error, ErrorKind, Location};

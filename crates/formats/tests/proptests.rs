@@ -298,7 +298,7 @@ proptest! {
         bytes.extend(tail);
         let outcome = read_registry_pol_partial(&bytes);
         if let Some(err) = &outcome.error {
-            prop_assert!(err.offset <= bytes.len());
+            prop_assert!(err.offset().is_some_and(|o| o <= bytes.len()));
         }
         let _ = resolve(&outcome.entries);
         let _ = FirewallPolicy::from_registry(&outcome.entries);

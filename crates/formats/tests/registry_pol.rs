@@ -1,11 +1,13 @@
 //! Registry.pol reader/writer/interpreter: real fixture files, truncation and
 //! corruption, Samba-written variants, special value names.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_formats::registry_pol::{
-    Directive, HEADER, MAX_DATA_SIZE, PolErrorKind, PolWriteErrorKind, RegData, RegType,
-    RegistryEntry, ResolveWarning, read_registry_pol, read_registry_pol_partial, resolve,
-    write_registry_pol,
+    Directive, HEADER, MAX_DATA_SIZE, RegData, RegType, RegistryEntry, ResolveWarning,
+    read_registry_pol, read_registry_pol_partial, resolve, write_registry_pol,
 };
+use smbguard_formats::{ErrorKind, Location};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/windows");
 
@@ -82,18 +84,21 @@ fn truncation_at_every_byte_reports_offset_and_entries_so_far() {
             Some(err) => {
                 assert!(!boundaries.contains(&cut) || cut < 8, "cut {cut}: {err}");
                 assert!(
-                    err.offset <= cut,
+                    err.offset().unwrap_or(usize::MAX) <= cut,
                     "cut {cut}: offset {} beyond end",
-                    err.offset
+                    err.offset().unwrap_or(usize::MAX)
                 );
-                assert_eq!(err.entry_index, outcome.entries.len());
+                assert!(matches!(
+                    err.location(),
+                    Location::PolByte { entry_index, .. } if *entry_index == outcome.entries.len()
+                ));
                 if cut < 4 {
-                    assert_eq!(err.kind, PolErrorKind::BadSignature);
+                    assert_eq!(*err.kind(), ErrorKind::BadSignature);
                 } else {
                     assert!(
                         matches!(
-                            err.kind,
-                            PolErrorKind::Truncated(_) | PolErrorKind::DataTooLong { .. }
+                            *err.kind(),
+                            ErrorKind::Truncated(_) | ErrorKind::DataTooLong { .. }
                         ),
                         "cut {cut}: {err}"
                     );
@@ -108,12 +113,15 @@ fn corrupt_inputs_report_offsets() {
     let good = fixture(HOTCAKEX_FW);
 
     let err = read_registry_pol(b"NOPE\x01\x00\x00\x00").unwrap_err();
-    assert_eq!((err.offset, err.kind), (0, PolErrorKind::BadSignature));
+    assert_eq!(
+        (err.offset(), err.kind().clone()),
+        (Some(0), ErrorKind::BadSignature)
+    );
 
     let err = read_registry_pol(b"PReg\x02\x00\x00\x00").unwrap_err();
     assert_eq!(
-        (err.offset, err.kind),
-        (4, PolErrorKind::UnsupportedVersion(2))
+        (err.offset(), err.kind().clone()),
+        (Some(4), ErrorKind::UnsupportedVersion(2))
     );
 
     assert_eq!(read_registry_pol(&HEADER).unwrap(), vec![]);
@@ -124,11 +132,17 @@ fn corrupt_inputs_report_offsets() {
     let outcome = read_registry_pol_partial(&bad);
     assert_eq!(outcome.entries.len(), 11);
     let err = outcome.error.unwrap();
-    assert_eq!(err.offset, good.len());
-    assert_eq!(err.entry_index, 11);
+    assert_eq!(err.offset().unwrap_or(usize::MAX), good.len());
+    assert!(matches!(
+        err.location(),
+        Location::PolByte {
+            entry_index: 11,
+            ..
+        }
+    ));
     assert_eq!(
-        err.kind,
-        PolErrorKind::ExpectedDelimiter {
+        *err.kind(),
+        ErrorKind::ExpectedDelimiter {
             expected: '[',
             found: u16::from(b'x')
         }
@@ -140,19 +154,19 @@ fn corrupt_inputs_report_offsets() {
     bad[0x88..0x8c].copy_from_slice(&100_000u32.to_le_bytes());
     let err = read_registry_pol(&bad).unwrap_err();
     assert!(
-        matches!(err.kind, PolErrorKind::DataTooLong { size: 100_000, .. }),
+        matches!(*err.kind(), ErrorKind::DataTooLong { size: 100_000, .. }),
         "{err}"
     );
-    assert_eq!(err.offset, 0x8e);
+    assert_eq!(err.offset().unwrap_or(usize::MAX), 0x8e);
 
     // `]` replaced.
     let mut bad = good.clone();
     bad[0x92] = b')';
     let err = read_registry_pol(&bad).unwrap_err();
-    assert_eq!(err.offset, 0x92);
+    assert_eq!(err.offset().unwrap_or(usize::MAX), 0x92);
     assert!(matches!(
-        err.kind,
-        PolErrorKind::ExpectedDelimiter { expected: ']', .. }
+        *err.kind(),
+        ErrorKind::ExpectedDelimiter { expected: ']', .. }
     ));
 
     // Unpaired surrogate in a name.
@@ -161,8 +175,8 @@ fn corrupt_inputs_report_offsets() {
         bytes.extend_from_slice(&u.to_le_bytes());
     }
     let err = read_registry_pol(&bytes).unwrap_err();
-    assert_eq!(err.kind, PolErrorKind::InvalidName("key"));
-    assert_eq!(err.offset, 10);
+    assert_eq!(*err.kind(), ErrorKind::InvalidName("key"));
+    assert_eq!(err.offset().unwrap_or(usize::MAX), 10);
 }
 
 fn utf16(s: &str) -> Vec<u8> {
@@ -415,18 +429,18 @@ fn data_decoding_is_lossless() {
 
 #[test]
 fn writer_rejects_unrepresentable_entries() {
-    let kind_of = |e: RegistryEntry| write_registry_pol(&[e]).unwrap_err().kind;
+    let kind_of = |e: RegistryEntry| write_registry_pol(&[e]).unwrap_err().kind().clone();
     assert_eq!(
         kind_of(RegistryEntry::sz("K\0", "V", "x")),
-        PolWriteErrorKind::ControlCharInName("key")
+        ErrorKind::ControlCharInName("key")
     );
     assert_eq!(
         kind_of(RegistryEntry::sz("K", "V\n", "x")),
-        PolWriteErrorKind::ControlCharInName("value")
+        ErrorKind::ControlCharInName("value")
     );
     assert_eq!(
         kind_of(RegistryEntry::sz("K", "V", "a\0b")),
-        PolWriteErrorKind::NulInString
+        ErrorKind::NulInString
     );
     assert_eq!(
         kind_of(RegistryEntry {
@@ -435,7 +449,7 @@ fn writer_rejects_unrepresentable_entries() {
             kind: RegType::Dword,
             data: RegData::String("1".into()),
         }),
-        PolWriteErrorKind::DataKindMismatch(4)
+        ErrorKind::DataKindMismatch(4)
     );
     assert_eq!(
         kind_of(RegistryEntry {
@@ -444,13 +458,16 @@ fn writer_rejects_unrepresentable_entries() {
             kind: RegType::MultiSz,
             data: RegData::MultiString(vec!["a".into(), String::new()]),
         }),
-        PolWriteErrorKind::EmptyMultiStringElement
+        ErrorKind::EmptyMultiStringElement
     );
     // A rule string of 32,767 UTF-16 units incl. NUL is the maximum.
     let ok = "x".repeat(MAX_DATA_SIZE / 2 - 1);
     assert!(write_registry_pol(&[RegistryEntry::sz("K", "V", ok.clone())]).is_ok());
     let err = write_registry_pol(&[RegistryEntry::sz("K", "V", ok + "x")]).unwrap_err();
-    assert_eq!(err.kind, PolWriteErrorKind::DataTooLarge(MAX_DATA_SIZE + 1));
-    assert_eq!(err.index, 0);
+    assert_eq!(*err.kind(), ErrorKind::DataTooLarge(MAX_DATA_SIZE + 1));
+    assert!(matches!(
+        err.location(),
+        Location::PolEntry { index: 0, .. }
+    ));
     assert!(err.to_string().contains("K!V"));
 }

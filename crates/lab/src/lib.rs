@@ -17,10 +17,6 @@
 //! errors, and the CLI renders them. Everything it creates is registered so
 //! that [`interrupt`] (called from the CLI's Ctrl-C handler) and the `Drop`
 //! guards can tear it down.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
-)]
 
 pub mod apply;
 mod cleanup;

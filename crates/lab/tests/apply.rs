@@ -4,6 +4,8 @@
 //!
 //! Needs root and nftables/iproute2 (else `SKIPPED (needs root)` on stderr;
 //! a missing tool fails under `SMBGUARD_REQUIRE_TOOLS=1`).
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_lab::apply::{self, ApplyError, ApplyRequest, Nft, only_smbguard};
 

@@ -6,6 +6,8 @@
 //! test says `SKIPPED (needs root)` on stderr and passes; as root with a tool
 //! missing it skips the same way, unless `SMBGUARD_REQUIRE_TOOLS=1`, where it
 //! fails.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::sync::Mutex;
 

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Subnets, Ipv6Subnets};
 
+use crate::Error;
 use crate::interval::IntervalSet;
 
 /// A set of IPv4 and IPv6 addresses.
@@ -240,52 +241,33 @@ impl fmt::Display for AddrSet {
     }
 }
 
-/// Why an address string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AddrParseError {
-    /// Not an address, a CIDR network or a range.
-    #[error("`{0}` is not an IPv4/IPv6 address, CIDR network or `a-b` range")]
-    Malformed(String),
-    /// A CIDR prefix longer than the family allows.
-    #[error("`{0}` has a prefix length out of range")]
-    BadPrefix(String),
-    /// A range mixing IPv4 and IPv6.
-    #[error("range `{0}` mixes IPv4 and IPv6")]
-    MixedFamilies(String),
-    /// A range whose start is after its end.
-    #[error("range `{0}` starts after it ends")]
-    Inverted(String),
-}
-
 /// Parses one address, CIDR network (`a/len`) or range (`a-b`).
-pub fn parse_addr_spec(s: &str) -> Result<AddrSet, AddrParseError> {
+pub fn parse_addr_spec(s: &str) -> Result<AddrSet, Error> {
     let t = s.trim();
     if let Some((a, b)) = t.split_once('-') {
-        let lo = IpAddr::from_str(a.trim()).map_err(|_| AddrParseError::Malformed(s.into()))?;
-        let hi = IpAddr::from_str(b.trim()).map_err(|_| AddrParseError::Malformed(s.into()))?;
+        let lo = IpAddr::from_str(a.trim()).map_err(|_| Error::MalformedAddress(s.into()))?;
+        let hi = IpAddr::from_str(b.trim()).map_err(|_| Error::MalformedAddress(s.into()))?;
         if lo.is_ipv4() != hi.is_ipv4() {
-            return Err(AddrParseError::MixedFamilies(s.into()));
+            return Err(Error::MixedFamilies(s.into()));
         }
         if lo > hi {
-            return Err(AddrParseError::Inverted(s.into()));
+            return Err(Error::InvertedRange(s.into()));
         }
-        return AddrSet::range(lo, hi).ok_or_else(|| AddrParseError::MixedFamilies(s.into()));
+        return AddrSet::range(lo, hi).ok_or_else(|| Error::MixedFamilies(s.into()));
     }
     if let Some((a, len)) = t.split_once('/') {
-        let ip = IpAddr::from_str(a).map_err(|_| AddrParseError::Malformed(s.into()))?;
-        let len: u8 = len
-            .parse()
-            .map_err(|_| AddrParseError::BadPrefix(s.into()))?;
-        let net = IpNet::new(ip, len).map_err(|_| AddrParseError::BadPrefix(s.into()))?;
+        let ip = IpAddr::from_str(a).map_err(|_| Error::MalformedAddress(s.into()))?;
+        let len: u8 = len.parse().map_err(|_| Error::BadPrefix(s.into()))?;
+        let net = IpNet::new(ip, len).map_err(|_| Error::BadPrefix(s.into()))?;
         return Ok(AddrSet::net(net));
     }
     IpAddr::from_str(t)
         .map(AddrSet::single)
-        .map_err(|_| AddrParseError::Malformed(s.into()))
+        .map_err(|_| Error::MalformedAddress(s.into()))
 }
 
 impl FromStr for AddrSet {
-    type Err = AddrParseError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_addr_spec(s)
     }

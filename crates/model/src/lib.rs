@@ -3,13 +3,10 @@
 //! [`parse_estate`] turns TOML into a validated [`Estate`], reporting every
 //! problem at once as located [`Diagnostic`]s. [`AddrSet`] and [`PortSet`] are
 //! the canonical interval sets every other crate reasons with.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
-)]
 
 mod addr;
 mod diagnostic;
+mod error;
 mod estate;
 mod interval;
 mod lower;
@@ -17,8 +14,9 @@ mod profile;
 mod raw;
 mod transport;
 
-pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
+pub use addr::{AddrRange, AddrSet, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
+pub use error::Error;
 pub use estate::{
     Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
     PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
@@ -26,7 +24,7 @@ pub use estate::{
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, parse_estate};
 pub use profile::{Profile, ProfileSet};
-pub use transport::{PortSet, Proto, Transport, TransportParseError};
+pub use transport::{PortSet, Proto, Transport};
 
 /// The bundled example estate ("contoso"), annotated; `smbguard init` writes it.
 pub const EXAMPLE_ESTATE: &str = include_str!("../../../examples/contoso.toml");

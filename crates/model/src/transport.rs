@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
 use crate::interval::IntervalSet;
 
 /// A set of TCP/UDP ports.
@@ -131,15 +132,10 @@ impl fmt::Display for Transport {
     }
 }
 
-/// Why a transport string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a transport; write it as `tcp/445` or `udp/137`")]
-pub struct TransportParseError(pub String);
-
 impl FromStr for Transport {
-    type Err = TransportParseError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || TransportParseError(s.to_string());
+        let err = || Error::MalformedTransport(s.to_string());
         let (proto, port) = s.trim().split_once('/').ok_or_else(err)?;
         let proto = match proto.to_ascii_lowercase().as_str() {
             "tcp" => Proto::Tcp,

@@ -1,5 +1,7 @@
 //! Every malformed-input case gives its diagnostic, at the right line and
 //! column, with a hint; and all problems are reported at once.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_model::{Diagnostic, Severity, parse_estate};
 

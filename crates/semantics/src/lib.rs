@@ -7,10 +7,6 @@
 //! ([`eval::windows`] for Windows Defender Firewall, [`eval::acl`] for
 //! first-match devices). This crate is the single source of meaning: emitters
 //! and readers never re-implement evaluation.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
-)]
 
 pub mod builtin;
 mod check;

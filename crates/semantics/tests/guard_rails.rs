@@ -1,4 +1,6 @@
 //! The article's "must not" sentences are hard compile errors, located.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_model::{EXAMPLE_ESTATE, parse_estate};
 use smbguard_semantics::{CompileError, compile};

@@ -1,5 +1,7 @@
 //! The command line as a user meets it: outputs (snapshots), exit codes and
 //! diagnostics.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -4,6 +4,8 @@
 //! Needs root and iproute2, nftables, samba, smbclient: without root every
 //! test says `SKIPPED (needs root)` on stderr and passes; as root with a
 //! tool missing it skips too, unless `SMBGUARD_REQUIRE_TOOLS=1`.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::{Command, Stdio};
 use std::sync::Mutex;

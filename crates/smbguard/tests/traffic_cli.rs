@@ -1,5 +1,7 @@
 //! `smbguard traffic` end to end: snapshots on every fixture with the
 //! example estate, the would-be-blocked table, formats, exit codes.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::PathBuf;
 use std::process::Output;

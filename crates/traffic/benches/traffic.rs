@@ -8,6 +8,8 @@
 //! ```text
 //! SMBGUARD_BENCH_CAPTURE=/tmp/bench.pcap cargo bench -p smbguard-traffic --bench traffic
 //! ```
+// Benchmark harness: criterion's generated fns are undocumented; setup failures may panic and print.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

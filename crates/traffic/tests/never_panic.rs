@@ -1,5 +1,7 @@
 //! Property tests: arbitrary and mutated input never panics (the same entry
 //! points as the cargo-fuzz targets in the repository's `fuzz/` directory).
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The pitfalls found on real data (reference: shared/reference/traffic.md
 //! §0.7 and §6), each as a test on the fixtures; no external tools needed.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Readers under stress: byte orders and resolutions, pcapng, truncated and
 //! corrupt files, streaming vs. in-memory input, and thread counts.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The JSON shape of an analysis, pinned with insta: a change to the
 //! serialised records (field names, dialect strings, ordering) shows up as a
 //! snapshot diff for review.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

@@ -7,6 +7,8 @@
 //! Needs `tshark` (Debian package `tshark`; `editcap` from the same package
 //! for the pcapng leg). Without it the test prints `SKIPPED: tshark not
 //! installed` and passes, unless `SMBGUARD_REQUIRE_TOOLS=1`.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

@@ -8,6 +8,8 @@
 //!   sampling the same number of flows costs, while proving nothing.
 //!
 //! `cargo bench -p smbguard-verify --bench verify`; single-threaded code.
+// Benchmark harness: criterion's generated fns are undocumented; setup failures may panic and print.
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
 use std::hint::black_box;
 use std::time::Duration;

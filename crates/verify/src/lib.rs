@@ -25,10 +25,6 @@
 //! policy actually lets out — under KB3185535, only client → server pairs.
 //! [`mod@reference`] holds the brute-force and exhaustive evaluators the engine
 //! is tested against.
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)
-)]
 
 mod engine;
 mod fam;
@@ -43,7 +39,7 @@ mod spec;
 use smbguard_model::Estate;
 use smbguard_semantics::Plan;
 
-pub use lints::broad_sid;
+pub use lints::{LintCode, broad_sid};
 pub use prove::{decisive_rules, observed};
 pub use report::{
     DecisiveRule, Evidence, Failure, InvariantResult, IsolationRef, Lint, Matrix, MatrixGroup,

@@ -11,6 +11,8 @@
 //! - `ipv4-only-rule`: a block rule scoped to IPv4 while the same path stays
 //!   open on IPv6.
 //! - `perimeter-unencrypted`: a perimeter exception without SMB 3.x encryption.
+//!
+//! Each has a stable [`LintCode`] (`SG-L001`…), documented in `docs/lints.md`.
 
 use smbguard_model::{AddrSet, Dialect, Estate, IntervalSet, Profile, Transport};
 use smbguard_semantics::{
@@ -20,6 +22,192 @@ use smbguard_semantics::{
 use crate::engine::{Ctx, Engine};
 use crate::report::Lint;
 use crate::space::{overlapping, profile_index};
+
+/// The stable code of a [`Lint`]: `SG-L…` for people and tickets, the slug for
+/// [`Lint::code`] (the text and JSON output). Every code is documented in `docs/lints.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum LintCode {
+    /// `SG-L001` `dead-allow`.
+    ///
+    /// **What it does.**
+    /// Flags an allow rule that a block rule overrides for every flow it matches (Windows ranks
+    /// block above allow; in a first-match chain an earlier drop shadows it).
+    ///
+    /// **Why it matters.**
+    /// The rule looks like an exception but grants nothing: the service it was meant to reach
+    /// stays blocked, and the next person to "fix" it tends to widen the block instead.
+    ///
+    /// **Example.**
+    /// Windows: `Allow outbound SMB 445 to 198.18.0.10` next to `Block outbound SMB 445` on the
+    /// same profiles: the block wins, so the DC is unreachable. Use an authenticated bypass
+    /// (`ipsec-bypass`) or the `complement` strategy.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K6 (outbound only to DCs and file servers); for the perimeter, row K2.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [Windows Firewall rule
+    /// precedence](https://learn.microsoft.com/windows/security/operating-system-security/network-security/windows-firewall/rules).
+    DeadAllow,
+    /// `SG-L002` `outbound-local-port`.
+    ///
+    /// **What it does.**
+    /// Flags an outbound rule that puts the SMB port in its local ports (the client side) while
+    /// matching every remote port.
+    ///
+    /// **Why it matters.**
+    /// An SMB client connects from an ephemeral port to port 445 on the server, so the rule
+    /// matches no real SMB connection: the block or allow it was meant to be does nothing.
+    ///
+    /// **Example.**
+    /// `New-NetFirewallRule -Direction Outbound -LocalPort 445 -Action Block` instead of
+    /// `-RemotePort 445`.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K6.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    OutboundLocalPort,
+    /// `SG-L003` `inbound-remote-port`.
+    ///
+    /// **What it does.**
+    /// Flags an inbound rule that puts the SMB port in its remote ports (the client side) while
+    /// matching every local port.
+    ///
+    /// **Why it matters.**
+    /// Inbound SMB arrives on local port 445 from an ephemeral remote port, so the rule matches
+    /// no real SMB connection and the host stays open (or closed) as if it did not exist.
+    ///
+    /// **Example.**
+    /// `New-NetFirewallRule -Direction Inbound -RemotePort 445 -Action Block` instead of
+    /// `-LocalPort 445`.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K6 (and K4 for hosts without shares).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    InboundRemotePort,
+    /// `SG-L004` `bypass-without-isolation`.
+    ///
+    /// **What it does.**
+    /// Flags an authenticated bypass (allow if secure, override block rules) with no connection
+    /// security rule on this host or on the peers it names.
+    ///
+    /// **Why it matters.**
+    /// Without an IPsec rule that authenticates the connection, "allow if secure" never
+    /// matches: the bypass is dead and the block it was meant to override cuts the host off
+    /// from its DCs and file servers.
+    ///
+    /// **Example.**
+    /// A Windows group with the `ipsec-bypass` strategy whose file servers are not Windows
+    /// hosts, so no "Isolation ESP Authentication for SMB overrides" rule exists on the server
+    /// side.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K7 (Kerberos isolation backing the bypass).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    BypassWithoutIsolation,
+    /// `SG-L005` `bypass-broad-group`.
+    ///
+    /// **What it does.**
+    /// Flags an authenticated bypass that authorises a well-known broad group (Everyone,
+    /// Authenticated Users, Domain Users, Domain Computers, …).
+    ///
+    /// **Why it matters.**
+    /// Every member of the group can override the block rules on that port, which is the
+    /// lateral movement the block was written to stop.
+    ///
+    /// **Example.**
+    /// A bypass rule with `RemoteMachines` set to `S-1-5-11` (Authenticated Users) instead of
+    /// the group of DCs and file servers.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K7.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    BypassBroadGroup,
+    /// `SG-L006` `ipv4-only-rule`.
+    ///
+    /// **What it does.**
+    /// Flags a block rule scoped to IPv4 addresses while the same path stays open on IPv6.
+    ///
+    /// **Why it matters.**
+    /// Hosts with IPv6 (on by default on Windows) reach the same peers over IPv6 and the block
+    /// is bypassed without anyone noticing.
+    ///
+    /// **Example.**
+    /// A block of outbound SMB to `198.18.0.0/15` on a host whose peers also have addresses in
+    /// `2001:db8:1::/48`.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K6.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    Ipv4OnlyRule,
+    /// `SG-L007` `perimeter-unencrypted`.
+    ///
+    /// **What it does.**
+    /// Flags a perimeter exception that does not require SMB 3.x encryption, or an estate whose
+    /// minimum dialect is below SMB 3.0.
+    ///
+    /// **Why it matters.**
+    /// SMB that crosses the perimeter unencrypted exposes credentials and data to the network
+    /// path, and dialects before 3.0 cannot encrypt at all.
+    ///
+    /// **Example.**
+    /// `[[perimeter-allow]]` for a cloud file share with `require-encryption = false`, or
+    /// `[smb] min-dialect = "2.1"`.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K2 (exceptions only for named endpoints, SMB 3.x encrypted).
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [SMB security
+    /// hardening](https://learn.microsoft.com/windows-server/storage/file-server/smb-secure-traffic).
+    PerimeterUnencrypted,
+}
+
+impl LintCode {
+    /// Every code, in `SG-L` order.
+    pub const ALL: [LintCode; 7] = [
+        LintCode::DeadAllow,
+        LintCode::OutboundLocalPort,
+        LintCode::InboundRemotePort,
+        LintCode::BypassWithoutIsolation,
+        LintCode::BypassBroadGroup,
+        LintCode::Ipv4OnlyRule,
+        LintCode::PerimeterUnencrypted,
+    ];
+
+    /// The stable identifier, e.g. `SG-L001`.
+    #[must_use]
+    pub const fn id(self) -> &'static str {
+        match self {
+            LintCode::DeadAllow => "SG-L001",
+            LintCode::OutboundLocalPort => "SG-L002",
+            LintCode::InboundRemotePort => "SG-L003",
+            LintCode::BypassWithoutIsolation => "SG-L004",
+            LintCode::BypassBroadGroup => "SG-L005",
+            LintCode::Ipv4OnlyRule => "SG-L006",
+            LintCode::PerimeterUnencrypted => "SG-L007",
+        }
+    }
+
+    /// The slug written in [`Lint::code`], e.g. `dead-allow`.
+    #[must_use]
+    pub const fn slug(self) -> &'static str {
+        match self {
+            LintCode::DeadAllow => "dead-allow",
+            LintCode::OutboundLocalPort => "outbound-local-port",
+            LintCode::InboundRemotePort => "inbound-remote-port",
+            LintCode::BypassWithoutIsolation => "bypass-without-isolation",
+            LintCode::BypassBroadGroup => "bypass-broad-group",
+            LintCode::Ipv4OnlyRule => "ipv4-only-rule",
+            LintCode::PerimeterUnencrypted => "perimeter-unencrypted",
+        }
+    }
+
+    /// The code whose slug is `slug`.
+    #[must_use]
+    pub fn from_slug(slug: &str) -> Option<LintCode> {
+        LintCode::ALL.into_iter().find(|c| c.slug() == slug)
+    }
+}
 
 /// The well-known name of a broad SID, if it is one.
 pub fn broad_sid(sid: &str) -> Option<&'static str> {
@@ -79,7 +267,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                     };
                     if r.action == Action::Allow {
                         if let Some(m) = dead_allow(r, &rules, &plan.transports) {
-                            out.push(lint("dead-allow", m, Some(KbRow::K6)));
+                            out.push(lint(LintCode::DeadAllow.slug(), m, Some(KbRow::K6)));
                         }
                     }
                     if let Some((code, m)) = wrong_port(r, &plan.transports) {
@@ -87,12 +275,16 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                     }
                     if r.action == Action::Bypass {
                         if let Some(m) = bypass_without_isolation(engine, h, r) {
-                            out.push(lint("bypass-without-isolation", m, Some(KbRow::K7)));
+                            out.push(lint(
+                                LintCode::BypassWithoutIsolation.slug(),
+                                m,
+                                Some(KbRow::K7),
+                            ));
                         }
                         for sid in &r.remote_machines {
                             if let Some(name) = broad_sid(sid) {
                                 out.push(lint(
-                                    "bypass-broad-group",
+                                    LintCode::BypassBroadGroup.slug(),
                                     format!(
                                         "the bypass authorises {sid} ({name}): every member of that group can override the block rules on this port"
                                     ),
@@ -103,7 +295,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                     }
                     if r.action == Action::Block {
                         if let Some(m) = ipv4_only_windows(engine, h, r) {
-                            out.push(lint("ipv4-only-rule", m, Some(KbRow::K6)));
+                            out.push(lint(LintCode::Ipv4OnlyRule.slug(), m, Some(KbRow::K6)));
                         }
                     }
                 }
@@ -115,7 +307,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                 ] {
                     for (m, name) in acl_dead_permits(acl) {
                         out.push(Lint {
-                            code: "dead-allow",
+                            code: LintCode::DeadAllow.slug(),
                             group: Some(host.group.clone()),
                             rule_id: None,
                             rule_name: Some(name),
@@ -125,7 +317,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                     }
                     for (m, name) in ipv4_only_acl(engine, h, acl, dir) {
                         out.push(Lint {
-                            code: "ipv4-only-rule",
+                            code: LintCode::Ipv4OnlyRule.slug(),
                             group: Some(host.group.clone()),
                             rule_id: None,
                             rule_name: Some(name),
@@ -139,7 +331,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
     }
     for (m, name) in acl_dead_permits(&plan.perimeter) {
         out.push(Lint {
-            code: "dead-allow",
+            code: LintCode::DeadAllow.slug(),
             group: None,
             rule_id: None,
             rule_name: Some(name),
@@ -160,7 +352,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
         }
         if !why.is_empty() {
             out.push(Lint {
-                code: "perimeter-unencrypted",
+                code: LintCode::PerimeterUnencrypted.slug(),
                 group: None,
                 rule_id: None,
                 rule_name: None,
@@ -231,13 +423,13 @@ fn wrong_port(r: &WindowsRule, transports: &[Transport]) -> Option<(&'static str
         Direction::Outbound => (
             &r.local_ports,
             &r.remote_ports,
-            "outbound-local-port",
+            LintCode::OutboundLocalPort.slug(),
             "local",
         ),
         Direction::Inbound => (
             &r.remote_ports,
             &r.local_ports,
-            "inbound-remote-port",
+            LintCode::InboundRemotePort.slug(),
             "remote",
         ),
     };
@@ -466,4 +658,28 @@ fn acl_dead_permits(acl: &Acl) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LintCode;
+
+    /// The reference page must not drift from the enum: every code, with its
+    /// slug, has a section in `docs/lints.md`.
+    #[test]
+    fn every_lint_code_is_documented_in_docs_lints_md() {
+        let doc = include_str!("../../../docs/lints.md");
+        for code in LintCode::ALL {
+            let heading = format!("## {} `{}`", code.id(), code.slug());
+            assert!(doc.contains(&heading), "docs/lints.md lacks `{heading}`");
+        }
+    }
+
+    #[test]
+    fn ids_and_slugs_are_unique_and_round_trip() {
+        for (i, a) in LintCode::ALL.iter().enumerate() {
+            assert_eq!(LintCode::from_slug(a.slug()), Some(*a));
+            assert_eq!(a.id(), format!("SG-L{:03}", i + 1));
+        }
+    }
 }

@@ -139,7 +139,7 @@ pub struct InvariantResult {
 /// A weakness that is not (yet) an invariant failure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Lint {
-    /// Rule name, e.g. `dead-allow`.
+    /// The lint's slug, e.g. `dead-allow`; [`LintCode::from_slug`](crate::LintCode::from_slug) gives its code.
     pub code: &'static str,
     /// Group concerned.
     pub group: Option<String>,

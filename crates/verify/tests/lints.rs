@@ -1,4 +1,6 @@
 //! Each lint fires on the mistake it names, and none fires on the example.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 

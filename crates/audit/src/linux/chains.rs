@@ -4,8 +4,8 @@
 use smbguard_model::{AddrSet, PortSet, Proto};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow};
 
-use crate::Finding;
 use crate::linux::kb_of;
+use crate::{Finding, FindingCode};
 
 /// The conditions of a rule, in the IR's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +206,7 @@ impl Walker<'_> {
                 Verdict::Drop => self.push(&c, &r.name, AclAction::Deny, unsure),
                 Verdict::Unknown(v) => {
                     self.findings.push(Finding::new(
+                        FindingCode::Widened,
                         &r.location,
                         format!(
                             "verdict `{v}` is not modelled; read as accept (the widest meaning)"
@@ -216,6 +217,7 @@ impl Walker<'_> {
                 Verdict::Jump(t) | Verdict::Goto(t) => {
                     let Some(target) = self.find(t) else {
                         self.findings.push(Finding::new(
+                            FindingCode::BrokenReference,
                             &r.location,
                             format!("jump to chain `{t}`, which does not exist; ignored"),
                         ));
@@ -223,6 +225,7 @@ impl Walker<'_> {
                     };
                     if stack.contains(&target) || depth + 1 >= MAX_DEPTH {
                         self.findings.push(Finding::new(
+                            FindingCode::BrokenReference,
                             &r.location,
                             format!("jump to `{t}` loops or nests too deep; ignored"),
                         ));
@@ -266,6 +269,7 @@ impl Walker<'_> {
 
     fn conditional_return(&mut self, r: &RawRule) {
         self.findings.push(Finding::new(
+            FindingCode::Widened,
             &r.location,
             "conditional return from a jumped-to chain: the drops after it are left out (widest meaning)",
         ));
@@ -293,6 +297,7 @@ pub(crate) fn resolve(
     if w.budget == 0 {
         // Widest meaning for everything not read: accepted.
         w.findings.push(Finding::new(
+            FindingCode::Widened,
             chains[idx].name.clone(),
             format!("more than {BUDGET} rules after inlining jumps; the rest is read as accept"),
         ));

@@ -14,9 +14,9 @@ use std::net::IpAddr;
 use smbguard_model::{AddrSet, PortSet, parse_addr_spec};
 use smbguard_semantics::AclAction;
 
-use crate::Finding;
 use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, resolve};
 use crate::linux::{ChainAcl, IpFamily, LinuxRead, any_v6};
+use crate::{Finding, FindingCode};
 
 /// Targets that do not end evaluation.
 const NON_TERMINATING: [&str; 14] = [
@@ -134,8 +134,8 @@ fn words(line: &str) -> Result<Vec<String>, String> {
 }
 
 impl Parser {
-    fn note(&mut self, location: String, message: impl Into<String>) {
-        self.findings.push(Finding::new(location, message));
+    fn note(&mut self, code: FindingCode, location: String, message: impl Into<String>) {
+        self.findings.push(Finding::new(code, location, message));
     }
 
     fn chain_mut(&mut self, name: &str) -> &mut RawChain {
@@ -184,7 +184,13 @@ impl Parser {
         }
         let mut w = match words(line) {
             Ok(w) => w,
-            Err(e) => return self.note(loc, format!("{e}; line ignored")),
+            Err(e) => {
+                return self.note(
+                    FindingCode::UnreadableInput,
+                    loc,
+                    format!("{e}; line ignored"),
+                );
+            }
         };
         // `iptables-save -c` prefixes rules with `[packets:bytes]`.
         if w.first().is_some_and(|x| x.starts_with('[')) {
@@ -196,6 +202,7 @@ impl Parser {
             if table != "nat" && drops && !self.other_tables.contains(&table) {
                 self.other_tables.push(table.clone());
                 self.note(
+                    FindingCode::OutOfScope,
                     loc,
                     format!(
                         "table `{table}` has rules that can drop traffic; only `filter` is modelled"
@@ -241,6 +248,7 @@ impl Parser {
                 None => self.chains.iter_mut().for_each(|c| c.rules.clear()),
             },
             _ => self.note(
+                FindingCode::UnreadableInput,
                 loc,
                 format!("`{}` not understood; line ignored", short(line)),
             ),
@@ -456,6 +464,7 @@ impl Parser {
         }
         for what in findings {
             self.note(
+                FindingCode::Widened,
                 location.clone(),
                 format!("{what}: not modelled; read with the widest meaning (accept kept, drop left out)"),
             );

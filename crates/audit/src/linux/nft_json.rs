@@ -16,9 +16,9 @@ use serde_json::Value;
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};
 use smbguard_semantics::AclAction;
 
-use crate::Finding;
 use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, resolve};
 use crate::linux::{ChainAcl, LinuxRead, any_v6};
+use crate::{Finding, FindingCode};
 
 /// A table selector: family and name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -48,6 +48,7 @@ pub fn read_nft_json(text: &str, table: Option<&NftTable>) -> LinuxRead {
         Ok(v) => v,
         Err(e) => {
             out.findings.push(Finding::new(
+                FindingCode::UnreadableInput,
                 "input",
                 format!("not JSON ({e}); nothing read"),
             ));
@@ -56,6 +57,7 @@ pub fn read_nft_json(text: &str, table: Option<&NftTable>) -> LinuxRead {
     };
     let Some(items) = doc.get("nftables").and_then(Value::as_array) else {
         out.findings.push(Finding::new(
+            FindingCode::UnreadableInput,
             "input",
             "no top-level `nftables` array (expected `nft -j list ruleset` output); nothing read",
         ));
@@ -127,8 +129,8 @@ fn wanted(family: &str, name: &str, table: Option<&NftTable>) -> bool {
 }
 
 impl Reader {
-    fn note(&mut self, location: &str, message: impl Into<String>) {
-        self.findings.push(Finding::new(location, message));
+    fn note(&mut self, code: FindingCode, location: &str, message: impl Into<String>) {
+        self.findings.push(Finding::new(code, location, message));
     }
 
     fn chain(&mut self, c: &Value, table: Option<&NftTable>) {
@@ -138,6 +140,7 @@ impl Reader {
         }
         if !matches!(family, "inet" | "ip" | "ip6") {
             self.note(
+                FindingCode::OutOfScope,
                 &format!("{family} {tname} {name}"),
                 format!("chain of family `{family}` is not read (only inet, ip and ip6)"),
             );
@@ -151,6 +154,7 @@ impl Reader {
         if let Some(t) = c.get("type").and_then(Value::as_str) {
             if t != "filter" {
                 self.note(
+                    FindingCode::DefaultAssumed,
                     &format!("{family} {tname} {name}"),
                     format!("base chain of type `{t}` read as a filter chain"),
                 );
@@ -246,7 +250,11 @@ impl Reader {
         self.findings.extend(findings);
         let t = self.tables.entry(key).or_default();
         let Some(c) = t.chains.iter_mut().find(|c| c.name == chain) else {
-            self.note(&location, "rule of an undeclared chain; ignored");
+            self.note(
+                FindingCode::BrokenReference,
+                &location,
+                "rule of an undeclared chain; ignored",
+            );
             return;
         };
         c.rules.push(RawRule {
@@ -273,6 +281,7 @@ impl Lower<'_> {
     fn unknown(&mut self, what: &str) {
         self.cond.unknown = true;
         self.findings.push(Finding::new(
+            FindingCode::Widened,
             &self.location,
             format!(
                 "{what}: not modelled; read with the widest meaning (accept kept, drop left out)"

@@ -16,7 +16,7 @@ use smbguard_formats::gpfas::{
     FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PolicyWarning, PortEntry, PortValue, ProfileKey,
     ProfileSettings,
 };
-use smbguard_formats::registry_pol::{PolError, read_registry_pol};
+use smbguard_formats::registry_pol::read_registry_pol;
 use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto};
 use smbguard_semantics::{
     Action, AuthMethod, ConnectionSecurityRule, Direction, KbRow, Origin, ProfileDefaults,
@@ -24,7 +24,7 @@ use smbguard_semantics::{
 };
 
 use super::sddl;
-use crate::Finding;
+use crate::{Finding, FindingCode};
 
 /// A deployed Windows policy in the IR, with what the reader could not model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,7 @@ pub struct LoweredWindows {
 
 /// Why a file could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditError {
     /// Not a valid `Registry.pol` (MS-GPREG) file.
     #[error("{location}: not a valid Registry.pol file: {error}")]
@@ -49,7 +50,7 @@ pub enum AuditError {
         /// The file.
         location: String,
         /// What the PReg reader said.
-        error: PolError,
+        error: smbguard_formats::Error,
     },
 }
 
@@ -82,6 +83,7 @@ pub fn lower_firewall_policy(
             .iter()
             .map(|w| {
                 Finding::new(
+                    FindingCode::FormatWarning,
                     format!("{location}: {}!{}", w.key, w.value),
                     w.kind.to_string(),
                 )
@@ -121,6 +123,7 @@ pub fn lower_firewall_policy(
         }
         if settings_for(p, profile).and_then(ProfileSettings::local_policy_merge) == Some(false) {
             cx.note(
+                FindingCode::ProfileSetting,
                 format!("{profile} profile"),
                 "AllowLocalPolicyMerge=0: local rules (including enabled built-in rules) are ignored in this profile; the audit still assumes the built-in SMB rules may apply",
             );
@@ -129,6 +132,7 @@ pub fn lower_firewall_policy(
     let other_values = p.other_entries.len();
     if other_values > 0 {
         cx.note(
+            FindingCode::OutOfScope,
             "other values",
             format!(
                 "{other_values} value(s) outside the firewall policy key kept verbatim, not lowered"
@@ -190,8 +194,9 @@ fn profiles_of(list: &[gpfas::Profile]) -> ProfileSet {
 }
 
 impl Lowering<'_> {
-    fn note(&mut self, what: impl AsRef<str>, message: impl Into<String>) {
+    fn note(&mut self, code: FindingCode, what: impl AsRef<str>, message: impl Into<String>) {
         self.findings.push(Finding::new(
+            code,
             format!("{}: {}", self.location, what.as_ref()),
             message,
         ));
@@ -206,6 +211,7 @@ impl Lowering<'_> {
             Some(other) => {
                 if r.is_active() {
                     self.note(
+                        FindingCode::OutOfScope,
                         &what,
                         format!("protocol {other} cannot carry SMB; rule ignored"),
                     );
@@ -217,7 +223,11 @@ impl Lowering<'_> {
             Some(gpfas::Direction::In) => Direction::Inbound,
             Some(gpfas::Direction::Out) => Direction::Outbound,
             None => {
-                self.note(&what, "no Dir= token; read as inbound");
+                self.note(
+                    FindingCode::DefaultAssumed,
+                    &what,
+                    "no Dir= token; read as inbound",
+                );
                 Direction::Inbound
             }
         };
@@ -234,7 +244,11 @@ impl Lowering<'_> {
             }
             Some(gpfas::Action::Allow) => Action::Allow,
             None => {
-                self.note(&what, "no Action= token; read as Allow");
+                self.note(
+                    FindingCode::DefaultAssumed,
+                    &what,
+                    "no Action= token; read as Allow",
+                );
                 Action::Allow
             }
         };
@@ -277,6 +291,7 @@ impl Lowering<'_> {
             let t = sddl::trustees(sddl_text);
             if active && (!t.denied.is_empty() || !t.odd.is_empty()) {
                 self.note(
+                    FindingCode::Widened,
                     &what,
                     "RMauth has deny or unreadable entries; only the allowed computers are modelled (widest)",
                 );
@@ -320,6 +335,7 @@ impl Lowering<'_> {
         names.extend(present.iter().filter(|(p, _)| *p).map(|(_, n)| *n));
         if !names.is_empty() {
             self.note(
+                FindingCode::Widened,
                 what,
                 format!("condition(s) {} not modelled; the rule is read as matching all such traffic (widest)", names.join(", ")),
             );
@@ -338,6 +354,7 @@ impl Lowering<'_> {
                 PortValue::Keyword(k) => {
                     if active {
                         self.note(
+                            FindingCode::Widened,
                             what,
                             format!("{token}={k} (port keyword) read as every port (widest)"),
                         );
@@ -406,6 +423,7 @@ impl Lowering<'_> {
         if active && !widened.is_empty() {
             let list: Vec<String> = widened.into_iter().collect();
             self.note(
+                FindingCode::Widened,
                 what,
                 format!("address keyword(s) {} depend on the host's network; read as every address of that family (widest)", list.join(", ")),
             );
@@ -433,13 +451,18 @@ impl Lowering<'_> {
             }
             Some(ConSecAction::DoNotSecure) => {
                 self.note(
+                    FindingCode::OutOfScope,
                     &what,
                     "exemption rule (DoNotSecure): it authenticates nothing; ignored",
                 );
                 return None;
             }
             None => {
-                self.note(&what, "no Action= token; connection security rule ignored");
+                self.note(
+                    FindingCode::UnreadableInput,
+                    &what,
+                    "no Action= token; connection security rule ignored",
+                );
                 return None;
             }
         };
@@ -471,7 +494,7 @@ impl Lowering<'_> {
             || !r.interface_types.is_empty()
             || !r.interfaces.is_empty();
         if narrowed && r.is_active() {
-            self.note(&what, "endpoint, port or protocol conditions not modelled; the rule is read as covering all traffic (widest)");
+            self.note(FindingCode::Widened, &what, "endpoint, port or protocol conditions not modelled; the rule is read as covering all traffic (widest)");
         }
         Some(ConnectionSecurityRule {
             id: id.to_owned(),
@@ -501,11 +524,12 @@ impl Lowering<'_> {
             AuthPhase::Phase2 => Vec::new(),
         };
         let Some(id) = set_id else {
-            self.note(what, "no phase 1 set: the global default applies (Kerberos V5 computer unless changed elsewhere)");
+            self.note(FindingCode::DefaultAssumed, what, "no phase 1 set: the global default applies (Kerberos V5 computer unless changed elsewhere)");
             return Some(default());
         };
         if id.eq_ignore_ascii_case(phase.default_set_id()) {
             self.note(
+                FindingCode::DefaultAssumed,
                 what,
                 format!("{id} is the global default set; assumed Kerberos V5"),
             );
@@ -516,6 +540,7 @@ impl Lowering<'_> {
         }
         let Some(set) = sets.get(id) else {
             self.note(
+                FindingCode::BrokenReference,
                 what,
                 format!(
                     "names {} {id}, which the policy does not define; the rule cannot apply",
@@ -530,6 +555,7 @@ impl Lowering<'_> {
                 Some(gpfas::AuthMethod::MachineKerb) => out.push(AuthMethod::MachineKerberos),
                 Some(gpfas::AuthMethod::UserKerb) => out.push(AuthMethod::UserKerberos),
                 ref other => self.note(
+                    FindingCode::OutOfScope,
                     what,
                     format!("authentication method {other:?} of set {id} is not modelled; Kerberos is what smbguard reasons about"),
                 ),
@@ -561,6 +587,7 @@ impl Lowering<'_> {
             }
         }
         self.note(
+            FindingCode::ProfileSetting,
             format!("{profile} profile"),
             "DoNotAllowExceptions=1 (shield up): inbound allow and bypass rules are not applied in this profile",
         );

@@ -22,7 +22,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use super::ctx::Ctx;
-use super::diag::{GpfasError, GpfasWarning};
+use super::diag::GpfasWarning;
 use super::fields::{FieldWriter, lex};
 use super::values::{
     ConSecAction, InterfaceType, Ipv4Spec, Ipv6Spec, KeyModule, Platform, PlatformOp, PortEntry,
@@ -190,16 +190,16 @@ impl ConSecRuleRecord {
     /// Parses a connection security rule string.
     ///
     /// # Errors
-    /// [`GpfasError`] for a missing version or an invalid value of a known token.
-    pub fn parse(text: &str) -> Result<(Self, Vec<GpfasWarning>), GpfasError> {
+    /// [`Error`](crate::Error) for a missing version or an invalid value of a known token.
+    pub fn parse(text: &str) -> Result<(Self, Vec<GpfasWarning>), crate::Error> {
         parse_consec_rule(text)
     }
 
     /// Writes the canonical rule string.
     ///
     /// # Errors
-    /// [`GpfasError::PipeInValue`] naming the first field whose value contains `|`.
-    pub fn to_rule_string(&self) -> Result<String, GpfasError> {
+    /// [`ErrorKind::PipeInValue`](crate::ErrorKind::PipeInValue) naming the first field whose value contains `|`.
+    pub fn to_rule_string(&self) -> Result<String, crate::Error> {
         let mut w = FieldWriter::new(self.version);
         w.opt("Action", self.action);
         w.bool("Active", self.active);
@@ -263,8 +263,10 @@ impl ConSecRuleRecord {
 /// Parses a connection security rule string ([MS-GPFAS] §2.2.6.2).
 ///
 /// # Errors
-/// [`GpfasError`] for a missing version or an invalid value of a known token.
-pub fn parse_consec_rule(text: &str) -> Result<(ConSecRuleRecord, Vec<GpfasWarning>), GpfasError> {
+/// [`Error`](crate::Error) for a missing version or an invalid value of a known token.
+pub fn parse_consec_rule(
+    text: &str,
+) -> Result<(ConSecRuleRecord, Vec<GpfasWarning>), crate::Error> {
     let (version, fields, warnings) = lex(text)?;
     let mut cx = Ctx { version, warnings };
     let mut r = ConSecRuleRecord::new(version);

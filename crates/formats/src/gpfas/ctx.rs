@@ -1,6 +1,8 @@
 //! Shared interpretation helpers for the rule-string parsers (fields → typed values).
 
-use super::diag::{GpfasError, GpfasWarning, GpfasWarningKind};
+use crate::{Error, ErrorKind};
+
+use super::diag::{GpfasWarning, GpfasWarningKind};
 use super::fields::Field;
 use super::values::{
     BAD_V4, BAD_V6, Ipv4Spec, Ipv6Spec, PortEntry, PortKeyword, PortValue, parse_bool,
@@ -22,13 +24,13 @@ impl Ctx {
         });
     }
 
-    pub(crate) fn invalid(f: &Field<'_>, reason: &'static str) -> GpfasError {
-        GpfasError::InvalidValue {
+    pub(crate) fn invalid(f: &Field<'_>, reason: &'static str) -> Error {
+        Error::rule(ErrorKind::InvalidValue {
             field_index: f.index,
             token: f.token.to_owned(),
             value: f.value.unwrap_or_default().to_owned(),
             reason,
-        }
+        })
     }
 
     /// Stores a value of an at-most-once token; a repeat warns and the last one wins.
@@ -46,11 +48,7 @@ impl Ctx {
         }
     }
 
-    pub(crate) fn bool(
-        &mut self,
-        f: &Field<'_>,
-        slot: &mut Option<bool>,
-    ) -> Result<(), GpfasError> {
+    pub(crate) fn bool(&mut self, f: &Field<'_>, slot: &mut Option<bool>) -> Result<(), Error> {
         let v = parse_bool(f.value.unwrap_or_default())
             .ok_or_else(|| Self::invalid(f, "expected TRUE or FALSE"))?;
         self.once(f, slot, v);
@@ -68,17 +66,13 @@ impl Ctx {
         slot: &mut Option<T>,
         parse: impl Fn(&str) -> Option<T>,
         reason: &'static str,
-    ) -> Result<(), GpfasError> {
+    ) -> Result<(), Error> {
         let v = parse(f.value.unwrap_or_default()).ok_or_else(|| Self::invalid(f, reason))?;
         self.once(f, slot, v);
         Ok(())
     }
 
-    pub(crate) fn protocol(
-        &mut self,
-        f: &Field<'_>,
-        slot: &mut Option<u8>,
-    ) -> Result<(), GpfasError> {
+    pub(crate) fn protocol(&mut self, f: &Field<'_>, slot: &mut Option<u8>) -> Result<(), Error> {
         let v = super::values::parse_digits(f.value.unwrap_or_default(), 3)
             .and_then(|n| u8::try_from(n).ok())
             .ok_or_else(|| Self::invalid(f, "expected a protocol number 0-255"))?;
@@ -90,7 +84,7 @@ impl Ctx {
         &mut self,
         f: &Field<'_>,
         slot: &mut Option<SchemaVersion>,
-    ) -> Result<(), GpfasError> {
+    ) -> Result<(), Error> {
         let v = SchemaVersion::parse(f.value.unwrap_or_default())
             .ok_or_else(|| Self::invalid(f, "expected a version MAJOR.MINOR"))?;
         self.once(f, slot, v);
@@ -98,11 +92,7 @@ impl Ctx {
     }
 
     /// Parses a port token `<base>[<M>_<N>]`; `None` if `f.token` is not one.
-    pub(crate) fn port(
-        &mut self,
-        f: &Field<'_>,
-        base: &str,
-    ) -> Option<Result<PortEntry, GpfasError>> {
+    pub(crate) fn port(&mut self, f: &Field<'_>, base: &str) -> Option<Result<PortEntry, Error>> {
         let suffix = f.token.strip_prefix(base)?;
         let token_version = if suffix.is_empty() {
             None
@@ -116,7 +106,7 @@ impl Ctx {
         &mut self,
         f: &Field<'_>,
         token_version: Option<SchemaVersion>,
-    ) -> Result<PortEntry, GpfasError> {
+    ) -> Result<PortEntry, Error> {
         if let Some(v) = token_version {
             self.gate(f, v);
         }
@@ -158,7 +148,7 @@ impl Ctx {
         })
     }
 
-    pub(crate) fn v4(&mut self, f: &Field<'_>, keywords: bool) -> Result<Ipv4Spec, GpfasError> {
+    pub(crate) fn v4(&mut self, f: &Field<'_>, keywords: bool) -> Result<Ipv4Spec, Error> {
         let spec = parse_ipv4_spec(f.value.unwrap_or_default(), keywords)
             .ok_or_else(|| Self::invalid(f, BAD_V4))?;
         match &spec {
@@ -174,7 +164,7 @@ impl Ctx {
         Ok(spec)
     }
 
-    pub(crate) fn v6(&mut self, f: &Field<'_>, keywords: bool) -> Result<Ipv6Spec, GpfasError> {
+    pub(crate) fn v6(&mut self, f: &Field<'_>, keywords: bool) -> Result<Ipv6Spec, Error> {
         let spec = parse_ipv6_spec(f.value.unwrap_or_default(), keywords)
             .ok_or_else(|| Self::invalid(f, BAD_V6))?;
         if let Ipv6Spec::Range(a, b) = &spec {

@@ -5,39 +5,9 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::SchemaVersion;
+use crate::{Error, ErrorKind};
 
-/// A rule string that cannot be parsed, or a record that cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-pub enum GpfasError {
-    /// The input is empty.
-    #[error("rule string is empty")]
-    Empty,
-    /// The string does not start with `v<MAJOR>.<MINOR>|`.
-    #[error("rule string does not start with a version `vMAJOR.MINOR|`: {text:?}")]
-    BadVersion {
-        /// The first field of the string.
-        text: String,
-    },
-    /// A known token carries a value its grammar does not allow.
-    #[error("field {field_index} `{token}={value}`: {reason}")]
-    InvalidValue {
-        /// 1-based index of the field after the version.
-        field_index: usize,
-        /// The token (e.g. `LPort`).
-        token: String,
-        /// The offending value.
-        value: String,
-        /// What the grammar expects.
-        reason: &'static str,
-    },
-    /// Writer: a value contains `|`, which MS-GPFAS has no way to escape.
-    #[error("value of `{field}` contains `|`, which MS-GPFAS rule strings cannot escape")]
-    PipeInValue {
-        /// The token or field whose value is affected (e.g. `Name`).
-        field: String,
-    },
-}
+use super::SchemaVersion;
 
 /// What a [`GpfasWarning`] is about.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
@@ -112,12 +82,12 @@ impl fmt::Display for GpfasWarning {
 /// a value would split the field.
 ///
 /// # Errors
-/// [`GpfasError::PipeInValue`] naming `field`.
-pub fn check_field_value(field: &str, value: &str) -> Result<(), GpfasError> {
+/// [`ErrorKind::PipeInValue`] naming `field`.
+pub fn check_field_value(field: &str, value: &str) -> Result<(), Error> {
     if value.contains('|') {
-        return Err(GpfasError::PipeInValue {
+        return Err(Error::rule(ErrorKind::PipeInValue {
             field: field.to_owned(),
-        });
+        }));
     }
     Ok(())
 }

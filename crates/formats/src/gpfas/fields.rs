@@ -5,7 +5,9 @@
 //! The token is the text before the first `=`; the value is everything after it
 //! (values may contain `=`).
 
-use super::diag::{GpfasError, GpfasWarning, GpfasWarningKind, check_field_value};
+use crate::{Error, ErrorKind};
+
+use super::diag::{GpfasWarning, GpfasWarningKind, check_field_value};
 use super::version::SchemaVersion;
 
 /// One `TOKEN=VALUE` field of a rule string.
@@ -22,11 +24,9 @@ pub(crate) struct Field<'a> {
 }
 
 /// Splits a rule string into its version and fields.
-pub(crate) fn lex(
-    text: &str,
-) -> Result<(SchemaVersion, Vec<Field<'_>>, Vec<GpfasWarning>), GpfasError> {
+pub(crate) fn lex(text: &str) -> Result<(SchemaVersion, Vec<Field<'_>>, Vec<GpfasWarning>), Error> {
     if text.is_empty() {
-        return Err(GpfasError::Empty);
+        return Err(Error::rule(ErrorKind::Empty));
     }
     let mut warnings = Vec::new();
     let (body, terminated) = match text.strip_suffix('|') {
@@ -38,8 +38,10 @@ pub(crate) fn lex(
     let version = head
         .strip_prefix('v')
         .and_then(SchemaVersion::parse)
-        .ok_or_else(|| GpfasError::BadVersion {
-            text: head.to_owned(),
+        .ok_or_else(|| {
+            Error::rule(ErrorKind::BadVersion {
+                text: head.to_owned(),
+            })
         })?;
     let fields: Vec<Field<'_>> = pieces
         .enumerate()
@@ -70,7 +72,7 @@ pub(crate) fn lex(
 #[derive(Debug)]
 pub(crate) struct FieldWriter {
     out: String,
-    error: Option<GpfasError>,
+    error: Option<Error>,
 }
 
 impl FieldWriter {
@@ -128,7 +130,7 @@ impl FieldWriter {
         self.out.push('|');
     }
 
-    pub(crate) fn finish(self) -> Result<String, GpfasError> {
+    pub(crate) fn finish(self) -> Result<String, Error> {
         match self.error {
             Some(e) => Err(e),
             None => Ok(self.out),

@@ -12,7 +12,7 @@
 //! layer splits `vX.Y|TOKEN=VALUE|...|` (shared by all rule kinds and by the
 //! writers, so reading and writing agree), and per-kind interpreters map tokens
 //! to typed fields. Values cannot contain `|` (the grammar has no escape);
-//! writers reject such values with [`GpfasError::PipeInValue`].
+//! writers reject such values with [`ErrorKind::PipeInValue`](crate::ErrorKind::PipeInValue).
 //!
 //! Not modelled (kept verbatim in [`FirewallPolicy::other_entries`]): crypto sets
 //! (§2.2.5) and main mode rules (§2.2.7).
@@ -31,8 +31,8 @@ mod version;
 
 pub use auth_sets::{AuthMethod, AuthPhase, AuthSet, AuthSets, AuthSuite};
 pub use consec::{ConSecRuleRecord, parse_consec_rule};
-pub use diag::{GpfasError, GpfasWarning, GpfasWarningKind, check_field_value};
-pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind, PolicyWriteError};
+pub use diag::{GpfasWarning, GpfasWarningKind, check_field_value};
+pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind};
 pub use rule::parse_firewall_rule;
 pub use rule_records::FirewallRuleRecord;
 pub use settings::{DefaultAction, GlobalSettings, ProfileKey, ProfileSettings};

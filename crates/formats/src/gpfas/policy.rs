@@ -24,7 +24,7 @@ use thiserror::Error;
 
 use super::auth_sets::{AuthPhase, AuthSets};
 use super::consec::ConSecRuleRecord;
-use super::diag::{GpfasError, GpfasWarning};
+use super::diag::GpfasWarning;
 use super::rule_records::FirewallRuleRecord;
 use super::settings::{GlobalSettings, ProfileKey, ProfileSettings, Slot};
 use crate::registry_pol::{RegData, RegType, RegistryEntry, ResolveWarning, resolve};
@@ -66,7 +66,7 @@ pub enum PolicyWarningKind {
     UnknownSpecial,
     /// The firewall or connection security rule string could not be parsed (kept in other entries).
     #[error("rule string rejected: {0}")]
-    RuleRejected(GpfasError),
+    RuleRejected(crate::Error),
     /// A remark from the rule string parser.
     #[error("{0}")]
     Rule(GpfasWarning),
@@ -103,16 +103,6 @@ pub struct PolicyWarning {
     pub value: String,
     /// What is wrong.
     pub kind: PolicyWarningKind,
-}
-
-/// A policy that cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-#[error("cannot write rule {id}: {error}")]
-pub struct PolicyWriteError {
-    /// The rule ID.
-    pub id: String,
-    /// Why the rule string cannot be produced.
-    pub error: GpfasError,
 }
 
 /// `key` with a singular `Phase{1,2}AuthenticationSet` component (directly
@@ -336,8 +326,8 @@ impl FirewallPolicy {
     /// Writes the policy as registry entries (deterministic order, see the module docs).
     ///
     /// # Errors
-    /// [`PolicyWriteError`] if a rule string cannot be written (a value contains `|`).
-    pub fn to_registry(&self) -> Result<Vec<RegistryEntry>, PolicyWriteError> {
+    /// An [`Error`](crate::Error) at [`Location::PolicyRule`](crate::Location::PolicyRule) if a rule string cannot be written (a value contains `|`).
+    pub fn to_registry(&self) -> Result<Vec<RegistryEntry>, crate::Error> {
         let mut out = self.directives.clone();
         if let Some(v) = self.policy_version {
             out.push(RegistryEntry::dword(BASE_KEY, "PolicyVersion", v));
@@ -354,18 +344,16 @@ impl FirewallPolicy {
         }
         let rules_key = format!(r"{BASE_KEY}\FirewallRules");
         for (id, rule) in &self.rules {
-            let text = rule.to_rule_string().map_err(|error| PolicyWriteError {
-                id: id.clone(),
-                error,
-            })?;
+            let text = rule
+                .to_rule_string()
+                .map_err(|error| error.at(crate::Location::PolicyRule { id: id.clone() }))?;
             out.push(RegistryEntry::sz(&rules_key, id, text));
         }
         let consec_key = format!(r"{BASE_KEY}\ConSecRules");
         for (id, rule) in &self.consec_rules {
-            let text = rule.to_rule_string().map_err(|error| PolicyWriteError {
-                id: id.clone(),
-                error,
-            })?;
+            let text = rule
+                .to_rule_string()
+                .map_err(|error| error.at(crate::Location::PolicyRule { id: id.clone() }))?;
             out.push(RegistryEntry::sz(&consec_key, id, text));
         }
         for (phase, sets) in [

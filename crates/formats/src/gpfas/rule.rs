@@ -22,7 +22,7 @@
 //! then unknown fields — every field terminated by `|`.
 
 use super::ctx::Ctx;
-use super::diag::{GpfasError, GpfasWarning, GpfasWarningKind};
+use super::diag::{GpfasWarning, GpfasWarningKind};
 use super::fields::{FieldWriter, lex};
 use super::rule_records::FirewallRuleRecord;
 use super::values::{
@@ -34,11 +34,11 @@ use super::version::SchemaVersion;
 /// Parses a firewall rule string.
 ///
 /// # Errors
-/// [`GpfasError`] when the version prefix is missing or a known token has a
+/// [`Error`](crate::Error) when the version prefix is missing or a known token has a
 /// value its grammar does not allow.
 pub fn parse_firewall_rule(
     text: &str,
-) -> Result<(FirewallRuleRecord, Vec<GpfasWarning>), GpfasError> {
+) -> Result<(FirewallRuleRecord, Vec<GpfasWarning>), crate::Error> {
     let (version, fields, warnings) = lex(text)?;
     let mut cx = Ctx { version, warnings };
     let mut r = FirewallRuleRecord::new(version);
@@ -209,15 +209,15 @@ impl FirewallRuleRecord {
     ///
     /// # Errors
     /// See [`parse_firewall_rule`].
-    pub fn parse(text: &str) -> Result<(Self, Vec<GpfasWarning>), GpfasError> {
+    pub fn parse(text: &str) -> Result<(Self, Vec<GpfasWarning>), crate::Error> {
         parse_firewall_rule(text)
     }
 
     /// Writes the canonical rule string (see the module docs for the token order).
     ///
     /// # Errors
-    /// [`GpfasError::PipeInValue`] naming the first field whose value contains `|`.
-    pub fn to_rule_string(&self) -> Result<String, GpfasError> {
+    /// [`ErrorKind::PipeInValue`](crate::ErrorKind::PipeInValue) naming the first field whose value contains `|`.
+    pub fn to_rule_string(&self) -> Result<String, crate::Error> {
         let mut w = FieldWriter::new(self.version);
         w.opt("Action", self.action);
         w.bool("Active", self.active);

@@ -18,7 +18,7 @@ macro_rules! keyword_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[doc = concat!("The keyword `", $text, "`.")] $variant),+
         }
 
         impl $name {

@@ -28,10 +28,8 @@ mod writer;
 use serde::{Deserialize, Serialize};
 
 pub use directive::{Directive, ResolveWarning, Resolved, resolve};
-pub use reader::{
-    PolError, PolErrorKind, PolReadOutcome, read_registry_pol, read_registry_pol_partial,
-};
-pub use writer::{MAX_DATA_SIZE, PolWriteError, PolWriteErrorKind, write_registry_pol};
+pub use reader::{PolReadOutcome, read_registry_pol, read_registry_pol_partial};
+pub use writer::{MAX_DATA_SIZE, write_registry_pol};
 
 use crate::utf16;
 

@@ -9,7 +9,8 @@
 //!   reader does not, the writer does).
 
 use serde::Serialize;
-use thiserror::Error;
+
+use crate::{Error, ErrorKind, Location};
 
 use super::{HEADER, RegData, RegType, RegistryEntry};
 
@@ -17,66 +18,20 @@ const OPEN: u16 = b'[' as u16;
 const CLOSE: u16 = b']' as u16;
 const SEMI: u16 = b';' as u16;
 
-/// What went wrong while reading a `Registry.pol` file.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-pub enum PolErrorKind {
-    /// The file does not start with the `PReg` signature.
-    #[error("missing `PReg` signature")]
-    BadSignature,
-    /// The header announces a version other than 1.
-    #[error("unsupported Registry.pol version {0} (only version 1 exists)")]
-    UnsupportedVersion(u32),
-    /// The file ends in the middle of an instruction.
-    #[error("unexpected end of file while reading {0}")]
-    Truncated(&'static str),
-    /// A delimiter (`[`, `;`, `]`) was expected.
-    #[error("expected `{expected}`, found UTF-16 unit {found:#06x}")]
-    ExpectedDelimiter {
-        /// The delimiter the grammar requires here.
-        expected: char,
-        /// The UTF-16 code unit found instead.
-        found: u16,
-    },
-    /// A key or value name is not valid UTF-16 (unpaired surrogate).
-    #[error("{0} name is not valid UTF-16")]
-    InvalidName(&'static str),
-    /// The `Size` field exceeds the bytes left in the file.
-    #[error("data size {size} exceeds the {available} bytes left in the file")]
-    DataTooLong {
-        /// Declared size.
-        size: u32,
-        /// Bytes remaining after the `Size` field's delimiter.
-        available: usize,
-    },
-}
-
-/// A read error with the byte offset at which it was detected.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-#[error("Registry.pol: {kind} (at byte offset {offset}, entry #{entry_index})")]
-pub struct PolError {
-    /// Byte offset into the file.
-    pub offset: usize,
-    /// Index of the instruction being read (0-based; equals the number of
-    /// entries read successfully before the error).
-    pub entry_index: usize,
-    /// What went wrong.
-    pub kind: PolErrorKind,
-}
-
 /// Result of a lenient read: every entry read before the first error, plus that error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolReadOutcome {
     /// Entries in file order.
     pub entries: Vec<RegistryEntry>,
     /// The error that stopped reading, if any.
-    pub error: Option<PolError>,
+    pub error: Option<Error>,
 }
 
 /// Reads a whole `Registry.pol` file; fails on the first malformed byte.
 ///
 /// # Errors
-/// A [`PolError`] with the byte offset of the problem.
-pub fn read_registry_pol(bytes: &[u8]) -> Result<Vec<RegistryEntry>, PolError> {
+/// An [`Error`] at [`Location::PolByte`] with the byte offset of the problem.
+pub fn read_registry_pol(bytes: &[u8]) -> Result<Vec<RegistryEntry>, Error> {
     let outcome = read_registry_pol_partial(bytes);
     match outcome.error {
         Some(err) => Err(err),
@@ -99,12 +54,15 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
-    fn err(&self, offset: usize, kind: PolErrorKind) -> PolError {
-        PolError {
-            offset,
-            entry_index: self.entry_index,
+    fn err(&self, offset: usize, kind: ErrorKind) -> Error {
+        let entry_index = self.entry_index;
+        Error::new(
+            Location::PolByte {
+                offset,
+                entry_index,
+            },
             kind,
-        }
+        )
     }
 
     fn unit_at(&self, at: usize) -> Option<u16> {
@@ -112,16 +70,16 @@ impl Cursor<'_> {
         Some(u16::from_le_bytes([b[0], b[1]]))
     }
 
-    fn expect(&mut self, expected: u16, what: &'static str) -> Result<(), PolError> {
+    fn expect(&mut self, expected: u16, what: &'static str) -> Result<(), Error> {
         match self.unit_at(self.pos) {
-            None => Err(self.err(self.pos, PolErrorKind::Truncated(what))),
+            None => Err(self.err(self.pos, ErrorKind::Truncated(what))),
             Some(u) if u == expected => {
                 self.pos += 2;
                 Ok(())
             }
             Some(found) => Err(self.err(
                 self.pos,
-                PolErrorKind::ExpectedDelimiter {
+                ErrorKind::ExpectedDelimiter {
                     expected: char::from(u8::try_from(expected).unwrap_or(b'?')),
                     found,
                 },
@@ -129,12 +87,12 @@ impl Cursor<'_> {
         }
     }
 
-    fn u32(&mut self, what: &'static str) -> Result<u32, PolError> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, Error> {
         let b = self
             .pos
             .checked_add(4)
             .and_then(|end| self.bytes.get(self.pos..end))
-            .ok_or_else(|| self.err(self.pos, PolErrorKind::Truncated(what)))?;
+            .ok_or_else(|| self.err(self.pos, ErrorKind::Truncated(what)))?;
         let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         self.pos += 4;
         Ok(v)
@@ -148,7 +106,7 @@ impl Cursor<'_> {
     /// control-character condition prevents mistaking the NUL inside the raw
     /// `Type` field of a Samba-form entry (e.g. `01 00 00 00`) for a terminator;
     /// the writer never emits control characters in names.
-    fn read_name(&mut self, what: &'static str) -> Result<String, PolError> {
+    fn read_name(&mut self, what: &'static str) -> Result<String, Error> {
         let start = self.pos;
         let mut at = start;
         let mut first_semi: Option<usize> = None;
@@ -156,7 +114,7 @@ impl Cursor<'_> {
         while let Some(u) = self.unit_at(at) {
             if u == 0 {
                 if self.unit_at(at + 2).is_none() {
-                    return Err(self.err(at + 2, PolErrorKind::Truncated(what)));
+                    return Err(self.err(at + 2, ErrorKind::Truncated(what)));
                 }
                 if clean && self.unit_at(at + 2) == Some(SEMI) {
                     let name = self.name_between(start, at, what)?;
@@ -184,10 +142,10 @@ impl Cursor<'_> {
                 Ok(name)
             }
             None => match self.unit_at(at) {
-                None => Err(self.err(at, PolErrorKind::Truncated(what))),
+                None => Err(self.err(at, ErrorKind::Truncated(what))),
                 Some(found) => Err(self.err(
                     at,
-                    PolErrorKind::ExpectedDelimiter {
+                    ErrorKind::ExpectedDelimiter {
                         expected: ';',
                         found,
                     },
@@ -196,28 +154,28 @@ impl Cursor<'_> {
         }
     }
 
-    fn name_between(&self, from: usize, to: usize, what: &'static str) -> Result<String, PolError> {
+    fn name_between(&self, from: usize, to: usize, what: &'static str) -> Result<String, Error> {
         let units: Vec<u16> = self.bytes[from..to]
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
-        String::from_utf16(&units).map_err(|_| self.err(from, PolErrorKind::InvalidName(what)))
+        String::from_utf16(&units).map_err(|_| self.err(from, ErrorKind::InvalidName(what)))
     }
 }
 
-fn read_into(bytes: &[u8], entries: &mut Vec<RegistryEntry>) -> Result<(), PolError> {
+fn read_into(bytes: &[u8], entries: &mut Vec<RegistryEntry>) -> Result<(), Error> {
     let mut cur = Cursor {
         bytes,
         pos: 0,
         entry_index: 0,
     };
     if bytes.len() < 4 || bytes[..4] != HEADER[..4] {
-        return Err(cur.err(0, PolErrorKind::BadSignature));
+        return Err(cur.err(0, ErrorKind::BadSignature));
     }
     cur.pos = 4;
     let version = cur.u32("header version")?;
     if version != 1 {
-        return Err(cur.err(4, PolErrorKind::UnsupportedVersion(version)));
+        return Err(cur.err(4, ErrorKind::UnsupportedVersion(version)));
     }
     while cur.pos < bytes.len() {
         cur.expect(OPEN, "`[`")?;
@@ -230,7 +188,7 @@ fn read_into(bytes: &[u8], entries: &mut Vec<RegistryEntry>) -> Result<(), PolEr
         let available = bytes.len() - cur.pos;
         let len = usize::try_from(size).unwrap_or(usize::MAX);
         if len > available {
-            return Err(cur.err(cur.pos, PolErrorKind::DataTooLong { size, available }));
+            return Err(cur.err(cur.pos, ErrorKind::DataTooLong { size, available }));
         }
         let raw = &bytes[cur.pos..cur.pos + len];
         cur.pos += len;

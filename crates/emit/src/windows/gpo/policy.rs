@@ -460,11 +460,17 @@ pub(crate) fn registry_entries(
     h: &WindowsHost<'_>,
 ) -> Result<Vec<RegistryEntry>, EmitError> {
     let fp = firewall_policy(cx, h)?;
-    let mut entries = fp.to_registry().map_err(|e| EmitError::UnsafeString {
-        target: Target::Gpo,
-        what: format!("rule {}", e.id),
-        value: e.id.clone(),
-        why: e.error.to_string(),
+    let mut entries = fp.to_registry().map_err(|e| {
+        let id = match e.location() {
+            smbguard_formats::Location::PolicyRule { id } => id.clone(),
+            _ => String::new(),
+        };
+        EmitError::UnsafeString {
+            target: Target::Gpo,
+            what: format!("rule {id}"),
+            value: id,
+            why: e.kind().to_string(),
+        }
     })?;
     for v in smb_registry_values(&cx.plan.smb) {
         entries.push(RegistryEntry::dword(v.key, v.value, v.data));
