@@ -3,7 +3,7 @@
 //! complements included), and fit AWS's quota on the example estate.
 
 use smbguard_emit::EmitContext;
-use smbguard_emit::cloud::aws_nacl::{DEFAULT_RULE_QUOTA, perimeter_entries};
+use smbguard_emit::{DEFAULT_RULE_QUOTA, perimeter_entries};
 use smbguard_model::{
     AddrSet, EXAMPLE_ESTATE, PortSet, Proto, Strategy, parse_addr_spec, parse_estate,
 };
