@@ -157,7 +157,9 @@ pub(crate) fn check_paths(artifacts: &[Artifact]) -> Result<(), EmitError> {
             return Err(refuse(a, "it would replace index.json".into()));
         }
         if let Some(other) = files.insert(key.clone(), a) {
-            return Err(refuse(a, clash(other)));
+            // Locate the error at a group when either file has one.
+            let (blamed, kept) = if a.group.is_none() { (other, a) } else { (a, other) };
+            return Err(refuse(blamed, clash(kept)));
         }
         let mut prefix = String::new();
         for part in key

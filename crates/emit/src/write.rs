@@ -452,3 +452,117 @@ fn undo(done: Vec<Done>) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+
+    fn artifact(path: &str, body: &str) -> Artifact {
+        Artifact {
+            path: path.into(),
+            target: Target::Nftables,
+            group: None,
+            description: String::new(),
+            contents: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn index(paths: &[&str]) -> String {
+        let list: Vec<serde_json::Value> = paths
+            .iter()
+            .map(|p| serde_json::json!({ "path": p }))
+            .collect();
+        serde_json::json!({ "artifacts": list }).to_string()
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("smbguard-write-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).expect("dir").flatten() {
+                if e.file_type().expect("type").is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push((
+                        e.path().display().to_string(),
+                        fs::read(e.path()).unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn emit_full_disk_leaves_out_unchanged() {
+        let out = temp("full-disk");
+        let old = [artifact("a/x.nft", "old x"), artifact("a/stale.nft", "stale")];
+        write_artifacts(&out, &old, &index(&["a/x.nft", "a/stale.nft"])).expect("first write");
+        fs::write(out.join("mine.txt"), "not smbguard's").expect("foreign");
+        let before = snapshot(&out);
+        let new = [
+            artifact("a/x.nft", "new x"),
+            artifact("b/y.nft", "new y"),
+            artifact("z.nft", "new z"),
+        ];
+        let idx = index(&["a/x.nft", "b/y.nft", "z.nft"]);
+        let mut failed_somewhere = false;
+        for step in 1..40 {
+            let r = write_with_faults(&out, &new, &idx, &mut Faults::at(step));
+            if r.is_err() {
+                failed_somewhere = true;
+                assert_eq!(snapshot(&out), before, "step {step} changed --out");
+            } else {
+                // Past the last step: the write went through; start again.
+                write_artifacts(&out, &old, &index(&["a/x.nft", "a/stale.nft"]))
+                    .expect("restore");
+                fs::create_dir_all(out.join("a")).expect("a");
+                assert_eq!(snapshot(&out), before);
+            }
+        }
+        assert!(failed_somewhere);
+        let staging_left = fs::read_dir(std::env::temp_dir())
+            .expect("tmp")
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("full-disk.smbguard-staging"));
+        assert!(!staging_left, "a staging folder was left behind");
+        let _ = fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn stale_files_are_removed_and_foreign_files_reported() {
+        let out = temp("stale");
+        write_artifacts(&out, &[artifact("g/old.nft", "old")], &index(&["g/old.nft"]))
+            .expect("first");
+        fs::write(out.join("mine.txt"), "keep").expect("foreign");
+        let r = write_artifacts(&out, &[artifact("new.nft", "new")], &index(&["new.nft"]))
+            .expect("second");
+        assert_eq!(r.removed, vec!["g/old.nft".to_string()]);
+        assert_eq!(r.foreign, vec!["mine.txt".to_string()]);
+        assert!(!out.join("g").exists(), "the emptied folder stays");
+        assert_eq!(fs::read_to_string(out.join("mine.txt")).expect("kept"), "keep");
+        let _ = fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn symlinks_in_out_are_refused() {
+        let out = temp("link");
+        let victim = temp("link-victim");
+        fs::create_dir_all(&out).expect("out");
+        fs::create_dir_all(&victim).expect("victim");
+        std::os::unix::fs::symlink(&victim, out.join("gpo")).expect("link");
+        let r = write_artifacts(&out, &[artifact("gpo/x/y.xml", "evil")], &index(&[]));
+        assert!(matches!(r, Err(EmitError::Refused { .. })), "{r:?}");
+        assert!(snapshot(&victim).is_empty());
+        let _ = fs::remove_dir_all(&out);
+        let _ = fs::remove_dir_all(&victim);
+    }
+}

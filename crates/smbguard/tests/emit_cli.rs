@@ -192,3 +192,141 @@ fn an_unsafe_plan_needs_a_reason() {
     assert!(ps.contains("# UNSAFE: emitted although built-in invariants fail; reason given: lab: DC clients not final"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The example estate with every quoted occurrence of group `from` renamed.
+fn renamed(dir: &Path, pairs: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso.toml"),
+    )
+    .expect("example");
+    for (from, to) in pairs {
+        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+    }
+    std::fs::create_dir_all(dir).expect("dir");
+    let p = dir.join("estate.toml");
+    std::fs::write(&p, text).expect("write estate");
+    p
+}
+
+fn emit_into(estate: &Path, out: &Path) -> Output {
+    smbguard(&[
+        "emit",
+        estate.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+    ])
+}
+
+#[test]
+fn emit_does_not_write_through_symlink() {
+    let dir = temp("symlink");
+    let out = dir.join("out");
+    let victim = dir.join("victim.txt");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::write(&victim, "precious").expect("victim");
+    std::os::unix::fs::symlink(&victim, out.join("workstations.powershell.ps1")).expect("link");
+    let estate = renamed(&dir, &[]);
+    let o = emit_into(&estate, &out);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("symbolic link"));
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["workstations.powershell.ps1".to_string()]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_where_a_folder_belongs_leaves_out_unchanged() {
+    let dir = temp("gpo-file");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::write(out.join("gpo"), "a plain file").expect("gpo");
+    let o = emit_into(&renamed(&dir, &[]), &out);
+    assert_eq!(o.status.code(), Some(2));
+    let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["gpo".to_string()], "nothing else was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn perimeter_group_name_collision_is_refused() {
+    let dir = temp("perimeter");
+    let out = dir.join("out");
+    let o = emit_into(&renamed(&dir, &[("nas", "perimeter")]), &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error[unwritable-name]") && stderr.contains("estate.toml:"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn windows_reserved_names_are_refused() {
+    for bad in ["CON", "nul", "COM1.txt", "kiosks.", "Members"] {
+        let dir = temp(&format!("reserved-{}", bad.len()));
+        let out = dir.join("out");
+        let o = emit_into(&renamed(&dir, &[("kiosks", bad)]), &out);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("unwritable-name"), "{bad}: {stderr}");
+        assert!(!out.exists(), "{bad}: nothing written");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn stale_artefacts_are_removed_and_reported() {
+    let dir = temp("stale");
+    let out = dir.join("out");
+    assert!(emit_into(&renamed(&dir, &[]), &out).status.success());
+    std::fs::write(out.join("notes.txt"), "mine").expect("foreign");
+    let o = emit_into(&renamed(&dir, &[("kiosks", "booths")]), &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("removed") && stderr.contains("kiosks.powershell.ps1"), "{stderr}");
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+    let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().all(|n| !n.contains("kiosks")), "{names:?}");
+    assert!(names.contains(&"booths.powershell.ps1".to_string()));
+    assert!(names.contains(&"notes.txt".to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ansible_group_named_all_cannot_target_every_host() {
+    for name in ["all", "ungrouped", "localhost"] {
+        let dir = temp(&format!("ansible-{name}"));
+        let out = dir.join("out");
+        let o = emit_into(&renamed(&dir, &[("nas", name)]), &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let yml = std::fs::read_to_string(out.join("ansible/smbguard.yml")).expect("playbook");
+        assert!(yml.contains(&format!("hosts: \"smbguard_{name}\"")), "{yml}");
+        assert!(!yml.contains(&format!("hosts: \"{name}\"")), "{yml}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn groups_mapping_to_one_slug_get_distinct_files() {
+    let dir = temp("slugs");
+    let out = dir.join("out");
+    let estate = renamed(&dir, &[("nas", "a/b")]);
+    let o = emit_into(&estate, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = std::fs::read_to_string(out.join("index.json")).expect("index");
+    let doc: serde_json::Value = serde_json::from_str(&index).expect("json");
+    let paths: Vec<&str> = doc["artifacts"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| a["path"].as_str().expect("path"))
+        .collect();
+    let mut unique = paths.clone();
+    unique.sort_by_key(|p| p.to_lowercase());
+    unique.dedup_by_key(|p| p.to_lowercase());
+    assert_eq!(unique.len(), paths.len());
+    for p in &paths {
+        assert!(out.join(p).is_file(), "{p} listed and written");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
