@@ -158,7 +158,11 @@ pub(crate) fn check_paths(artifacts: &[Artifact]) -> Result<(), EmitError> {
         }
         if let Some(other) = files.insert(key.clone(), a) {
             // Locate the error at a group when either file has one.
-            let (blamed, kept) = if a.group.is_none() { (other, a) } else { (a, other) };
+            let (blamed, kept) = if a.group.is_none() {
+                (other, a)
+            } else {
+                (a, other)
+            };
             return Err(refuse(blamed, clash(kept)));
         }
         let mut prefix = String::new();

@@ -504,7 +504,10 @@ mod tests {
     #[test]
     fn emit_full_disk_leaves_out_unchanged() {
         let out = temp("full-disk");
-        let old = [artifact("a/x.nft", "old x"), artifact("a/stale.nft", "stale")];
+        let old = [
+            artifact("a/x.nft", "old x"),
+            artifact("a/stale.nft", "stale"),
+        ];
         write_artifacts(&out, &old, &index(&["a/x.nft", "a/stale.nft"])).expect("first write");
         fs::write(out.join("mine.txt"), "not smbguard's").expect("foreign");
         let before = snapshot(&out);
@@ -522,8 +525,7 @@ mod tests {
                 assert_eq!(snapshot(&out), before, "step {step} changed --out");
             } else {
                 // Past the last step: the write went through; start again.
-                write_artifacts(&out, &old, &index(&["a/x.nft", "a/stale.nft"]))
-                    .expect("restore");
+                write_artifacts(&out, &old, &index(&["a/x.nft", "a/stale.nft"])).expect("restore");
                 fs::create_dir_all(out.join("a")).expect("a");
                 assert_eq!(snapshot(&out), before);
             }
@@ -532,7 +534,11 @@ mod tests {
         let staging_left = fs::read_dir(std::env::temp_dir())
             .expect("tmp")
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().contains("full-disk.smbguard-staging"));
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .contains("full-disk.smbguard-staging")
+            });
         assert!(!staging_left, "a staging folder was left behind");
         let _ = fs::remove_dir_all(&out);
     }
@@ -540,15 +546,22 @@ mod tests {
     #[test]
     fn stale_files_are_removed_and_foreign_files_reported() {
         let out = temp("stale");
-        write_artifacts(&out, &[artifact("g/old.nft", "old")], &index(&["g/old.nft"]))
-            .expect("first");
+        write_artifacts(
+            &out,
+            &[artifact("g/old.nft", "old")],
+            &index(&["g/old.nft"]),
+        )
+        .expect("first");
         fs::write(out.join("mine.txt"), "keep").expect("foreign");
         let r = write_artifacts(&out, &[artifact("new.nft", "new")], &index(&["new.nft"]))
             .expect("second");
         assert_eq!(r.removed, vec!["g/old.nft".to_string()]);
         assert_eq!(r.foreign, vec!["mine.txt".to_string()]);
         assert!(!out.join("g").exists(), "the emptied folder stays");
-        assert_eq!(fs::read_to_string(out.join("mine.txt")).expect("kept"), "keep");
+        assert_eq!(
+            fs::read_to_string(out.join("mine.txt")).expect("kept"),
+            "keep"
+        );
         let _ = fs::remove_dir_all(&out);
     }
 

@@ -38,7 +38,12 @@ fn written(out: &Path) -> BTreeSet<String> {
             if t.is_dir() {
                 stack.push(e.path());
             } else {
-                let rel = e.path().strip_prefix(out).expect("inside").to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(out)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
                 found.insert(rel);
             }
         }

@@ -227,9 +227,17 @@ fn emit_does_not_write_through_symlink() {
     std::os::unix::fs::symlink(&victim, out.join("workstations.powershell.ps1")).expect("link");
     let estate = renamed(&dir, &[]);
     let o = emit_into(&estate, &out);
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("symbolic link"));
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
     let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, vec!["workstations.powershell.ps1".to_string()]);
     let _ = std::fs::remove_dir_all(&dir);
@@ -255,7 +263,10 @@ fn perimeter_group_name_collision_is_refused() {
     let o = emit_into(&renamed(&dir, &[("nas", "perimeter")]), &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("error[unwritable-name]") && stderr.contains("estate.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("error[unwritable-name]") && stderr.contains("estate.toml:"),
+        "{stderr}"
+    );
     assert!(!out.exists(), "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -283,7 +294,10 @@ fn stale_artefacts_are_removed_and_reported() {
     let o = emit_into(&renamed(&dir, &[("kiosks", "booths")]), &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
-    assert!(stderr.contains("removed") && stderr.contains("kiosks.powershell.ps1"), "{stderr}");
+    assert!(
+        stderr.contains("removed") && stderr.contains("kiosks.powershell.ps1"),
+        "{stderr}"
+    );
     assert!(stderr.contains("notes.txt"), "{stderr}");
     let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
     assert!(names.iter().all(|n| !n.contains("kiosks")), "{names:?}");
@@ -300,7 +314,10 @@ fn ansible_group_named_all_cannot_target_every_host() {
         let o = emit_into(&renamed(&dir, &[("nas", name)]), &out);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let yml = std::fs::read_to_string(out.join("ansible/smbguard.yml")).expect("playbook");
-        assert!(yml.contains(&format!("hosts: \"smbguard_{name}\"")), "{yml}");
+        assert!(
+            yml.contains(&format!("hosts: \"smbguard_{name}\"")),
+            "{yml}"
+        );
         assert!(!yml.contains(&format!("hosts: \"{name}\"")), "{yml}");
         let _ = std::fs::remove_dir_all(&dir);
     }
