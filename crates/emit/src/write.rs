@@ -294,6 +294,13 @@ struct Staging {
 
 impl Staging {
     fn create(out: &Path) -> Result<Self, EmitError> {
+        // An absolute, `.`-free path, so that `--out .` or `--out dir/..`
+        // still stages beside the folder, never inside it.
+        let out = match fs::canonicalize(out) {
+            Ok(p) => p,
+            Err(_) => std::path::absolute(out).map_err(|e| io_error(out, &e))?,
+        };
+        let out = out.as_path();
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -562,6 +569,20 @@ mod tests {
             fs::read_to_string(out.join("mine.txt")).expect("kept"),
             "keep"
         );
+        let _ = fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn out_given_as_dot_stages_beside_it() {
+        let out = temp("dot");
+        fs::create_dir_all(&out).expect("out");
+        let dotted = out.join(".");
+        write_artifacts(&dotted, &[artifact("x.nft", "x")], &index(&["x.nft"])).expect("first");
+        let r = write_artifacts(&dotted, &[artifact("x.nft", "y")], &index(&["x.nft"]))
+            .expect("second");
+        assert!(r.foreign.is_empty(), "{r:?}");
+        let names: Vec<String> = snapshot(&out).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
         let _ = fs::remove_dir_all(&out);
     }
 

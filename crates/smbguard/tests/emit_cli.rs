@@ -219,28 +219,48 @@ fn emit_into(estate: &Path, out: &Path) -> Output {
 
 #[test]
 fn emit_does_not_write_through_symlink() {
-    let dir = temp("symlink");
-    let out = dir.join("out");
-    let victim = dir.join("victim.txt");
-    std::fs::create_dir_all(&out).expect("out");
-    std::fs::write(&victim, "precious").expect("victim");
-    std::os::unix::fs::symlink(&victim, out.join("workstations.powershell.ps1")).expect("link");
-    let estate = renamed(&dir, &[]);
-    let o = emit_into(&estate, &out);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("symbolic link"));
-    assert_eq!(
-        std::fs::read_to_string(&victim).expect("victim"),
-        "precious"
-    );
-    let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, vec!["workstations.powershell.ps1".to_string()]);
-    let _ = std::fs::remove_dir_all(&dir);
+    // A link at an artefact path, at index.json, at a family folder and at a
+    // group's GPO folder: each is refused, and nothing is written anywhere.
+    for (i, link) in [
+        "workstations.powershell.ps1",
+        "index.json",
+        "nftables",
+        "gpo/workstations",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = temp(&format!("symlink-{i}"));
+        let out = dir.join("out");
+        let victim = dir.join("victim");
+        std::fs::create_dir_all(out.join("gpo")).expect("out");
+        let target = if link.contains('.') {
+            std::fs::write(&victim, "precious").expect("victim");
+            victim.clone()
+        } else {
+            std::fs::create_dir_all(&victim).expect("victim dir");
+            victim.clone()
+        };
+        std::os::unix::fs::symlink(&target, out.join(link)).expect("link");
+        let before = files(&dir);
+        let o = emit_into(&renamed(&dir, &[]), &out);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{link}: {stderr}");
+        assert!(
+            stderr.contains("symbolic link") || stderr.contains("not a regular file"),
+            "{link}: {stderr}"
+        );
+        let after: Vec<(String, Vec<u8>)> = files(&dir)
+            .into_iter()
+            .filter(|(n, _)| n != "estate.toml")
+            .collect();
+        let before: Vec<(String, Vec<u8>)> = before
+            .into_iter()
+            .filter(|(n, _)| n != "estate.toml")
+            .collect();
+        assert_eq!(after, before, "{link}: something was written");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 #[test]
@@ -327,7 +347,23 @@ fn ansible_group_named_all_cannot_target_every_host() {
 fn groups_mapping_to_one_slug_get_distinct_files() {
     let dir = temp("slugs");
     let out = dir.join("out");
-    let estate = renamed(&dir, &[("nas", "a/b")]);
+    // Three Linux groups whose names once slugged alike: `a-b-0`, `a-b-1`,
+    // `a-b-1`, two files for three groups.
+    let mut text =
+        "[estate]\nname = \"slugs\"\ninternal = [\"198.18.0.0/15\"]\nstrategy = \"complement\"\n"
+            .to_string();
+    for (name, addr) in [
+        ("a/b", "198.18.1.30"),
+        ("a:b", "198.18.1.31"),
+        ("a-b-1", "198.18.1.32"),
+    ] {
+        text.push_str(&format!(
+            "\n[[groups]]\nname = \"{name}\"\nrole = \"member\"\nplatform = \"linux\"\naddresses = [\"{addr}\"]\n"
+        ));
+    }
+    std::fs::create_dir_all(&dir).expect("dir");
+    let estate = dir.join("estate.toml");
+    std::fs::write(&estate, text).expect("estate");
     let o = emit_into(&estate, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let index = std::fs::read_to_string(out.join("index.json")).expect("index");
@@ -345,5 +381,46 @@ fn groups_mapping_to_one_slug_get_distinct_files() {
     for p in &paths {
         assert!(out.join(p).is_file(), "{p} listed and written");
     }
+    let nft = paths
+        .iter()
+        .filter(|p| p.starts_with("nftables/a-b"))
+        .count();
+    assert_eq!(nft, 3, "one nftables file per group: {paths:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn confusable_names_are_refused_at_parse_time() {
+    for invisible in ['\u{200B}', '\u{200D}', '\u{202E}', '\u{2066}', '\u{FEFF}'] {
+        let dir = temp(&format!("confusable-{:x}", u32::from(invisible)));
+        let out = dir.join("out");
+        let o = emit_into(
+            &renamed(&dir, &[("kiosks", &format!("kio{invisible}sks"))]),
+            &out,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("error[confusable-name]") && stderr.contains("estate.toml:"),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_1mb_group_name_gets_a_short_diagnostic() {
+    let dir = temp("long-name");
+    let out = dir.join("out");
+    let long = "k".repeat(1 << 20);
+    let o = emit_into(&renamed(&dir, &[("kiosks", &long)]), &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stderr.len() < 4096,
+        "{} bytes of diagnostics",
+        o.stderr.len()
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("longer than 64 characters"));
     let _ = std::fs::remove_dir_all(&dir);
 }
