@@ -34,7 +34,7 @@ pub struct HostAcls {
 }
 
 /// The first-match ACLs of group `group` (an index into `plan.hosts`): the
-/// plan's own ACLs for Linux groups, the [`first_match`] encoding of the
+/// plan's own ACLs for Linux groups, the [first-match](crate::windows_first_match) encoding of the
 /// Windows policy in `profile` for Windows groups.
 pub fn host_acls(
     cx: &EmitContext<'_>,

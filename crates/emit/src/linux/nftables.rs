@@ -215,7 +215,7 @@ pub(crate) fn render_host(cx: &EmitContext<'_>, acls: &HostAcls) -> String {
 }
 
 /// The nftables file of group `group` (an index into `plan.hosts`). Windows
-/// groups are encoded for `profile` (see [`crate::linux::first_match`]);
+/// groups are encoded for `profile` (see [`windows_first_match`](crate::windows_first_match));
 /// Linux groups ignore it.
 pub fn host_ruleset(
     cx: &EmitContext<'_>,
