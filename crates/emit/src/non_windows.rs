@@ -10,7 +10,7 @@ use crate::target::Target;
 pub(crate) use crate::naming::one_line as clean;
 
 /// The header as comment lines, each starting with `prefix` (e.g. `"# "`),
-/// followed by `extra` lines; control characters removed.
+/// followed by `extra` lines; control characters become spaces.
 pub(crate) fn comment_header(
     cx: &EmitContext<'_>,
     target: Target,
@@ -32,7 +32,7 @@ pub(crate) fn comment_header(
     out
 }
 
-/// The header as plain lines with control characters removed (for JSON).
+/// The header as plain lines, control characters as spaces (for JSON).
 pub(crate) fn header_plain(
     cx: &EmitContext<'_>,
     target: Target,
@@ -46,7 +46,7 @@ pub(crate) fn header_plain(
 
 pub(crate) use crate::naming::group_stem;
 
-/// `name [K1]`, control characters removed.
+/// `name [K1]`, control characters as spaces.
 pub(crate) fn entry_label(e: &AclEntry) -> String {
     clean(&format!("{} [{}]", e.name, e.kb))
 }
