@@ -41,8 +41,10 @@ fn target_name<S: serde::Serializer>(t: &Target, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(t.as_str())
 }
 
-/// Why an artefact could not be produced.
+/// Why an artefact set could not be produced or written: the emit crate's
+/// one error type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmitError {
     /// A user string cannot be written safely in the target language.
     #[error("{target}: {what} `{value}` cannot be written: {why}")]
@@ -64,9 +66,47 @@ pub enum EmitError {
         /// What.
         what: String,
     },
-    /// The target is not available in this build.
-    #[error("the {0} target is not implemented yet")]
-    NotImplemented(Target),
+    /// An artefact path is not a distinct, portable file name (see the
+    /// naming authority); `group` is the group whose name causes it.
+    #[error("artefact `{path}` cannot be written: {why}")]
+    UnsafePath {
+        /// The path, relative to the output folder.
+        path: String,
+        /// The group it belongs to; `None` for estate-wide files.
+        group: Option<String>,
+        /// Why.
+        why: String,
+    },
+    /// A `--target` name that is none of the targets, `windows` or `all`.
+    #[error(
+        "unknown target `{name}`; known targets: {known}, or `windows` (powershell, netsh, gpo), or `all`"
+    )]
+    UnknownTarget {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// The target list names no target.
+    #[error("the target list names no target")]
+    NoTarget,
+    /// Writing the artefact set failed; the output folder is unchanged.
+    #[error("cannot write {path}: {message}; nothing in the output folder was changed")]
+    Write {
+        /// The file or folder concerned.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The output folder holds something smbguard will not write through
+    /// or replace (a symbolic link, or a file where a folder must be).
+    #[error("refusing to write into {path}: {why}; nothing in the output folder was changed")]
+    Refused {
+        /// The path concerned.
+        path: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// The header every artefact carries, as plain lines (each emitter adds its

@@ -1,37 +1,16 @@
-//! Dispatch and shared helpers for the non-Windows targets (Linux hosts,
+//! Shared helpers for the non-Windows targets (Linux hosts,
 //! network devices, clouds, fleet tooling).
 
 use smbguard_semantics::AclEntry;
 
-use crate::artifact::{Artifact, EmitContext, EmitError, header_lines};
+use crate::artifact::{Artifact, EmitContext, header_lines};
 use crate::target::Target;
 
-/// Emits `target` when it is one of the non-Windows targets; `None` otherwise.
-pub(crate) fn emit(
-    target: Target,
-    cx: &EmitContext<'_>,
-) -> Option<Result<Vec<Artifact>, EmitError>> {
-    Some(match target {
-        Target::Nftables => crate::linux::nftables::artifacts(cx),
-        Target::Iptables => crate::linux::iptables::artifacts(cx),
-        Target::Samba => crate::linux::samba::artifacts(cx),
-        Target::CiscoIos => crate::network::cisco_ios::artifacts(cx),
-        Target::Junos => crate::network::junos::artifacts(cx),
-        Target::AzureNsg => crate::cloud::azure_nsg::artifacts(cx),
-        Target::AwsNacl => crate::cloud::aws_nacl::artifacts(cx),
-        Target::Ansible => crate::fleet::ansible::artifacts(cx),
-        _ => return None,
-    })
-}
-
-/// `s` with every control character (newline, tab, escape, ...) removed, so
-/// a user string can never end a comment line early.
-pub(crate) fn clean(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect()
-}
+/// User text for a comment line: the naming authority's one cleaner.
+pub(crate) use crate::naming::one_line as clean;
 
 /// The header as comment lines, each starting with `prefix` (e.g. `"# "`),
-/// followed by `extra` lines; control characters removed.
+/// followed by `extra` lines; control characters become spaces.
 pub(crate) fn comment_header(
     cx: &EmitContext<'_>,
     target: Target,
@@ -53,7 +32,7 @@ pub(crate) fn comment_header(
     out
 }
 
-/// The header as plain lines with control characters removed (for JSON).
+/// The header as plain lines, control characters as spaces (for JSON).
 pub(crate) fn header_plain(
     cx: &EmitContext<'_>,
     target: Target,
@@ -65,20 +44,9 @@ pub(crate) fn header_plain(
         .collect()
 }
 
-/// A file-name stem for group `index`: its slug, with the index appended
-/// when another group has the same slug.
-pub(crate) fn group_stem(cx: &EmitContext<'_>, index: usize) -> String {
-    let slug = |i: usize| smbguard_semantics::ids::slug(&cx.plan.hosts[i].group);
-    let mine = slug(index);
-    let clash = (0..cx.plan.hosts.len()).any(|j| j != index && slug(j) == mine);
-    if clash {
-        format!("{mine}-{index}")
-    } else {
-        mine
-    }
-}
+pub(crate) use crate::naming::group_stem;
 
-/// `name [K1]`, control characters removed.
+/// `name [K1]`, control characters as spaces.
 pub(crate) fn entry_label(e: &AclEntry) -> String {
     clean(&format!("{} [{}]", e.name, e.kb))
 }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_emit::EmitContext;
-use smbguard_emit::cloud::aws_nacl::{DEFAULT_RULE_QUOTA, perimeter_entries};
+use smbguard_emit::{DEFAULT_RULE_QUOTA, perimeter_entries};
 use smbguard_model::{
     AddrSet, EXAMPLE_ESTATE, PortSet, Proto, Strategy, parse_addr_spec, parse_estate,
 };

@@ -15,8 +15,8 @@ use smbguard_audit::linux::{
 };
 use smbguard_emit::EmitContext;
 use smbguard_emit::Target;
-use smbguard_emit::linux::first_match::compare_windows_first_match;
-use smbguard_emit::linux::{HostAcls, host_acls, iptables, nftables};
+use smbguard_emit::compare_windows_first_match;
+use smbguard_emit::{HostAcls, host_acls, iptables, nftables};
 use smbguard_model::{Profile, Strategy as OutboundStrategy};
 use smbguard_semantics::{Acl, HostRules, compare_acl};
 

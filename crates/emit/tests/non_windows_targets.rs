@@ -432,7 +432,7 @@ fn azure_nsg_priorities_and_prefixes() {
 
 #[test]
 fn long_and_odd_comments_are_cut_on_character_boundaries() {
-    use smbguard_emit::linux::{iptables::ipt_comment, nftables::nft_comment};
+    use smbguard_emit::{iptables::ipt_comment, nftables::nft_comment};
     let long = format!("{}\"quoted\"\\ end\n", "ü".repeat(100));
     let n = nft_comment(&long);
     assert!(

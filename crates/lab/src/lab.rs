@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use smbguard_emit::EmitContext;
-use smbguard_emit::linux::nftables::{host_ruleset, perimeter_ruleset};
+use smbguard_emit::nftables::{host_ruleset, perimeter_ruleset};
 use smbguard_model::{AddrSet, Estate, Platform, Profile, Proto, Role, Strategy, Transport};
 use smbguard_semantics::{CompileError, Flow, Plan, Profiles, Verdict, check_flow, compile};
 

@@ -120,7 +120,7 @@ fn the_scope_check_accepts_what_the_emitter_writes() {
 #[test]
 fn every_emitted_ruleset_stays_inside_smbguards_table() {
     use smbguard_emit::EmitContext;
-    use smbguard_emit::linux::nftables::{host_ruleset, perimeter_ruleset};
+    use smbguard_emit::nftables::{host_ruleset, perimeter_ruleset};
     use smbguard_model::{EXAMPLE_ESTATE, Profile, Strategy, parse_estate};
 
     for strategy in [Strategy::IpsecBypass, Strategy::Complement] {

@@ -30,7 +30,7 @@ pub fn parse_estate(source: &str) -> Result<Parsed, Rejected> {
             let mut d = Diagnostic::error("syntax", e.message().to_string())
                 .at(e.span())
                 .hint(syntax_hint(e.message()));
-            d.locate(source);
+            locate_briefly(&mut d, source);
             return Err(Rejected {
                 diagnostics: vec![d],
             });
@@ -40,7 +40,7 @@ pub fn parse_estate(source: &str) -> Result<Parsed, Rejected> {
     let estate = cx.estate(raw);
     let mut diagnostics = cx.diagnostics;
     for d in &mut diagnostics {
-        d.locate(source);
+        locate_briefly(d, source);
     }
     diagnostics.sort_by_key(|d| {
         (
@@ -188,6 +188,18 @@ impl Lowering {
                 )
                 .at(span_of(name))
                 .hint("names become firewall rule names and file names; keep them on one line"),
+            );
+        } else if let Some(c) = n.chars().find(|&c| is_invisible(c)) {
+            self.push(
+                Diagnostic::error(
+                    "confusable-name",
+                    format!(
+                        "the {what} name contains the invisible character U+{:04X}",
+                        u32::from(c)
+                    ),
+                )
+                .at(span_of(name))
+                .hint("zero-width and bidirectional-control characters make two different names look alike; remove it"),
             );
         } else if n.chars().count() > 64 {
             self.push(
@@ -637,4 +649,52 @@ pub(crate) fn is_valid_sid(s: &str) -> bool {
         && rest
             .iter()
             .all(|p| !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Zero-width and bidirectional-control characters: invisible, so two names
+/// differing only by them look identical (and may order text deceptively).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// A source line longer than this is not quoted under a diagnostic: a 1 MB
+/// name would otherwise be printed, and underlined, in full.
+const MAX_QUOTED_LINE: usize = 400;
+
+/// [`Diagnostic::locate`], then drop the span (keeping line and column) when
+/// the line it points into is too long to quote.
+fn locate_briefly(d: &mut Diagnostic, source: &str) {
+    d.locate(source);
+    let Some(span) = d.span.clone() else {
+        return;
+    };
+    let Some(before) = source.get(..span.start) else {
+        return;
+    };
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let end = source
+        .get(span.start..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(source.len(), |i| span.start + i);
+    if end - start > MAX_QUOTED_LINE || span.len() > MAX_QUOTED_LINE {
+        d.span = None;
+    }
 }

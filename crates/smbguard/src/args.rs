@@ -73,8 +73,8 @@ with --expect, 0 when the verdict is the expected one.")]
     #[command(long_about = crate::commands::lab::LAB_LONG_ABOUT)]
     Lab(crate::commands::lab::LabArgs),
     /// Write deployment artefacts: PowerShell, netsh and GPO backups per Windows group, plus index.json.
-    #[command(long_about = EMIT_LONG_ABOUT, after_help = EMIT_AFTER_HELP)]
-    Emit(EmitArgs),
+    #[command(long_about = crate::commands::emit::EMIT_LONG_ABOUT, after_help = crate::commands::emit::EMIT_AFTER_HELP)]
+    Emit(crate::commands::emit::EmitArgs),
     /// Read captures, classify every SMB/NetBIOS flow against the estate, show what the plan would block.
     #[command(long_about = crate::commands::traffic::TRAFFIC_LONG_ABOUT)]
     Traffic(crate::commands::traffic::TrafficArgs),
@@ -167,49 +167,4 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
-}
-
-const EMIT_LONG_ABOUT: &str = "\
-Compile the estate, check the built-in invariants of KB3185535 (the plan must not lock
-domain members out of their DCs nor leave lateral SMB open), and write the deployment
-artefacts of every requested target into --out, with index.json listing them.
-
-Windows targets write one artefact per Windows group (Linux groups are skipped, and said so):
-  powershell  GROUP.powershell.ps1   converging script (-WhatIf, -PolicyStore); reads everything
-                                     back and exits non-zero on any difference
-  netsh       GROUP.netsh.cmd        netsh advfirewall batch file (local store; rules by name)
-  gpo         gpo/GROUP/...          GPMC backup folder (registry.pol, Backup.xml, bkupInfo.xml,
-                                     manifest.xml; Services.xml for isolated groups) for Import-GPO
-
-Output is deterministic: the same estate gives the same bytes.";
-
-const EMIT_AFTER_HELP: &str = "\
-Exit codes: 0 written; 1 the plan fails a built-in invariant (nothing written; see
---allow-unsafe); 2 bad input (estate, arguments, or a name a target cannot write safely).
-
-Examples:
-  smbguard emit                                   # bundled example, every target, ./out
-  smbguard emit estate.toml --target powershell,gpo --out deploy
-  smbguard emit estate.toml --allow-unsafe \"lab only, DCs not declared yet\"";
-
-#[derive(Debug, Args)]
-pub(crate) struct EmitArgs {
-    #[command(flatten)]
-    pub(crate) estate: EstateArg,
-    /// Targets, comma-separated: powershell, netsh, gpo (or `windows` for those three), any other
-    /// target name listed in the long help, or `all`.
-    #[arg(
-        long,
-        short,
-        value_name = "TARGETS",
-        value_delimiter = ',',
-        default_value = "all"
-    )]
-    pub(crate) target: Vec<String>,
-    /// Output directory (created if missing; files smbguard writes are overwritten).
-    #[arg(long, short, value_name = "DIR", default_value = "./out")]
-    pub(crate) out: PathBuf,
-    /// Emit even if the plan fails a built-in invariant; REASON is written into every header.
-    #[arg(long, value_name = "REASON")]
-    pub(crate) allow_unsafe: Option<String>,
 }

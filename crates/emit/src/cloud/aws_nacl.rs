@@ -26,9 +26,9 @@ use crate::target::Target;
 /// AWS's default quota of rules per network ACL and direction.
 pub const DEFAULT_RULE_QUOTA: usize = 20;
 /// The rule number of the default network ACL's allow-all rule.
-pub const DEFAULT_ALLOW_RULE: u32 = 100;
+pub(crate) const DEFAULT_ALLOW_RULE: u32 = 100;
 /// The largest rule number AWS accepts.
-pub const MAX_RULE_NUMBER: u32 = 32766;
+pub(crate) const MAX_RULE_NUMBER: u32 = 32766;
 
 /// The outside end of an entry on one side.
 fn outside(e: &AclEntry, side: Side) -> &AddrSet {

@@ -30,11 +30,11 @@ fn arm(s: String) -> String {
 }
 
 /// The first priority smbguard uses.
-pub const FIRST_PRIORITY: u32 = 100;
+pub(crate) const FIRST_PRIORITY: u32 = 100;
 /// The step between priorities.
-pub const PRIORITY_STEP: u32 = 10;
+pub(crate) const PRIORITY_STEP: u32 = 10;
 /// The largest priority a user rule may have.
-pub const MAX_PRIORITY: u32 = 4096;
+pub(crate) const MAX_PRIORITY: u32 = 4096;
 
 fn rule(e: &AclEntry, side: Side, v6: bool, proto: Option<Proto>, priority: u32) -> Option<Value> {
     let src: Vec<String> = cidr_strings(&e.source, v6);
@@ -91,7 +91,7 @@ fn rule(e: &AclEntry, side: Side, v6: bool, proto: Option<Proto>, priority: u32)
 }
 
 /// The ARM template for the perimeter NSG rules.
-pub fn perimeter_template(cx: &EmitContext<'_>) -> Result<String, EmitError> {
+pub(crate) fn perimeter_template(cx: &EmitContext<'_>) -> Result<String, EmitError> {
     let mut resources = Vec::new();
     let mut next = [FIRST_PRIORITY, FIRST_PRIORITY];
     for e in &cx.plan.perimeter.entries {

@@ -1,8 +1,8 @@
 //! Cloud network filters from the perimeter ACL: Azure network security
 //! group rules and AWS network ACL entries.
 
-pub mod aws_nacl;
-pub mod azure_nsg;
+pub(crate) mod aws_nacl;
+pub(crate) mod azure_nsg;
 
 /// `s` cut to at most `max` characters (with `...`), control characters removed.
 pub(crate) fn cut(s: &str, max: usize) -> String {

@@ -1,7 +1,8 @@
 //! An Ansible playbook that deploys smbguard's Linux artefacts.
 //!
-//! One play per Linux group, on the inventory group named after it (its
-//! slug with `_` for `-`, since Ansible group names are identifiers). Each
+//! One play per Linux group, on the inventory group named after it with the
+//! prefix `smbguard_` (see [`inventory_group`]), so a group named `all`,
+//! `ungrouped` or `localhost` can never select every host. Each
 //! play copies the group's nftables file to `/etc/nftables.d/smbguard.nft`
 //! (validated with `nft -c -f` before it replaces the old one), makes sure
 //! `/etc/nftables.conf` includes it (one `lineinfile` line), loads it only
@@ -12,17 +13,19 @@
 //! The artefacts it deploys travel with it, under `files/`, so the target
 //! is self-contained.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use smbguard_model::{Platform, Profile};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
 use crate::linux::{nftables, samba};
-use crate::non_windows::{artifact, clean, comment_header, group_stem};
+use crate::naming::{fnv1a, group_stems};
+use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
 /// Where the nftables file is installed.
-pub const NFT_PATH: &str = "/etc/nftables.d/smbguard.nft";
+pub(crate) const NFT_PATH: &str = "/etc/nftables.d/smbguard.nft";
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
 fn q(s: &str) -> String {
@@ -50,18 +53,55 @@ fn ansible_safe(s: &str) -> String {
         .collect()
 }
 
-/// The inventory group of an smbguard group.
+/// The prefix of every inventory group a play targets, so that no group
+/// name (`all`, `ungrouped`, `localhost`, ...) can select hosts Ansible
+/// defines itself.
+pub const INVENTORY_PREFIX: &str = "smbguard_";
+
+/// The inventory group of plan host `group`: [`INVENTORY_PREFIX`] and the
+/// group's file stem with every character but letters, digits and `_`
+/// turned into `_` (Ansible group names are identifiers); the name's hash is
+/// appended where two groups would share one.
 pub fn inventory_group(cx: &EmitContext<'_>, group: usize) -> String {
-    group_stem(cx, group).replace('-', "_")
+    inventory_groups(cx).swap_remove(group)
+}
+
+fn inventory_groups(cx: &EmitContext<'_>) -> Vec<String> {
+    let names: Vec<String> = group_stems(cx)
+        .iter()
+        .map(|stem| {
+            let id: String = stem
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            format!("{INVENTORY_PREFIX}{id}")
+        })
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for n in &names {
+        *uses.entry(n).or_default() += 1;
+    }
+    names
+        .iter()
+        .zip(&cx.plan.hosts)
+        .map(|(n, h)| {
+            if uses.get(n.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{n}_{:08x}", fnv1a(h.group.as_bytes()))
+            } else {
+                n.clone()
+            }
+        })
+        .collect()
 }
 
 /// The playbook text.
-pub fn playbook(cx: &EmitContext<'_>) -> String {
+pub(crate) fn playbook(cx: &EmitContext<'_>) -> String {
     let extra = vec![
         "Deploys smbguard's nftables table and Samba hardening to the Linux groups.".to_string(),
         "Run from this directory: ansible-playbook -i INVENTORY smbguard.yml".to_string(),
-        "Each play targets the inventory group named after the smbguard group (`-` becomes `_`)."
+        "Each play targets the inventory group smbguard_<group>, the group's file name with `_` for"
             .to_string(),
+        "anything but letters and digits; put the group's hosts in it.".to_string(),
         "Idempotent: files are replaced only when they differ, and reloads happen only then."
             .to_string(),
     ];
@@ -72,19 +112,21 @@ pub fn playbook(cx: &EmitContext<'_>) -> String {
         ansible_safe(&cx.estate.name)
     );
     let mut plays = 0;
+    let stems = group_stems(cx);
+    let inventory = inventory_groups(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         if h.platform != Platform::Linux {
             continue;
         }
         plays += 1;
-        let stem = group_stem(cx, i);
+        let stem = &stems[i];
         let serves = samba::has_snippet(h);
         let _ = writeln!(
             out,
             "- name: {}",
             unsafe_q(&format!("smbguard: {}", clean(&h.group)))
         );
-        let _ = writeln!(out, "  hosts: {}", q(&inventory_group(cx, i)));
+        let _ = writeln!(out, "  hosts: {}", q(&inventory[i]));
         out.push_str("  become: true\n");
         out.push_str("  gather_facts: false\n");
         out.push_str("  tasks:\n");
@@ -160,11 +202,12 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
             .to_string(),
         playbook(cx),
     )];
+    let stems = group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         if h.platform != Platform::Linux {
             continue;
         }
-        let stem = group_stem(cx, i);
+        let stem = &stems[i];
         let g = clean(&h.group);
         out.push(artifact(
             Target::Ansible,

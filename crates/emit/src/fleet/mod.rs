@@ -1,3 +1,3 @@
 //! Fleet tooling: deployment of the Linux artefacts with Ansible.
 
-pub mod ansible;
+pub(crate) mod ansible;

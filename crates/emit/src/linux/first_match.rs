@@ -30,7 +30,9 @@ use smbguard_semantics::{
     Security, WindowsContext, WindowsPolicy, WindowsRule,
 };
 
+use crate::artifact::EmitError;
 use crate::linux::HostAcls;
+use crate::target::Target;
 
 /// The ports of `proto` among the governed transports.
 fn governed_ports(transports: &[Transport], proto: Proto) -> PortSet {
@@ -99,12 +101,20 @@ fn entries_of(
 
 /// The first-match encoding of `policy` in `profile` with no IPsec, for the
 /// governed `transports` (see the module documentation).
+///
+/// A rule the encoding cannot express is [`EmitError::Unrepresentable`] for
+/// `target`, naming the group.
 pub fn windows_first_match(
     policy: &WindowsPolicy,
     group: &str,
     profile: Profile,
     transports: &[Transport],
-) -> Result<HostAcls, String> {
+    target: Target,
+) -> Result<HostAcls, EmitError> {
+    let unrepresentable = |what: String| EmitError::Unrepresentable {
+        target,
+        what: format!("group `{group}`: {what}"),
+    };
     let defaults = policy.defaults(profile);
     let mut notes = Vec::new();
     let mut chains = Vec::new();
@@ -123,11 +133,14 @@ pub fn windows_first_match(
                 ));
             }
             for r in rules.iter().filter(|r| r.action == Action::Block) {
-                entries.extend(entries_of(r, AclAction::Deny, transports)?);
+                entries
+                    .extend(entries_of(r, AclAction::Deny, transports).map_err(unrepresentable)?);
             }
             for r in rules.iter().filter(|r| r.action == Action::Allow) {
                 if r.security == Security::None {
-                    entries.extend(entries_of(r, AclAction::Permit, transports)?);
+                    entries.extend(
+                        entries_of(r, AclAction::Permit, transports).map_err(unrepresentable)?,
+                    );
                 } else {
                     notes.push(format!(
                         "{d} allow-if-secure rule \"{}\" ({}) is not encoded: without IPsec it never applies",

@@ -13,10 +13,10 @@ use smbguard_semantics::{Acl, HostRules};
 use crate::artifact::{EmitContext, EmitError};
 use crate::target::Target;
 
-pub mod first_match;
-pub mod iptables;
-pub mod nftables;
-pub mod samba;
+pub(crate) mod first_match;
+pub(crate) mod iptables;
+pub(crate) mod nftables;
+pub(crate) mod samba;
 
 /// The input and output chains of one group, as first-match ACLs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct HostAcls {
 }
 
 /// The first-match ACLs of group `group` (an index into `plan.hosts`): the
-/// plan's own ACLs for Linux groups, the [`first_match`] encoding of the
+/// plan's own ACLs for Linux groups, the [first-match](crate::windows_first_match) encoding of the
 /// Windows policy in `profile` for Windows groups.
 pub fn host_acls(
     cx: &EmitContext<'_>,
@@ -62,12 +62,7 @@ pub fn host_acls(
             notes: Vec::new(),
         }),
         HostRules::Windows(w) => {
-            first_match::windows_first_match(w, &host.group, profile, &cx.plan.transports).map_err(
-                |what| EmitError::Unrepresentable {
-                    target,
-                    what: format!("group `{}`: {what}", host.group),
-                },
-            )
+            first_match::windows_first_match(w, &host.group, profile, &cx.plan.transports, target)
         }
     }
 }

@@ -185,7 +185,7 @@ fn file(head: String, chains: &[(&str, &str, &Acl)]) -> String {
 
 /// Renders a group's [`HostAcls`] as an nftables file with `input` and
 /// `output` base chains.
-pub fn render_host(cx: &EmitContext<'_>, acls: &HostAcls) -> String {
+pub(crate) fn render_host(cx: &EmitContext<'_>, acls: &HostAcls) -> String {
     let mut extra = Vec::new();
     match acls.profile {
         Some(p) => {
@@ -215,7 +215,7 @@ pub fn render_host(cx: &EmitContext<'_>, acls: &HostAcls) -> String {
 }
 
 /// The nftables file of group `group` (an index into `plan.hosts`). Windows
-/// groups are encoded for `profile` (see [`crate::linux::first_match`]);
+/// groups are encoded for `profile` (see [`windows_first_match`](crate::windows_first_match));
 /// Linux groups ignore it.
 pub fn host_ruleset(
     cx: &EmitContext<'_>,
@@ -242,7 +242,10 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
 }
 
 /// Every group's file, Windows groups encoded for `profile`, and the perimeter.
-pub fn artifacts_for(cx: &EmitContext<'_>, profile: Profile) -> Result<Vec<Artifact>, EmitError> {
+pub(crate) fn artifacts_for(
+    cx: &EmitContext<'_>,
+    profile: Profile,
+) -> Result<Vec<Artifact>, EmitError> {
     let mut out = Vec::new();
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         let acls = host_acls(cx, Target::Nftables, i, profile)?;

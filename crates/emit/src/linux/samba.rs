@@ -16,7 +16,7 @@ use crate::non_windows::{artifact, clean, comment_header, group_stem};
 use crate::target::Target;
 
 /// The Samba protocol name of a dialect.
-pub fn protocol_name(d: Dialect) -> &'static str {
+pub(crate) fn protocol_name(d: Dialect) -> &'static str {
     match d {
         Dialect::Smb202 => "SMB2_02",
         Dialect::Smb210 => "SMB2_10",
@@ -27,7 +27,7 @@ pub fn protocol_name(d: Dialect) -> &'static str {
 }
 
 /// True for groups that get a Samba snippet: Linux hosts that serve SMB.
-pub fn has_snippet(h: &HostPolicy) -> bool {
+pub(crate) fn has_snippet(h: &HostPolicy) -> bool {
     h.platform == Platform::Linux && h.role.hosts_shares()
 }
 
@@ -50,7 +50,7 @@ fn trusted_clients(h: &HostPolicy) -> AddrSet {
 
 /// The snippet for group `group` (an index into `plan.hosts`), or `None`
 /// when the group is not a Linux SMB server.
-pub fn snippet(cx: &EmitContext<'_>, group: usize) -> Option<String> {
+pub(crate) fn snippet(cx: &EmitContext<'_>, group: usize) -> Option<String> {
     let h = cx.plan.hosts.get(group)?;
     if !has_snippet(h) {
         return None;

@@ -20,13 +20,13 @@ use crate::non_windows::{Side, artifact, clean, comment_header, entry_label, sid
 use crate::target::Target;
 
 /// The IPv4 ACL names, inbound and outbound.
-pub const ACL_IN: &str = "SMBGUARD-PERIMETER-IN";
+pub(crate) const ACL_IN: &str = "SMBGUARD-PERIMETER-IN";
 /// Outbound IPv4 ACL.
-pub const ACL_OUT: &str = "SMBGUARD-PERIMETER-OUT";
+pub(crate) const ACL_OUT: &str = "SMBGUARD-PERIMETER-OUT";
 /// Inbound IPv6 ACL.
-pub const ACL_IN_V6: &str = "SMBGUARD-PERIMETER-IN-V6";
+pub(crate) const ACL_IN_V6: &str = "SMBGUARD-PERIMETER-IN-V6";
 /// Outbound IPv6 ACL.
-pub const ACL_OUT_V6: &str = "SMBGUARD-PERIMETER-OUT-V6";
+pub(crate) const ACL_OUT_V6: &str = "SMBGUARD-PERIMETER-OUT-V6";
 
 /// `remark` text: IOS takes at most 100 characters to the end of the line.
 fn remark(s: &str) -> String {
@@ -148,7 +148,7 @@ fn acl(out: &mut String, cx: &EmitContext<'_>, side: Side, v6: bool) {
 }
 
 /// The IOS configuration text for the perimeter.
-pub fn perimeter_config(cx: &EmitContext<'_>) -> String {
+pub(crate) fn perimeter_config(cx: &EmitContext<'_>) -> String {
     let extra = vec![
         "Perimeter ACLs (K1, K2) for Cisco IOS. Paste in configuration mode, then apply on the"
             .to_string(),

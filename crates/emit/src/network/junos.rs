@@ -18,7 +18,7 @@ use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
 /// The filter name, in both families.
-pub const FILTER: &str = "smbguard-perimeter";
+pub(crate) const FILTER: &str = "smbguard-perimeter";
 
 /// Text safe inside `/* ... */`.
 fn annotation(s: &str) -> String {
@@ -89,7 +89,7 @@ fn term(out: &mut String, n: usize, e: &AclEntry, v6: bool) {
 }
 
 /// The Junos configuration text for the perimeter.
-pub fn perimeter_config(cx: &EmitContext<'_>) -> String {
+pub(crate) fn perimeter_config(cx: &EmitContext<'_>) -> String {
     let extra = vec![
         "Perimeter filters (K1, K2) for Junos. Load with `load replace FILE` (only the".to_string(),
         format!("`{FILTER}` filters are replaced), then apply on the internet-facing interface:"),

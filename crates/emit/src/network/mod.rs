@@ -3,8 +3,8 @@
 use ipnet::IpNet;
 use smbguard_model::{AddrSet, PortSet, Proto};
 
-pub mod cisco_ios;
-pub mod junos;
+pub(crate) mod cisco_ios;
+pub(crate) mod junos;
 
 /// The part of `set` in one family as CIDR networks; empty when the set has
 /// no address of that family.

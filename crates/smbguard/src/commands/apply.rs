@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use smbguard_emit::EmitContext;
-use smbguard_emit::linux::nftables::host_ruleset;
+use smbguard_emit::nftables::host_ruleset;
 use smbguard_lab::apply::{self, ApplyError, ApplyRequest, RolledBack, default_state_dir};
 
 use crate::args::{EstateArg, ProfileArg};

@@ -1,0 +1,198 @@
+//! What a back end is: the trait every target implements, and the
+//! implementations, each a thin declaration over its family's module.
+//!
+//! [`Target::backend`](crate::Target::backend) maps every target to one of
+//! these with an exhaustive `match`; adding a target means adding a variant
+//! and an implementation here, and the compiler points at every place left.
+
+use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::target::Target;
+
+/// A back end: turns a plan into the files of one target.
+pub trait Backend: Sync {
+    /// The target it implements.
+    fn target(&self) -> Target;
+    /// Its file layout under the output folder, one line (for help and
+    /// documentation); `GROUP` stands for a group's file stem.
+    fn layout(&self) -> &'static str;
+    /// The artefacts, with paths relative to the output folder. A pure
+    /// function of `cx`: same input, same bytes. Paths are checked by the
+    /// naming authority afterwards; a back end takes group stems from it.
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError>;
+}
+
+/// The [`Target::PowerShell`] back end.
+#[derive(Debug)]
+pub(crate) struct PowerShell;
+
+impl Backend for PowerShell {
+    fn target(&self) -> Target {
+        Target::PowerShell
+    }
+    fn layout(&self) -> &'static str {
+        "GROUP.powershell.ps1  converging NetSecurity script per Windows group"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::windows::powershell::emit(cx)
+    }
+}
+
+/// The [`Target::Netsh`] back end.
+#[derive(Debug)]
+pub(crate) struct Netsh;
+
+impl Backend for Netsh {
+    fn target(&self) -> Target {
+        Target::Netsh
+    }
+    fn layout(&self) -> &'static str {
+        "GROUP.netsh.cmd  netsh advfirewall batch file per Windows group"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::windows::netsh::emit(cx)
+    }
+}
+
+/// The [`Target::Gpo`] back end.
+#[derive(Debug)]
+pub(crate) struct Gpo;
+
+impl Backend for Gpo {
+    fn target(&self) -> Target {
+        Target::Gpo
+    }
+    fn layout(&self) -> &'static str {
+        "gpo/GROUP/...  GPMC backup folder per Windows group, for Import-GPO"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::windows::gpo::emit(cx)
+    }
+}
+
+/// The [`Target::Nftables`] back end.
+#[derive(Debug)]
+pub(crate) struct Nftables;
+
+impl Backend for Nftables {
+    fn target(&self) -> Target {
+        Target::Nftables
+    }
+    fn layout(&self) -> &'static str {
+        "nftables/GROUP.nft, nftables/perimeter.nft  `table inet smbguard` rulesets"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::linux::nftables::artifacts(cx)
+    }
+}
+
+/// The [`Target::Iptables`] back end.
+#[derive(Debug)]
+pub(crate) struct Iptables;
+
+impl Backend for Iptables {
+    fn target(&self) -> Target {
+        Target::Iptables
+    }
+    fn layout(&self) -> &'static str {
+        "iptables/GROUP.rules.v4|v6, iptables/perimeter.rules.v4|v6  for iptables-restore --noflush"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::linux::iptables::artifacts(cx)
+    }
+}
+
+/// The [`Target::CiscoIos`] back end.
+#[derive(Debug)]
+pub(crate) struct CiscoIos;
+
+impl Backend for CiscoIos {
+    fn target(&self) -> Target {
+        Target::CiscoIos
+    }
+    fn layout(&self) -> &'static str {
+        "cisco-ios/perimeter.ios  extended ACLs for the perimeter"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::network::cisco_ios::artifacts(cx)
+    }
+}
+
+/// The [`Target::Junos`] back end.
+#[derive(Debug)]
+pub(crate) struct Junos;
+
+impl Backend for Junos {
+    fn target(&self) -> Target {
+        Target::Junos
+    }
+    fn layout(&self) -> &'static str {
+        "junos/perimeter.conf  firewall filters for the perimeter"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::network::junos::artifacts(cx)
+    }
+}
+
+/// The [`Target::AzureNsg`] back end.
+#[derive(Debug)]
+pub(crate) struct AzureNsg;
+
+impl Backend for AzureNsg {
+    fn target(&self) -> Target {
+        Target::AzureNsg
+    }
+    fn layout(&self) -> &'static str {
+        "azure-nsg/perimeter.nsg.json  ARM network security group rules"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::cloud::azure_nsg::artifacts(cx)
+    }
+}
+
+/// The [`Target::AwsNacl`] back end.
+#[derive(Debug)]
+pub(crate) struct AwsNacl;
+
+impl Backend for AwsNacl {
+    fn target(&self) -> Target {
+        Target::AwsNacl
+    }
+    fn layout(&self) -> &'static str {
+        "aws-nacl/perimeter.nacl.json  network ACL entries"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::cloud::aws_nacl::artifacts(cx)
+    }
+}
+
+/// The [`Target::Samba`] back end.
+#[derive(Debug)]
+pub(crate) struct Samba;
+
+impl Backend for Samba {
+    fn target(&self) -> Target {
+        Target::Samba
+    }
+    fn layout(&self) -> &'static str {
+        "samba/GROUP.smb.conf  [global] hardening per Linux file server"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::linux::samba::artifacts(cx)
+    }
+}
+
+/// The [`Target::Ansible`] back end.
+#[derive(Debug)]
+pub(crate) struct Ansible;
+
+impl Backend for Ansible {
+    fn target(&self) -> Target {
+        Target::Ansible
+    }
+    fn layout(&self) -> &'static str {
+        "ansible/smbguard.yml, ansible/files/...  playbook for the Linux groups"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::fleet::ansible::artifacts(cx)
+    }
+}
