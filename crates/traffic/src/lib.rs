@@ -53,14 +53,17 @@
 
 mod analysis;
 mod analyzer;
+mod bookkeeping;
 mod capture;
 pub mod classify;
 mod decode;
 mod error;
 mod flow;
 mod mapped;
+mod merge;
 mod netbios;
 mod parallel;
+mod report;
 mod smb;
 mod timestamp;
 mod zeek_conn;
@@ -71,14 +74,13 @@ mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use analysis::{
-    Analysis, Options, Stats, analyze_bytes, analyze_file, analyze_file_with_progress,
-    analyze_reader,
-};
+pub use analysis::{analyze_bytes, analyze_file, analyze_file_with_progress, analyze_reader};
 pub use analyzer::{Analyzer, Frame};
 pub use capture::{InputFormat, LinkType};
 pub use error::{TrafficError, Warning, WarningKind};
 pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
+pub use merge::Merged;
+pub use report::{Analysis, Options, Stats};
 pub use smb::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
 pub use timestamp::Timestamp;
