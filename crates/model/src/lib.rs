@@ -17,7 +17,7 @@ mod profile;
 mod raw;
 mod transport;
 
-pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
+pub use addr::{AddrParseError, AddrRange, AddrSet, is_local_scope, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use estate::{
     Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,

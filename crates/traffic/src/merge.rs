@@ -62,6 +62,7 @@ mod tests {
     #[test]
     fn merging_keeps_each_flow_s_capture_and_sums_counters() {
         let one = crate::analyze_bytes(CONN_LOG.as_bytes(), &Options::default()).unwrap();
+        let (lines, bytes) = (one.stats.log_lines, one.stats.bytes_read);
         let mut merged = Merged::new();
         merged.add("a.log", one.clone());
         merged.add("b.log", one);
@@ -69,7 +70,7 @@ mod tests {
         assert_eq!(merged.flows.len(), 2);
         assert_eq!(merged.capture_of(0), "a.log");
         assert_eq!(merged.capture_of(1), "b.log");
-        assert_eq!(merged.frames, 2);
+        assert_eq!((merged.frames, merged.bytes), (2 * lines, 2 * bytes));
         assert_eq!(merged.capture_of(9), "");
     }
 }
