@@ -58,15 +58,16 @@ fn read_estate_file(p: &Path) -> Result<String, CliError> {
 /// and tabs replaced byte for byte (spans stay valid), so an estate cannot
 /// drive the terminal through a snippet.
 fn displayable_source(source: &str) -> String {
-    source
-        .chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            '\r' => " ".to_string(),
-            c if c.is_control() => "?".repeat(c.len_utf8()),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut shown = String::with_capacity(source.len());
+    for c in source.chars() {
+        match c {
+            '\n' | '\t' => shown.push(c),
+            '\r' => shown.push(' '),
+            c if c.is_control() => (0..c.len_utf8()).for_each(|_| shown.push('?')),
+            c => shown.push(c),
+        }
+    }
+    shown
 }
 
 /// Whether the line holding `offset` is short enough to show.

@@ -253,16 +253,17 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
     );
 }
 
-/// Runs smbguard with stdout a pipe whose reader is already gone.
+/// Runs smbguard with stdout a pipe whose reader goes away at once
+/// (before the command has loaded and compiled the estate).
 fn into_a_closed_pipe(args: &[&str]) -> Output {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    Command::new(env!("CARGO_BIN_EXE_smbguard"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smbguard"))
         .args(args)
-        .stdout(writer)
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
-        .expect("run smbguard")
+        .spawn()
+        .expect("run smbguard");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait for smbguard")
 }
 
 #[test]

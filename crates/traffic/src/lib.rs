@@ -18,6 +18,7 @@
 //! * [`analyze_reader`]: any [`std::io::Read`] (a pipe, a decompressor).
 //! * [`analyze_bytes`]: a capture already in memory, or memory-mapped by
 //!   the caller; frames are read in place.
+//! * [`Merged`]: several captures' analyses combined into one report.
 //! * [`classify`]: place flows in an estate and evaluate them against its
 //!   plan (what would be blocked).
 //! * [`Analyzer`]: frames from elsewhere (a live capture, a custom reader),
