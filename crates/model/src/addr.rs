@@ -241,12 +241,47 @@ impl fmt::Display for AddrSet {
     }
 }
 
+/// Addresses a router never forwards between networks: link-local
+/// (169.254.0.0/16, fe80::/10), loopback (127.0.0.0/8, ::1), multicast
+/// (224.0.0.0/4, ff00::/8) and the IPv4 limited broadcast. Traffic to or
+/// from them stays on its link, so it is never "internet", whatever
+/// `internal` lists. IPv4-mapped IPv6 addresses are judged as IPv4.
+#[must_use]
+pub fn is_local_scope(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(a) => {
+            a.is_link_local() || a.is_loopback() || a.is_multicast() || a.is_broadcast()
+        }
+        IpAddr::V6(a) => a.is_unicast_link_local() || a.is_loopback() || a.is_multicast(),
+    }
+}
+
+/// One address; an IPv4-mapped IPv6 address (`::ffff:198.18.16.5`) is the
+/// IPv4 address it maps, as the host stack treats it.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    IpAddr::from_str(s).ok().map(|ip| ip.to_canonical())
+}
+
+/// A CIDR network; an IPv4-mapped one (`::ffff:198.18.16.0/120`) is the
+/// IPv4 network it maps. A shorter prefix reaches outside the mapped range
+/// and stays IPv6.
+fn mapped_net(ip: IpAddr, len: u8) -> (IpAddr, u8) {
+    match ip {
+        IpAddr::V6(v6) if len >= 96 => match v6.to_ipv4_mapped() {
+            Some(v4) => (IpAddr::V4(v4), len - 96),
+            None => (ip, len),
+        },
+        _ => (ip, len),
+    }
+}
+
 /// Parses one address, CIDR network (`a/len`) or range (`a-b`).
+/// IPv4-mapped IPv6 addresses are read as IPv4.
 pub fn parse_addr_spec(s: &str) -> Result<AddrSet, Error> {
     let t = s.trim();
     if let Some((a, b)) = t.split_once('-') {
-        let lo = IpAddr::from_str(a.trim()).map_err(|_| Error::MalformedAddress(s.into()))?;
-        let hi = IpAddr::from_str(b.trim()).map_err(|_| Error::MalformedAddress(s.into()))?;
+        let lo = parse_ip(a.trim()).ok_or_else(|| Error::MalformedAddress(s.into()))?;
+        let hi = parse_ip(b.trim()).ok_or_else(|| Error::MalformedAddress(s.into()))?;
         if lo.is_ipv4() != hi.is_ipv4() {
             return Err(Error::MixedFamilies(s.into()));
         }
@@ -257,13 +292,22 @@ pub fn parse_addr_spec(s: &str) -> Result<AddrSet, Error> {
     }
     if let Some((a, len)) = t.split_once('/') {
         let ip = IpAddr::from_str(a).map_err(|_| Error::MalformedAddress(s.into()))?;
-        let len: u8 = len.parse().map_err(|_| Error::BadPrefix(s.into()))?;
+        if len.trim().is_empty() {
+            return Err(Error::MissingPrefix(s.into()));
+        }
+        if !len.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::PrefixNotNumber(s.into()));
+        }
+        let len: u8 = len
+            .parse()
+            .map_err(|_| Error::BadPrefix(s.into()))?;
+        let (ip, len) = mapped_net(ip, len);
         let net = IpNet::new(ip, len).map_err(|_| Error::BadPrefix(s.into()))?;
         return Ok(AddrSet::net(net));
     }
-    IpAddr::from_str(t)
+    parse_ip(t)
         .map(AddrSet::single)
-        .map_err(|_| Error::MalformedAddress(s.into()))
+        .ok_or_else(|| Error::MalformedAddress(s.into()))
 }
 
 impl FromStr for AddrSet {
@@ -280,5 +324,61 @@ impl serde::Serialize for AddrSet {
             return s.collect_seq(["any"]);
         }
         s.collect_seq(self.to_ranges().iter().map(ToString::to_string))
+    }
+}
+
+#[cfg(test)]
+mod mapped_tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_mapped_estate_addresses_are_ipv4() {
+        let v4 = |s: &str| parse_addr_spec(s).unwrap();
+        assert_eq!(v4("::ffff:198.18.16.5"), v4("198.18.16.5"));
+        assert_eq!(v4("::ffff:198.18.16.0/120"), v4("198.18.16.0/24"));
+        assert_eq!(
+            v4("::ffff:198.18.16.1-::ffff:198.18.16.9"),
+            v4("198.18.16.1-198.18.16.9")
+        );
+        assert_eq!(
+            v4("::ffff:198.18.16.1-198.18.16.9"),
+            v4("198.18.16.1-198.18.16.9")
+        );
+        // A prefix shorter than the mapped range reaches outside it: IPv6.
+        assert!(v4("::ffff:0:0/80").v4.is_empty());
+    }
+
+    #[test]
+    fn missing_prefix_length_says_so() {
+        let e = parse_addr_spec("198.18.16.0/").unwrap_err();
+        assert_eq!(e, Error::MissingPrefix("198.18.16.0/".into()));
+        assert!(e.to_string().contains("no prefix length after `/`"));
+        assert!(matches!(
+            parse_addr_spec("198.18.16.0/x"),
+            Err(Error::PrefixNotNumber(_))
+        ));
+        assert!(matches!(
+            parse_addr_spec("198.18.16.0/33"),
+            Err(Error::BadPrefix(_))
+        ));
+    }
+
+    #[test]
+    fn link_local_loopback_and_multicast_are_local_scope() {
+        for ip in [
+            "169.254.1.1",
+            "127.0.0.1",
+            "224.0.0.251",
+            "255.255.255.255",
+            "fe80::1",
+            "::1",
+            "ff02::fb",
+            "::ffff:169.254.1.1",
+        ] {
+            assert!(is_local_scope(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["198.18.16.5", "203.0.113.9", "2001:db8::1", "fec0::1"] {
+            assert!(!is_local_scope(ip.parse().unwrap()), "{ip}");
+        }
     }
 }

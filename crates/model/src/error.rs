@@ -16,6 +16,12 @@ pub enum Error {
     /// A CIDR prefix longer than the family allows.
     #[error("`{0}` has a prefix length out of range")]
     BadPrefix(String),
+    /// Nothing after the `/` of a CIDR network.
+    #[error("`{0}` has no prefix length after `/` (e.g. 198.18.16.0/24 or 2001:db8::/32)")]
+    MissingPrefix(String),
+    /// A prefix length that is not a number.
+    #[error("`{0}`: the prefix length after `/` is not a number")]
+    PrefixNotNumber(String),
     /// A range mixing IPv4 and IPv6.
     #[error("range `{0}` mixes IPv4 and IPv6")]
     MixedFamilies(String),

@@ -14,7 +14,7 @@ mod profile;
 mod raw;
 mod transport;
 
-pub use addr::{AddrRange, AddrSet, parse_addr_spec};
+pub use addr::{AddrRange, AddrSet, is_local_scope, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use error::Error;
 pub use estate::{

@@ -1,8 +1,13 @@
-//! Command-line arguments (clap derive). Only parsing lives here.
+//! The command table (clap derive): which arguments each subcommand takes
+//! (each command module owns its own) and the top-level help.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+// The shared argument types, for the commands that still take them from
+// here; new code takes them from `common_args`.
+pub(crate) use crate::common_args::{EstateArg, Format, ProfileArg};
 
 const ABOUT: &str = "Stop SMB lateral movement: compile Microsoft's KB3185535 guidance into proven firewall policy.";
 
@@ -42,23 +47,13 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Write the annotated example estate ("contoso") to start from.
-    Init(InitArgs),
+    Init(crate::commands::init::InitArgs),
     /// Compile the estate and print every group's rules and the perimeter ACL, each with its KB row.
-    #[command(long_about = "\
-Compile the estate and print the plan: for every group of hosts its Windows Firewall rules
-(or Linux chains), built-in rules disabled, connection security rule, services and profile
-defaults, and the perimeter ACL. Every rule names the KB3185535 row (K1-K11) it realises.")]
-    Plan(PlanArgs),
-    /// Evaluate one flow end to end and explain the verdict.
-    #[command(long_about = "\
-Evaluate one flow through the source host's outbound rules, the perimeter (when the flow
-crosses it) and the destination host's inbound rules, with Windows Firewall precedence
-(bypass > block > allow > profile default) or first-match semantics, and print every rule
-that matched and the one that decided.
-
-The flow is allowed only if every stage allows it. Exit code 0 when allowed, 1 when blocked;
-with --expect, 0 when the verdict is the expected one.")]
-    Check(CheckArgs),
+    #[command(long_about = crate::commands::plan::PLAN_LONG_ABOUT)]
+    Plan(crate::commands::plan::PlanArgs),
+    /// Evaluate one flow end to end and explain the verdict (or many: --flows).
+    #[command(long_about = crate::commands::check::CHECK_LONG_ABOUT)]
+    Check(crate::commands::check::CheckArgs),
     /// Prove the KB3185535 invariants over every address and profile; explain every failure.
     #[command(long_about = crate::commands::verify::VERIFY_LONG_ABOUT)]
     Verify(crate::commands::verify::VerifyArgs),
@@ -78,93 +73,4 @@ with --expect, 0 when the verdict is the expected one.")]
     /// Read captures, classify every SMB/NetBIOS flow against the estate, show what the plan would block.
     #[command(long_about = crate::commands::traffic::TRAFFIC_LONG_ABOUT)]
     Traffic(crate::commands::traffic::TrafficArgs),
-}
-
-/// Output formats shared by the reporting commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// Human-readable text.
-    Text,
-    /// JSON on stdout.
-    Json,
-}
-
-/// The estate file argument.
-#[derive(Debug, Args)]
-pub(crate) struct EstateArg {
-    /// Estate policy file (TOML). Omit to use the bundled example estate.
-    #[arg(value_name = "ESTATE")]
-    pub(crate) estate: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct InitArgs {
-    /// Where to write the example; `-` or omitted prints it to stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub(crate) out: Option<PathBuf>,
-    /// Overwrite FILE if it exists.
-    #[arg(long)]
-    pub(crate) force: bool,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct PlanArgs {
-    #[command(flatten)]
-    pub(crate) estate: EstateArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
-}
-
-/// A Windows Firewall profile on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProfileArg {
-    /// Domain network (a DC is reachable).
-    Domain,
-    /// Private (trusted) network.
-    Private,
-    /// Guest/Public (untrusted) network.
-    Public,
-}
-
-/// The verdict expected by `check --expect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ExpectArg {
-    /// The flow must be allowed.
-    Allow,
-    /// The flow must be blocked.
-    Block,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct CheckArgs {
-    #[command(flatten)]
-    pub(crate) estate: EstateArg,
-    /// Source (initiating) address, IPv4 or IPv6.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) from: String,
-    /// Destination address, IPv4 or IPv6.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) to: String,
-    /// Protocol and destination port, e.g. tcp/445, tcp/139, udp/137, udp/138.
-    #[arg(long, value_name = "PROTO/PORT", default_value = "tcp/445")]
-    pub(crate) transport: String,
-    /// Firewall profile of both ends (Windows hosts).
-    #[arg(long, value_enum, default_value_t = ProfileArg::Domain)]
-    pub(crate) profile: ProfileArg,
-    /// Profile of the source host only (overrides --profile).
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub(crate) source_profile: Option<ProfileArg>,
-    /// Profile of the destination host only (overrides --profile).
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub(crate) destination_profile: Option<ProfileArg>,
-    /// Source port of the flow.
-    #[arg(long, value_name = "PORT", default_value_t = 50000)]
-    pub(crate) source_port: u16,
-    /// Exit 0 only if the verdict is this one (for scripts and CI).
-    #[arg(long, value_enum)]
-    pub(crate) expect: Option<ExpectArg>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
 }

@@ -1,7 +1,7 @@
 //! Loading the estate (a file or the bundled example) and rendering its
 //! diagnostics with source snippets.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use miette::{
@@ -11,6 +11,74 @@ use smbguard_model::{Diagnostic, EXAMPLE_ESTATE, Estate, Severity, parse_estate}
 use smbguard_semantics::{CompileError, Plan, compile};
 
 use crate::CliError;
+use crate::render::term::truncate;
+
+/// Largest estate file read. Real estates are kilobytes; the limit keeps
+/// `plan /dev/zero` (or a mistaken capture) from filling memory.
+pub(crate) const MAX_ESTATE_BYTES: u64 = 64 << 20;
+
+/// Longest message, label or hint echoed in a diagnostic: a message quotes
+/// the estate's names, and a megabyte name must not give megabytes of text.
+const MAX_DIAGNOSTIC_TEXT: usize = 300;
+
+/// Longest source line shown in a snippet; longer lines get the header only.
+const MAX_SNIPPET_LINE: usize = 400;
+
+/// Reads at most [`MAX_ESTATE_BYTES`] (plus one, to tell that there is
+/// more), so a huge file or an endless device is refused quickly.
+fn read_estate_file(p: &Path) -> Result<String, CliError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::BadInput(format!("error: cannot read estate {}: {e}", p.display()))
+    };
+    let file = std::fs::File::open(p).map_err(|e| fail(&e))?;
+    let too_big = || {
+        CliError::BadInput(format!(
+            "error: estate {} is larger than {} MiB; an estate policy is a small TOML file",
+            p.display(),
+            MAX_ESTATE_BYTES >> 20
+        ))
+    };
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_ESTATE_BYTES)
+    {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_ESTATE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(&e))?;
+    if bytes.len() as u64 > MAX_ESTATE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| fail(&format!("not UTF-8 text ({e})")))
+}
+
+/// The source as miette shows it: every control character but line breaks
+/// and tabs replaced byte for byte (spans stay valid), so an estate cannot
+/// drive the terminal through a snippet.
+fn displayable_source(source: &str) -> String {
+    let mut shown = String::with_capacity(source.len());
+    for c in source.chars() {
+        match c {
+            '\n' | '\t' => shown.push(c),
+            '\r' => shown.push(' '),
+            c if c.is_control() => (0..c.len_utf8()).for_each(|_| shown.push('?')),
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// Whether the line holding `offset` is short enough to show.
+fn line_is_short(source: &str, offset: usize) -> bool {
+    let offset = offset.min(source.len());
+    let start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    end - start <= MAX_SNIPPET_LINE
+}
 
 /// An estate with the text it came from.
 pub(crate) struct LoadedEstate {
@@ -23,12 +91,7 @@ pub(crate) struct LoadedEstate {
 /// carrying the rendered diagnostics.
 pub(crate) fn load_estate(path: Option<&Path>) -> Result<LoadedEstate, CliError> {
     let (name, source) = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                CliError::BadInput(format!("cannot read estate {}: {e}", p.display()))
-            })?;
-            (p.display().to_string(), text)
-        }
+        Some(p) => (p.display().to_string(), read_estate_file(p)?),
         None => {
             eprintln!(
                 "note: no ESTATE given; using the bundled example estate \"contoso\" (`smbguard init` writes it)"
@@ -87,29 +150,38 @@ pub(crate) fn render_diagnostics(name: &str, source: &str, diags: &[Diagnostic])
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
+    let shown = displayable_source(source);
     for d in diags {
+        let message = truncate(&d.message, MAX_DIAGNOSTIC_TEXT);
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         match (d.line, d.column) {
-            (Some(l), Some(c)) => out.push_str(&format!(
-                "{level}[{}]: {name}:{l}:{c}: {}\n",
-                d.code, d.message
-            )),
-            _ => out.push_str(&format!("{level}[{}]: {name}: {}\n", d.code, d.message)),
+            (Some(l), Some(c)) => {
+                out.push_str(&format!("{level}[{}]: {name}:{l}:{c}: {message}\n", d.code))
+            }
+            _ => out.push_str(&format!("{level}[{}]: {name}: {message}\n", d.code)),
         }
-        let mut md = MietteDiagnostic::new(d.message.clone()).with_severity(match d.severity {
+        if d.span
+            .as_ref()
+            .is_some_and(|s| !line_is_short(source, s.start))
+        {
+            out.push('\n');
+            continue;
+        }
+        let mut md = MietteDiagnostic::new(message).with_severity(match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         });
         if let Some(span) = &d.span {
-            md = md.with_label(LabeledSpan::new_with_span(d.label.clone(), span.clone()));
+            let label = d.label.as_deref().map(|l| truncate(l, MAX_DIAGNOSTIC_TEXT));
+            md = md.with_label(LabeledSpan::new_with_span(label, span.clone()));
         }
         if let Some(h) = &d.hint {
-            md = md.with_help(h.clone());
+            md = md.with_help(truncate(h, MAX_DIAGNOSTIC_TEXT));
         }
-        let report = Report::new(md).with_source_code(NamedSource::new(name, source.to_string()));
+        let report = Report::new(md).with_source_code(NamedSource::new(name, shown.clone()));
         let mut snippet = String::new();
         if handler.render_report(&mut snippet, report.as_ref()).is_ok() {
             out.push_str(&snippet);

@@ -5,7 +5,9 @@
 
 mod args;
 mod commands;
+mod common_args;
 mod input;
+mod out;
 mod render;
 mod safety;
 
@@ -20,6 +22,9 @@ pub(crate) enum CliError {
     BadInput(String),
     /// Could not write output.
     Io(String),
+    /// Stdout was closed by its reader (`smbguard plan | head -1`): stop
+    /// quietly with exit 0, as ripgrep does.
+    BrokenPipe,
 }
 
 /// Exit code for a check or verification that failed.
@@ -28,6 +33,7 @@ pub(crate) const EXIT_FAILED: u8 = 1;
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
+    out::quiet_on_broken_pipe();
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Init(a) => commands::init::run(&a),
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(CliError::BadInput(msg)) => {
             eprint!("{msg}");
             if !msg.ends_with('\n') {

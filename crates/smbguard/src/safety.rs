@@ -4,6 +4,8 @@
 use smbguard_model::Estate;
 use smbguard_semantics::Plan;
 
+use crate::render::term::esc;
+
 /// Whether to go on, and with which reason in the artefact headers.
 pub(crate) enum Safety<'a> {
     /// Every built-in invariant holds.
@@ -32,11 +34,14 @@ pub(crate) fn check<'a>(
         }
         Err(unsafe_plan) => {
             for f in &unsafe_plan.failed {
-                eprintln!("FAIL {} {}: {}", f.id, f.title, f.summary);
+                eprintln!("FAIL {} {}: {}", f.id, esc(&f.title), esc(&f.summary));
             }
             match allow_unsafe {
                 Some(reason) => {
-                    eprintln!("warning: {unsafe_plan}; going on anyway (--allow-unsafe: {reason})");
+                    eprintln!(
+                        "warning: {unsafe_plan}; going on anyway (--allow-unsafe: {})",
+                        esc(reason)
+                    );
                     Safety::Allowed(reason)
                 }
                 None => {

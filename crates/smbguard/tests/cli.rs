@@ -241,3 +241,272 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
         "no state may be written for a refused apply"
     );
 }
+
+/// Runs smbguard with stdout a pipe whose reader goes away at once
+/// (before the command has loaded and compiled the estate).
+fn into_a_closed_pipe(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run smbguard");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait for smbguard")
+}
+
+#[test]
+fn broken_pipe_is_a_quiet_exit_0() {
+    // Issue 10, item 7: `smbguard plan | head -1` panicked on the closed pipe.
+    let flows = temp_file(
+        "pipe-flows.jsonl",
+        "{\"from\": \"198.18.16.5\", \"to\": \"198.18.0.10\"}\n",
+    );
+    for args in [
+        vec!["plan"],
+        vec!["plan", "--format", "json"],
+        vec!["init"],
+        vec!["verify"],
+        vec!["check", "--from", "198.18.16.5", "--to", "198.18.0.10"],
+        vec!["check", "--flows", flows.to_str().unwrap()],
+    ] {
+        let o = into_a_closed_pipe(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn oversized_estate_is_refused_without_reading_it_whole() {
+    // Issue 11, defect 11: `plan /dev/zero` grew to 2.9 GB.
+    let started = std::time::Instant::now();
+    let o = smbguard(&["plan", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("larger than 64 MiB"), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // A sparse 1 GiB file: refused from its size alone.
+    let p = temp_file("huge.toml", "");
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let o = smbguard(&["plan", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("larger than 64 MiB"), "{}", stderr(&o));
+    std::fs::remove_file(&p).unwrap();
+}
+
+fn check(from: &str, to: &str, transport: &str) -> Output {
+    smbguard(&[
+        "check",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--transport",
+        transport,
+    ])
+}
+
+#[test]
+fn check_refuses_a_mixed_family_flow() {
+    // Issue 11, defect 12 and issue 13, point 5.
+    let o = check("198.18.16.5", "2001:db8:1:10::5", "tcp/445");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("a flow's two ends are of one family"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn check_refuses_port_0() {
+    let o = check("198.18.16.5", "198.18.0.10", "tcp/0");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("port 0"), "{}", stderr(&o));
+}
+
+#[test]
+fn ipv4_mapped_addresses_are_the_ipv4_hosts() {
+    // `::ffff:198.18.16.5` was treated as internet instead of 198.18.16.5.
+    let mapped = check("::ffff:198.18.16.5", "::ffff:198.18.0.10", "tcp/445");
+    let plain = check("198.18.16.5", "198.18.0.10", "tcp/445");
+    assert_eq!(mapped.status.code(), Some(0), "{}", stdout(&mapped));
+    assert_eq!(stdout(&mapped), stdout(&plain));
+    let estate = "[estate]\nname = \"m\"\ninternal = [\"::ffff:198.18.0.0/111\"]\n\n[[groups]]\nname = \"dcs\"\nrole = \"domain-controller\"\naddresses = [\"::ffff:198.18.0.10\"]\n\n[[groups]]\nname = \"ws\"\nrole = \"workstation\"\naddresses = [\"198.18.16.0/24\"]\n";
+    let p = temp_file("mapped.toml", estate);
+    let o = smbguard(&["plan", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("internal:   198.18.0.0/15"), "{text}");
+    assert!(
+        text.contains("domain-controller on windows, 198.18.0.10"),
+        "{text}"
+    );
+}
+
+#[test]
+fn prefix_without_length_gets_a_precise_message() {
+    // `198.18.16.0/` said "prefix length out of range".
+    let p = temp_file(
+        "slash.toml",
+        "[estate]\nname = \"s\"\ninternal = [\"198.18.16.0/\"]\n",
+    );
+    let o = smbguard(&["plan", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`198.18.16.0/` has no prefix length after `/`"),
+        "{err}"
+    );
+    assert!(!err.contains("out of range"), "{err}");
+}
+
+#[test]
+fn huge_names_give_short_diagnostics() {
+    // A 1 MB group name gave 4 MB of diagnostics.
+    let name = "g".repeat(1 << 20);
+    let estate = format!(
+        "[estate]\nname = \"h\"\ninternal = [\"198.18.0.0/15\"]\n\n[[groups]]\nname = \"{name}\"\nrole = \"workstation\"\naddresses = [\"198.18.16.0/24\"]\n\n[[groups]]\nname = \"{name}\"\nrole = \"workstation\"\naddresses = [\"198.18.17.0/24\"]\n"
+    );
+    let p = temp_file("huge-name.toml", &estate);
+    let o = smbguard(&["plan", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o).len());
+    let err = stderr(&o);
+    assert!(err.len() < 16 * 1024, "{} bytes of diagnostics", err.len());
+    assert!(
+        err.contains("more bytes)"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+}
+
+#[test]
+fn estate_strings_reach_the_terminal_escaped() {
+    // Issue 11, deliverable: names from an estate are printed with their
+    // control characters spelled out (or the estate is refused, its
+    // diagnostics escaped the same way).
+    let estate = smbguard_model::EXAMPLE_ESTATE.replacen(
+        "name = \"contoso\"",
+        "name = \"contoso\\r\\nFORGED\\u001b[2J\"",
+        1,
+    );
+    assert_ne!(estate, smbguard_model::EXAMPLE_ESTATE);
+    let p = temp_file("hostile-name.toml", &estate);
+    let path = p.to_str().unwrap();
+    for args in [
+        vec!["plan", path],
+        vec!["verify", path],
+        vec![
+            "check",
+            path,
+            "--from",
+            "198.18.16.5",
+            "--to",
+            "198.18.0.10",
+        ],
+    ] {
+        let o = smbguard(&args);
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            !all.contains('\x1b') && !all.contains('\r'),
+            "{args:?}: {all}"
+        );
+        assert!(
+            !all.lines().any(|l| l.starts_with("FORGED")),
+            "{args:?}: {all}"
+        );
+        if o.status.code() == Some(0) {
+            assert!(
+                stdout(&o).contains("contoso\\r\\nFORGED\\x1b[2J"),
+                "{args:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn check_flows_evaluates_json_lines_in_one_process() {
+    // Issue 13, point 5: a batch mode for scripts and oracles.
+    let flows = "{\"from\": \"198.18.16.5\", \"to\": \"198.18.0.10\"}\n\
+        {\"from\": \"198.18.16.5\", \"to\": \"198.18.16.6\", \"expect\": \"block\"}\n\
+        \n\
+        {\"from\": \"::ffff:198.18.16.5\", \"to\": \"198.18.0.10\", \"transport\": \"tcp/139\", \"profile\": \"public\"}\n";
+    let p = temp_file("flows.jsonl", flows);
+    let o = smbguard(&["check", "--flows", p.to_str().unwrap(), "--format", "json"]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["verdict"], "allow");
+    assert_eq!(lines[1]["verdict"], "block");
+    assert_eq!(lines[1]["ok"], true);
+    assert_eq!(lines[2]["line"], 4);
+    assert_eq!(lines[2]["from"], "198.18.16.5");
+    assert_eq!(lines[2]["profiles"]["source"], "public");
+    let any_blocked = lines.iter().any(|l| l["ok"] == false);
+    assert_eq!(o.status.code(), Some(if any_blocked { 1 } else { 0 }));
+    // Bad lines are reported in place; the exit code says so at the end.
+    let p = temp_file(
+        "bad-flows.jsonl",
+        "{\"from\": \"198.18.16.5\", \"to\": \"2001:db8::1\"}\nnot json\n",
+    );
+    let o = smbguard(&["check", "--flows", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("line 1: error: from 198.18.16.5 is IPv4"),
+        "{text}"
+    );
+    assert!(text.contains("line 2: error: not a flow object"), "{text}");
+}
+
+#[test]
+fn check_flows_reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smbguard"))
+        .args(["check", "--flows", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for _ in 0..1000 {
+            writeln!(
+                stdin,
+                "{{\"from\": \"198.18.16.5\", \"to\": \"198.18.0.10\"}}"
+            )
+            .unwrap();
+        }
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert_eq!(text.lines().count(), 1000);
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("allow 198.18.16.5 -> 198.18.0.10 tcp/445"))
+    );
+}
+
+#[test]
+fn diagnostics_snapshot() {
+    // Issue 10 acceptance: a bad estate gives located diagnostics.
+    let estate = "[estate]\nname = \"bad\"\ninternal = [\"198.18.0.0/15\"]\n\n[[groups]]\nname = \"ws\"\nrole = \"workstation\"\naddresses = [\"198.18.16.0/24\", \"198.18.1.256\"]\n\n[[groups]]\nname = \"dcs\"\nrole = \"domain-controller\"\naddresses = [\"198.18.0.10\", \"198.18.0.0/\"]\n";
+    let p = temp_file("diagnostics.toml", estate);
+    let o = smbguard(&["plan", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o).replace(p.to_str().unwrap(), "diagnostics.toml");
+    insta::assert_snapshot!("diagnostics_text", err);
+}

@@ -220,3 +220,111 @@ fn unreadable_input_exits_2() {
     assert_eq!(out.status.code(), Some(2), "an estate without a capture");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no CAPTURE given"));
 }
+
+/// One Ethernet/IPv4/TCP frame from `src:sport` to `dst:dport`.
+fn tcp_frame(
+    src: [u8; 4],
+    dst: [u8; 4],
+    ports: (u16, u16),
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = u16::try_from(20 + 20 + payload.len()).unwrap();
+    f.extend([0x45, 0]);
+    f.extend(total.to_be_bytes());
+    f.extend([0, 1, 0x40, 0, 64, 6, 0, 0]);
+    f.extend(src);
+    f.extend(dst);
+    f.extend(ports.0.to_be_bytes());
+    f.extend(ports.1.to_be_bytes());
+    f.extend(seq.to_be_bytes());
+    f.extend(0u32.to_be_bytes());
+    f.extend([0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend(payload);
+    f
+}
+
+/// An SMB2 TREE_CONNECT request for `path`, in its NBSS frame.
+fn tree_connect(path: &str) -> Vec<u8> {
+    let path: Vec<u8> = path.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut smb = vec![0xfe, b'S', b'M', b'B', 64, 0, 0, 0, 0, 0, 0, 0];
+    smb.extend(3u16.to_le_bytes()); // TREE_CONNECT
+    smb.extend([1, 0]);
+    smb.extend(0u32.to_le_bytes()); // a request
+    smb.extend(0u32.to_le_bytes());
+    smb.extend(7u64.to_le_bytes()); // MessageId
+    smb.extend([0u8; 4 + 4 + 8 + 16]);
+    smb.extend(9u16.to_le_bytes());
+    smb.extend(0u16.to_le_bytes());
+    smb.extend(72u16.to_le_bytes());
+    smb.extend(u16::try_from(path.len()).unwrap().to_le_bytes());
+    smb.extend(path);
+    let mut nbss = vec![0, 0];
+    nbss.extend(u16::try_from(smb.len()).unwrap().to_be_bytes());
+    nbss.extend(smb);
+    nbss
+}
+
+/// A pcap of one SMB connection between the lab's two workstations whose
+/// tree connect names `path`.
+fn capture_with_share_path(path: &str) -> PathBuf {
+    let (ws1, ws2) = ([192, 168, 10, 31], [192, 168, 10, 30]);
+    let frames = [
+        tcp_frame(ws1, ws2, (50000, 445), 1000, 0x02, &[]),
+        tcp_frame(ws2, ws1, (445, 50000), 5000, 0x12, &[]),
+        tcp_frame(ws1, ws2, (50000, 445), 1001, 0x18, &tree_connect(path)),
+    ];
+    let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    pcap.extend([0u8; 8]);
+    pcap.extend(65535u32.to_le_bytes());
+    pcap.extend(1u32.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        pcap.extend(u32::try_from(1_700_000_000 + i).unwrap().to_le_bytes());
+        pcap.extend(0u32.to_le_bytes());
+        let len = u32::try_from(f.len()).unwrap().to_le_bytes();
+        pcap.extend(len);
+        pcap.extend(len);
+        pcap.extend(f);
+    }
+    let p = scratch("hostile-share.pcap");
+    std::fs::write(&p, pcap).unwrap();
+    p
+}
+
+#[test]
+fn capture_data_reaches_the_terminal_escaped() {
+    // Issue 11, defect 5: a share path from the wire with CR/LF and ANSI
+    // escapes forged report lines and drove the terminal.
+    let capture =
+        capture_with_share_path("\\\\192.168.10.30\\x\r\nFORGED LINE\x1b[2J\x1b]0;owned\x07");
+    let capture = capture.to_str().unwrap();
+    let estate = lab_estate();
+    let text = run_ok(&["traffic", &estate, capture]);
+    assert!(
+        text.contains("\\r\\nFORGED LINE\\x1b[2J\\x1b]0;owned\\x07"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b') && !text.contains('\r') && !text.contains('\x07'));
+    assert!(!text.lines().any(|l| l.starts_with("FORGED")), "{text}");
+    let json = run_ok(&["traffic", &estate, capture, "--format", "json"]);
+    assert!(json.contains("\\r\\nFORGED LINE\\u001b[2J"), "{json}");
+    assert!(!json.contains('\x1b'));
+}
+
+#[test]
+fn threads_are_capped_at_the_machine_s_parallelism() {
+    // Issue 11, defect 11: `--threads 10000` started thousands of threads.
+    let capture = capture_with_share_path("\\\\192.168.10.30\\data");
+    let out = smbguard(&[
+        "traffic",
+        &lab_estate(),
+        capture.to_str().unwrap(),
+        "--threads",
+        "10000",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("note: --threads 10000 capped at"), "{err}");
+}

@@ -122,3 +122,19 @@ fn html_goes_to_out_and_bad_input_exits_2() {
     let out = smbguard(&["verify", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn verify_text_snapshot() {
+    // Issue 10 acceptance: the verify text is reviewed as a snapshot, on the
+    // example estate and on one with a failing invariant.
+    let out = smbguard(&["verify"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("verify_text_example", String::from_utf8_lossy(&out.stdout));
+    let p = example_with(
+        "clients = [\"workstations\"]\n",
+        "clients = [\"workstations\", \"kiosks\"]\n",
+    );
+    let out = smbguard(&["verify", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("verify_text_failing", String::from_utf8_lossy(&out.stdout));
+}

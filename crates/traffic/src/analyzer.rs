@@ -7,23 +7,20 @@
 use std::fs::File;
 use std::io::Read;
 
-use crate::analysis::{Analysis, Options, Stats};
+use crate::bookkeeping::Bookkeeping;
 use crate::capture::stream::{ChunkReader, for_each_frame_in_reader};
 use crate::capture::{
     FrameSink, FrameStepper, InputFormat, LinkType, RawFrame, for_each_frame_in_slice,
 };
-use crate::decode::{DecodeTally, Decoded, Reassembler, decode_frame, is_supported_link};
-use crate::error::{TrafficError, Warning, WarningKind, WarningSink};
+use crate::decode::{Decoded, Reassembler, decode_frame};
+use crate::error::{TrafficError, WarningKind};
 use crate::flow::table::FlowTable;
 use crate::flow::{FlowRecord, PortSet};
 use crate::parallel::drive::{self, FileSource, StreamSource};
-use crate::parallel::window::FrameRef;
-use crate::parallel::{Parallel, WindowOutcome, WindowSizes};
+use crate::parallel::{FrameRef, Parallel, WindowSizes};
+use crate::report::{Analysis, Options};
 use crate::smb::DissectCounters;
 use crate::timestamp::Timestamp;
-
-/// Distinct unsupported link types warned about.
-const MAX_LINK_WARNINGS: usize = 16;
 
 /// One captured frame handed to [`Analyzer::feed_frame`].
 #[derive(Clone, Copy, Debug)]
@@ -59,59 +56,6 @@ enum Engine {
 struct PendingWindow {
     bytes: Vec<u8>,
     frames: Vec<FrameRef>,
-}
-
-/// Counters and warnings, kept in input order whatever the engine.
-#[derive(Debug, Default)]
-pub(crate) struct Bookkeeping {
-    stats: Stats,
-    tally: DecodeTally,
-    warnings: WarningSink,
-    warned_links: Vec<LinkType>,
-}
-
-impl Bookkeeping {
-    fn warning(&mut self, offset: u64, kind: WarningKind) {
-        self.warnings.push(offset, kind);
-    }
-
-    /// Warns about the first frames of each unsupported link type.
-    fn unsupported_link(&mut self, offset: u64, link: LinkType) {
-        if !is_supported_link(link)
-            && !self.warned_links.contains(&link)
-            && self.warned_links.len() < MAX_LINK_WARNINGS
-        {
-            self.warned_links.push(link);
-            let link_type = link.0;
-            self.warning(offset, WarningKind::UnsupportedLinkType { link_type });
-        }
-    }
-
-    /// Accounts one window processed in parallel: counters added, warnings
-    /// from framing and decoding merged back into input order.
-    pub(crate) fn apply_window(&mut self, outcome: WindowOutcome) {
-        for part in outcome.parts {
-            self.stats.frames += part.frames;
-            self.tally.add(&part.tally);
-            let (record_warnings, suppressed) = part.record_warnings.into_parts();
-            let mut links = part.unsupported_links.into_iter().peekable();
-            for Warning { offset, kind } in record_warnings {
-                while let Some((at, link)) = links.next_if(|&(at, _)| at < offset) {
-                    self.unsupported_link(at, link);
-                }
-                self.warning(offset, kind);
-            }
-            for (at, link) in links {
-                self.unsupported_link(at, link);
-            }
-            // The part kept as many warnings as the sink does, so these came
-            // after the sink was full: only their number matters.
-            self.warnings.add_suppressed(suppressed);
-        }
-        if let Some(Warning { offset, kind }) = outcome.stop {
-            self.warning(offset, kind);
-        }
-    }
 }
 
 /// Incremental analyzer: feed it frames, then [`Analyzer::finish`].

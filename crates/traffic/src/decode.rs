@@ -20,6 +20,13 @@ use crate::capture::{LinkType, RawFrame};
 use crate::flow::{L4Protocol, PortSet, Service};
 use crate::timestamp::Timestamp;
 
+/// Direction of a packet relative to the flow's client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    ToServer = 0,
+    ToClient = 1,
+}
+
 /// The TCP header fields the flow table needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TcpMeta {

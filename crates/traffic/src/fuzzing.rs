@@ -5,14 +5,13 @@
 use std::io::Read;
 
 use crate::analysis::{
-    Analysis, Input, Options, analyze_bytes, analyze_bytes_with, analyze_file_with, analyze_input,
-    analyze_reader,
+    Input, analyze_bytes, analyze_bytes_with, analyze_file_with, analyze_input, analyze_reader,
 };
-use crate::decode::TcpMeta;
+use crate::decode::{Direction, TcpMeta};
 use crate::error::TrafficError;
-use crate::flow::table::Direction;
 use crate::netbios::{dissect_nbdgm, dissect_nbns};
 use crate::parallel::WindowSizes;
+use crate::report::{Analysis, Options};
 use crate::smb::{DissectCounters, SmbConnection, SmbFacts};
 
 /// Runs the capture readers (in memory and streamed, one thread each)

@@ -18,6 +18,7 @@
 //! * [`analyze_reader`]: any [`std::io::Read`] (a pipe, a decompressor).
 //! * [`analyze_bytes`]: a capture already in memory, or memory-mapped by
 //!   the caller; frames are read in place.
+//! * [`Merged`]: several captures' analyses combined into one report.
 //! * [`classify`]: place flows in an estate and evaluate them against its
 //!   plan (what would be blocked).
 //! * [`Analyzer`]: frames from elsewhere (a live capture, a custom reader),
@@ -53,14 +54,17 @@
 
 mod analysis;
 mod analyzer;
+mod bookkeeping;
 mod capture;
 pub mod classify;
 mod decode;
 mod error;
 mod flow;
 mod mapped;
+mod merge;
 mod netbios;
 mod parallel;
+mod report;
 mod smb;
 mod timestamp;
 mod zeek_conn;
@@ -71,14 +75,13 @@ mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use analysis::{
-    Analysis, Options, Stats, analyze_bytes, analyze_file, analyze_file_with_progress,
-    analyze_reader,
-};
+pub use analysis::{analyze_bytes, analyze_file, analyze_file_with_progress, analyze_reader};
 pub use analyzer::{Analyzer, Frame};
 pub use capture::{InputFormat, LinkType};
 pub use error::{TrafficError, Warning, WarningKind};
 pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
+pub use merge::Merged;
+pub use report::{Analysis, Options, Stats};
 pub use smb::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
 pub use timestamp::Timestamp;

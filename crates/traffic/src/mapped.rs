@@ -3,8 +3,9 @@
 use std::fs::File;
 use std::path::Path;
 
-use crate::analysis::{Analysis, Options, analyze_bytes};
+use crate::analysis::analyze_bytes;
 use crate::error::TrafficError;
+use crate::report::{Analysis, Options};
 
 /// Analyses a regular file by memory-mapping it and reading frames in place
 /// ([`analyze_bytes`] on the mapping). Opt-in (`smbguard traffic --mmap`):

@@ -44,9 +44,10 @@ use crate::error::{TrafficError, Warning};
 use crate::flow::PortSet;
 use crate::flow::table::FlowTable;
 pub(crate) use drive::WindowSizes;
+pub(crate) use part::FrameRef;
 pub(crate) use part::PartReport;
 use part::{DecodeContext, DecodedPart, FrameIndex, ListPool, Placed, decode_frames, shard_of};
-use window::{FrameRef, WindowEnd, WindowInput, frame_window};
+use window::{WindowEnd, WindowInput, frame_window};
 
 /// Parts per thread in the frame-and-decode phase: more than one, so that
 /// a thread that finishes early can take over from a slow one.

@@ -27,8 +27,7 @@ use smb1_records::SMB1_MAGIC;
 use smb2_records::SMB2_MAGIC;
 use transform_records::{SMB3_COMPRESSION_MAGIC, SMB3_TRANSFORM_MAGIC};
 
-use crate::decode::TcpMeta;
-use crate::flow::table::Direction;
+use crate::decode::{Direction, TcpMeta};
 
 /// Bytes of a PDU needed to decide how much more of it is interesting (an
 /// SMB2 header; SMB1 headers are shorter).

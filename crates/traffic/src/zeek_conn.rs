@@ -7,10 +7,10 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use crate::analysis::{Analysis, Options, Stats};
 use crate::capture::InputFormat;
 use crate::error::{WarningKind, WarningSink};
 use crate::flow::{FlowRecord, Initiator, L4Protocol, PortSet, RecordOrigin, Service};
+use crate::report::{Analysis, Options, Stats};
 use crate::timestamp::Timestamp;
 
 /// Column positions from the `#fields` header.

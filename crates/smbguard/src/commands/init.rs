@@ -1,16 +1,27 @@
 //! `smbguard init`: write the annotated example estate.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Args;
 use smbguard_model::EXAMPLE_ESTATE;
 
-use crate::CliError;
-use crate::args::InitArgs;
+use crate::{CliError, out};
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write the example; `-` or omitted prints it to stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
 
 pub(crate) fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
     match args.out.as_deref() {
-        None => print!("{EXAMPLE_ESTATE}"),
-        Some(p) if p.as_os_str() == "-" => print!("{EXAMPLE_ESTATE}"),
+        None => out::stdout(EXAMPLE_ESTATE)?,
+        Some(p) if p.as_os_str() == "-" => out::stdout(EXAMPLE_ESTATE)?,
         Some(p) => {
             if p.exists() && !args.force {
                 return Err(CliError::BadInput(format!(

@@ -9,15 +9,14 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use smbguard_traffic::classify::impact;
 use smbguard_traffic::{
-    Analysis, FlowRecord, Options, Stats, analyze_file, analyze_file_mmap,
-    analyze_file_with_progress,
+    Analysis, Merged, Options, analyze_file, analyze_file_mmap, analyze_file_with_progress,
 };
 
-use crate::CliError;
-use crate::args::ProfileArg;
-use crate::commands::check::profile;
+use crate::common_args::{ProfileArg, profile};
 use crate::input::load_plan;
 use crate::render;
+use crate::render::term::esc;
+use crate::{CliError, out};
 
 pub(crate) const TRAFFIC_LONG_ABOUT: &str = "\
 Read packet captures (pcap, pcapng) or Zeek conn.log files, place both ends of every
@@ -89,20 +88,6 @@ pub(crate) struct TrafficArgs {
     pub(crate) mmap: bool,
 }
 
-/// All captures, merged.
-pub(crate) struct Merged {
-    /// Capture display names (file names), in argument order.
-    pub(crate) captures: Vec<String>,
-    /// Every flow, capture by capture.
-    pub(crate) flows: Vec<FlowRecord>,
-    /// Index into `captures` for each flow.
-    pub(crate) origin: Vec<usize>,
-    /// Summed counters.
-    pub(crate) frames: u64,
-    pub(crate) bytes: u64,
-    pub(crate) warnings: usize,
-}
-
 /// Splits INPUTs into the estate and the captures.
 fn split(args: &TrafficArgs) -> Result<(Option<&Path>, &[PathBuf]), CliError> {
     let is_toml = |p: &Path| {
@@ -152,55 +137,59 @@ fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, S
     analyze_file(path, options).map_err(|e| e.to_string())
 }
 
-/// Reads every capture; warnings go to stderr; a capture that cannot be read
-/// at all is bad input.
+/// Reads every capture and merges them; warnings go to stderr; a capture
+/// that cannot be read at all is bad input.
 pub(crate) fn read_captures(
     captures: &[PathBuf],
     options: &Options,
     mmap: bool,
 ) -> Result<Merged, CliError> {
-    let mut merged = Merged {
-        captures: Vec::new(),
-        flows: Vec::new(),
-        origin: Vec::new(),
-        frames: 0,
-        bytes: 0,
-        warnings: 0,
-    };
-    for (i, path) in captures.iter().enumerate() {
+    let mut merged = Merged::new();
+    for path in captures {
         let analysis = analyze_one(path, options, mmap)
             .map_err(|e| CliError::BadInput(format!("error: {}: {e}", path.display())))?;
         let name = display_name(path);
+        // Warnings quote capture bytes (names, paths): escaped like the report.
         for w in &analysis.warnings {
-            eprintln!("warning: {name}: {w}");
+            eprintln!("warning: {}: {}", esc(&name), esc(&w.to_string()));
         }
-        let stats: Stats = analysis.stats;
-        if stats.warnings_suppressed > 0 {
+        if analysis.stats.warnings_suppressed > 0 {
             eprintln!(
-                "warning: {name}: {} more warnings suppressed",
-                stats.warnings_suppressed
+                "warning: {}: {} more warnings suppressed",
+                esc(&name),
+                analysis.stats.warnings_suppressed
             );
         }
-        merged.warnings += analysis.warnings.len();
-        merged.frames += stats.frames + stats.log_lines;
-        merged.bytes += stats.bytes_read;
-        merged
-            .origin
-            .extend(std::iter::repeat_n(i, analysis.flows.len()));
-        merged.flows.extend(analysis.flows);
-        merged.captures.push(name);
+        merged.add(name, analysis);
     }
     Ok(merged)
+}
+
+/// `--threads`, capped at the machine's parallelism: more threads than
+/// cores only add contention (and `--threads 10000` would start thousands).
+fn threads(requested: usize) -> usize {
+    let available = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if requested > available {
+        eprintln!(
+            "note: --threads {requested} capped at {available}, the parallelism this machine offers"
+        );
+        return available;
+    }
+    requested.max(1)
 }
 
 pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
     let (estate_path, captures) = split(args)?;
     let (loaded, plan) = load_plan(estate_path)?;
-    let options = Options::default().with_threads(args.threads.max(1));
+    let options = Options::default().with_threads(threads(args.threads));
     let merged = read_captures(captures, &options, args.mmap)?;
     let impact = impact(&loaded.estate, &plan, &merged.flows, profile(args.profile));
     let body = match args.format {
-        TrafficFormat::Text => render::traffic_text::render(&loaded.estate, &merged, &impact),
+        TrafficFormat::Text => render::term::sanitize(render::traffic_text::render(
+            &loaded.estate,
+            &merged,
+            &impact,
+        )),
         TrafficFormat::Json => render::traffic_text::json_lines(&merged, &impact),
         TrafficFormat::Html => render::traffic_html::render(&loaded.estate, &merged, &impact),
     };
@@ -215,7 +204,7 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
                 p.display()
             );
         }
-        _ => print!("{body}"),
+        _ => out::stdout(&body)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use smbguard_verify::{Options, verify_with};
 
-use crate::args::EstateArg;
+use crate::common_args::EstateArg;
 use crate::input::load_plan;
 use crate::render;
-use crate::{CliError, EXIT_FAILED};
+use crate::{CliError, EXIT_FAILED, out};
 
 pub(crate) const VERIFY_LONG_ABOUT: &str = "\
 Compile the estate and prove, over every IPv4 and IPv6 address, every governed transport,
@@ -70,7 +70,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
     };
     let report = verify_with(&plan, &loaded.estate, &options);
     let body = match args.format {
-        VerifyFormat::Text => render::verify_text::render(&plan, &report),
+        VerifyFormat::Text => render::term::sanitize(render::verify_text::render(&plan, &report)),
         VerifyFormat::Json => {
             let mut s = render::to_json(&render::verify_json::document(&report));
             s.push('\n');
@@ -88,7 +88,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
                 p.display()
             );
         }
-        _ => print!("{body}"),
+        _ => out::stdout(&body)?,
     }
     Ok(if report.passed {
         ExitCode::SUCCESS

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use smbguard_semantics::{FlowReport, Plan, StageKind, Verdict};
 
+use super::term::esc;
+
 pub(crate) fn render(plan: &Plan, r: &FlowReport) -> String {
     let mut o = String::new();
     let verdict = match r.verdict {
@@ -18,7 +20,7 @@ pub(crate) fn render(plan: &Plan, r: &FlowReport) -> String {
         f.source,
         f.destination,
         f.transport,
-        plan.estate,
+        esc(&plan.estate),
         r.profiles.source,
         r.profiles.destination
     );
@@ -32,20 +34,29 @@ pub(crate) fn render(plan: &Plan, r: &FlowReport) -> String {
             None => "-",
             Some(d) => d.verdict.as_str(),
         };
-        let _ = writeln!(o, "  {}. {stage:<20} {verdict:<6} {}", i + 1, s.summary);
+        let _ = writeln!(
+            o,
+            "  {}. {stage:<20} {verdict:<6} {}",
+            i + 1,
+            esc(&s.summary)
+        );
         if let Some(d) = &s.decision {
             for m in &d.matched {
                 let mark = if m.decisive { "=>" } else { "  " };
                 let _ = writeln!(
                     o,
                     "       {mark} {:<6} {} \"{}\" [{}]: {}",
-                    m.action, m.kb, m.name, m.id, m.note
+                    m.action,
+                    m.kb,
+                    esc(&m.name),
+                    esc(&m.id),
+                    esc(&m.note)
                 );
             }
         }
     }
     if let Some(s) = r.blocking_stage() {
-        let _ = writeln!(o, "decided by: {}", s.summary);
+        let _ = writeln!(o, "decided by: {}", esc(&s.summary));
     }
     o
 }

@@ -4,6 +4,7 @@ pub(crate) mod check_json;
 pub(crate) mod check_text;
 pub(crate) mod plan_json;
 pub(crate) mod plan_text;
+pub(crate) mod term;
 pub(crate) mod traffic_html;
 pub(crate) mod traffic_text;
 pub(crate) mod verify_html;

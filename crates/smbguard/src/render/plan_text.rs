@@ -7,6 +7,7 @@ use smbguard_semantics::{
 };
 
 use super::describe;
+use super::term::esc;
 
 fn action(r: &WindowsRule) -> &'static str {
     match r.action {
@@ -32,7 +33,7 @@ pub(crate) fn render(plan: &Plan) -> String {
         smbguard_model::Strategy::IpsecBypass => "ipsec-bypass",
         smbguard_model::Strategy::Complement => "complement",
     };
-    let _ = writeln!(o, "smbguard plan for estate \"{}\"", plan.estate);
+    let _ = writeln!(o, "smbguard plan for estate \"{}\"", esc(&plan.estate));
     let _ = writeln!(o, "  strategy:   {strategy}");
     let _ = writeln!(o, "  transports: {}", transports.join(", "));
     let _ = writeln!(o, "  internal:   {}", plan.internal);
@@ -49,7 +50,7 @@ pub(crate) fn render(plan: &Plan) -> String {
         let _ = writeln!(
             o,
             "Group \"{}\": {} on {platform}, {}",
-            h.group,
+            esc(&h.group),
             h.role.as_str(),
             h.addresses
         );
@@ -75,12 +76,12 @@ pub(crate) fn render(plan: &Plan) -> String {
                         describe(&r.remote_addresses, plan),
                         security(r.security),
                     );
-                    let _ = writeln!(o, "        \"{}\"  [{}]", r.name, r.id);
+                    let _ = writeln!(o, "        \"{}\"  [{}]", esc(&r.name), esc(&r.id));
                     if !r.remote_machines.is_empty() {
                         let _ = writeln!(
                             o,
                             "        authorised computers: {}",
-                            r.remote_machines.join(", ")
+                            esc(&r.remote_machines.join(", "))
                         );
                     }
                 }
@@ -93,7 +94,9 @@ pub(crate) fn render(plan: &Plan) -> String {
                     let _ = writeln!(
                         o,
                         "  Connection security ({}): \"{}\": request inbound and outbound, Kerberos V5 computer + user, profiles {}",
-                        c.kb, c.name, c.profiles
+                        c.kb,
+                        esc(&c.name),
+                        c.profiles
                     );
                 }
                 for s in &w.services {
@@ -134,13 +137,13 @@ pub(crate) fn render(plan: &Plan) -> String {
         },
     );
     for n in &plan.notes {
-        let _ = writeln!(o, "note ({}): {}", n.kb, n.text);
+        let _ = writeln!(o, "note ({}): {}", n.kb, esc(&n.text));
     }
     o
 }
 
 fn acl(o: &mut String, plan: &Plan, acl: &Acl, title: &str) {
-    let _ = writeln!(o, "{title} ACL \"{}\" (first match)", acl.name);
+    let _ = writeln!(o, "{title} ACL \"{}\" (first match)", esc(&acl.name));
     for (i, e) in acl.entries.iter().enumerate() {
         let act = match e.action {
             AclAction::Permit => "permit",
@@ -156,7 +159,7 @@ fn acl(o: &mut String, plan: &Plan, acl: &Acl, title: &str) {
             describe(&e.source, plan),
             describe(&e.destination, plan),
         );
-        let _ = writeln!(o, "             \"{}\"", e.name);
+        let _ = writeln!(o, "             \"{}\"", esc(&e.name));
     }
     let default = match acl.default {
         AclAction::Permit => {

@@ -9,7 +9,7 @@ use smbguard_traffic::classify::{Category, Impact};
 
 use super::traffic_text::rule_text;
 use super::verify_html::esc;
-use crate::commands::traffic::Merged;
+use smbguard_traffic::Merged;
 
 /// Most flows listed in the "all flows" table.
 const MAX_ROWS: usize = 5000;
@@ -123,7 +123,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             "<tr><td>{}</td><td><code>{}</code><br>{}</td><td><code>{}:{}</code><br>{}</td>\
              <td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
              <td class=\"{}\">{}</td><td>{}</td></tr>",
-            esc(&merged.captures[merged.origin[i]]),
+            esc(merged.capture_of(i)),
             r.client,
             esc(f.class.client.label()),
             r.server,

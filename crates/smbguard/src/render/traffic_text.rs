@@ -5,7 +5,9 @@ use std::fmt::Write;
 use smbguard_model::Estate;
 use smbguard_traffic::classify::{BlockedRow, Category, Impact, ImpactedFlow, RuleRef};
 
-use crate::commands::traffic::Merged;
+use smbguard_traffic::Merged;
+
+use super::term::esc;
 
 /// Most flows listed per notable category in the text report.
 const MAX_LISTED: usize = 10;
@@ -30,8 +32,8 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
         r.client,
         r.server,
         r.server_port,
-        f.class.client.label(),
-        f.class.server.label()
+        esc(f.class.client.label()),
+        esc(f.class.server.label())
     );
     if let Some(d) = r.smb.dialect {
         let _ = write!(s, " SMB {d}");
@@ -40,15 +42,15 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
         }
     }
     if !r.smb.shares.is_empty() {
-        let _ = write!(s, " shares {}", r.smb.shares.join(", "));
+        let _ = write!(s, " shares {}", esc(&r.smb.shares.join(", ")));
     }
     if !r.smb.pipes.is_empty() {
-        let _ = write!(s, " pipes {}", r.smb.pipes.join(", "));
+        let _ = write!(s, " pipes {}", esc(&r.smb.pipes.join(", ")));
     }
     if let Some(c) = &f.class.cloud_exception {
-        let _ = write!(s, " cloud {c}");
+        let _ = write!(s, " cloud {}", esc(c));
     }
-    let _ = write!(s, " ({capture})");
+    let _ = write!(s, " ({})", esc(capture));
     s
 }
 
@@ -82,11 +84,11 @@ fn blocked_table(rows: &[BlockedRow]) -> String {
         .iter()
         .map(|r| {
             [
-                r.source.clone(),
-                r.destination.clone(),
-                r.transport.clone(),
+                esc(&r.source).into_owned(),
+                esc(&r.destination).into_owned(),
+                esc(&r.transport).into_owned(),
                 r.flows.to_string(),
-                rule_text(&r.rule),
+                esc(&rule_text(&r.rule)).into_owned(),
             ]
         })
         .collect();
@@ -126,10 +128,10 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     let _ = writeln!(
         out,
         "smbguard traffic: estate \"{}\", profile {}, {} capture(s): {}",
-        estate.name,
+        esc(&estate.name),
         impact.profile,
         merged.captures.len(),
-        merged.captures.join(", ")
+        esc(&merged.captures.join(", "))
     );
     let _ = writeln!(
         out,
@@ -172,7 +174,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
         any = true;
         let _ = writeln!(out, "  {} ({}):", finding_title(c), hits.len());
         for (i, f) in hits.iter().take(MAX_LISTED) {
-            let capture = &merged.captures[merged.origin[*i]];
+            let capture = merged.capture_of(*i);
             let _ = writeln!(
                 out,
                 "    {} -> {}",
@@ -195,7 +197,7 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
     let mut out = String::new();
     for (i, f) in impact.flows.iter().enumerate() {
         let v = serde_json::json!({
-            "capture": merged.captures[merged.origin[i]],
+            "capture": merged.capture_of(i),
             "client": f.flow.client,
             "client_port": f.flow.client_port,
             "server": f.flow.server,

@@ -6,6 +6,8 @@ use std::fmt::Write;
 use smbguard_semantics::{Flow, Plan, Profiles};
 use smbguard_verify::{Failure, Report, Status};
 
+use super::term::esc;
+
 /// Failures printed in full per invariant; the rest are counted.
 const FULL_FAILURES: usize = 5;
 /// Proof lines printed per passing invariant.
@@ -63,14 +65,14 @@ fn profiles_text(p: &Profiles) -> String {
 }
 
 fn failure(o: &mut String, plan: &Plan, n: usize, f: &Failure) {
-    let _ = writeln!(o, "      {n}) {}", f.clause);
+    let _ = writeln!(o, "      {n}) {}", esc(&f.clause));
     if let Some(s) = &f.service {
         let _ = writeln!(
             o,
             "         setting: {} = {:?} on `{}` ({}{})",
             s.service,
             s.state,
-            s.group,
+            esc(&s.group),
             s.role.as_str(),
             if s.domain_joined {
                 ", domain-joined"
@@ -79,7 +81,7 @@ fn failure(o: &mut String, plan: &Plan, n: usize, f: &Failure) {
             }
         );
     }
-    let _ = writeln!(o, "         why: {}", f.explanation);
+    let _ = writeln!(o, "         why: {}", esc(&f.explanation));
     if let (Some(flow), Some(p)) = (&f.flow, &f.profiles) {
         let mut ctx = format!(
             "         counterexample: {} -> {} {} from port {}, profiles {}",
@@ -115,7 +117,7 @@ pub(crate) fn render(plan: &Plan, r: &Report) -> String {
     let _ = writeln!(
         o,
         "smbguard verify: estate \"{}\" (strategy {}; transports {})",
-        r.estate,
+        esc(&r.estate),
         match r.strategy {
             smbguard_model::Strategy::IpsecBypass => "ipsec-bypass",
             smbguard_model::Strategy::Complement => "complement",
@@ -139,12 +141,12 @@ pub(crate) fn render(plan: &Plan, r: &Report) -> String {
             o,
             "{status}  {:<3} {}  [{}]",
             inv.id,
-            inv.title,
+            esc(&inv.title),
             kb.join(" ")
         );
-        let _ = writeln!(o, "      {}", inv.summary);
+        let _ = writeln!(o, "      {}", esc(&inv.summary));
         for e in inv.proof.iter().take(PROOF_LINES) {
-            let _ = writeln!(o, "      proof: {}", e.text);
+            let _ = writeln!(o, "      proof: {}", esc(&e.text));
         }
         if inv.proof.len() > PROOF_LINES {
             let _ = writeln!(
@@ -164,7 +166,7 @@ pub(crate) fn render(plan: &Plan, r: &Report) -> String {
             );
         }
         for n in &inv.notes {
-            let _ = writeln!(o, "      note: {n}");
+            let _ = writeln!(o, "      note: {}", esc(n));
         }
     }
     if !r.lints.is_empty() {
@@ -172,16 +174,16 @@ pub(crate) fn render(plan: &Plan, r: &Report) -> String {
         for l in &r.lints {
             let mut at = String::new();
             if let Some(g) = &l.group {
-                let _ = write!(at, " `{g}`");
+                let _ = write!(at, " `{}`", esc(g));
             }
             if let Some(n) = &l.rule_name {
-                let _ = write!(at, " \"{n}\"");
+                let _ = write!(at, " \"{}\"", esc(n));
             }
             if let Some(id) = &l.rule_id {
-                let _ = write!(at, " [{id}]");
+                let _ = write!(at, " [{}]", esc(id));
             }
             let kb = l.kb.map(|k| format!(" ({k})")).unwrap_or_default();
-            let _ = writeln!(o, "  warning[{}]{at}{kb}: {}", l.code, l.message);
+            let _ = writeln!(o, "  warning[{}]{at}{kb}: {}", l.code, esc(&l.message));
         }
     }
     let _ = writeln!(o, "\n{}", verdict_line(r));

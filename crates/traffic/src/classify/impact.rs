@@ -100,8 +100,8 @@ pub fn impact<'a>(
         let class = classify(estate, flow);
         let transport = transport_of(flow);
         let probe = Flow {
-            source: flow.client,
-            destination: flow.server,
+            source: flow.client.to_canonical(),
+            destination: flow.server.to_canonical(),
             transport,
             source_port: flow.client_port,
         };

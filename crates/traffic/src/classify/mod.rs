@@ -13,7 +13,7 @@ pub use impact::{BlockedRow, Impact, ImpactedFlow, RuleRef, impact};
 use std::net::IpAddr;
 
 use serde::Serialize;
-use smbguard_model::{Estate, Proto, Role, Transport};
+use smbguard_model::{Estate, Proto, Role, Transport, is_local_scope};
 
 use crate::flow::{FlowRecord, L4Protocol, Service};
 
@@ -42,6 +42,9 @@ pub enum Endpoint {
     },
     /// Inside `estate.internal` but in no group.
     UnknownInternal,
+    /// Link-local, loopback or multicast (or the IPv4 broadcast) and in no
+    /// group: on the host's own link, never the internet.
+    LocalScope,
     /// Outside `estate.internal`.
     Internet,
 }
@@ -50,22 +53,26 @@ impl Endpoint {
     /// Places `ip` in `estate`.
     #[must_use]
     pub fn of(estate: &Estate, ip: IpAddr) -> Self {
+        let ip = ip.to_canonical();
         match estate.group_of(ip) {
             Some(i) => Self::Group {
                 name: estate.groups[i].name.clone(),
                 role: estate.groups[i].role.as_str(),
             },
             None if estate.is_internal(ip) => Self::UnknownInternal,
+            None if is_local_scope(ip) => Self::LocalScope,
             None => Self::Internet,
         }
     }
 
-    /// Short label for tables: the group name, `unknown-internal` or `internet`.
+    /// Short label for tables: the group name, `unknown-internal`,
+    /// `local-scope` or `internet`.
     #[must_use]
     pub fn label(&self) -> &str {
         match self {
             Self::Group { name, .. } => name,
             Self::UnknownInternal => "unknown-internal",
+            Self::LocalScope => "local-scope",
             Self::Internet => "internet",
         }
     }
@@ -184,34 +191,38 @@ fn is_client_role(role: Role) -> bool {
 /// Classifies one flow against the estate.
 #[must_use]
 pub fn classify(estate: &Estate, flow: &FlowRecord) -> Classification {
+    // An IPv4-mapped IPv6 address (`::ffff:198.18.16.5`, as dual-stack
+    // sockets log IPv4 peers) is the IPv4 host.
+    let (client, server) = (flow.client.to_canonical(), flow.server.to_canonical());
     let mut cats = Vec::new();
-    let client_group = estate.group_of(flow.client).map(|i| &estate.groups[i]);
-    let server_group = estate.group_of(flow.server).map(|i| &estate.groups[i]);
+    let client_group = estate.group_of(client).map(|i| &estate.groups[i]);
+    let server_group = estate.group_of(server).map(|i| &estate.groups[i]);
     if let (Some(c), Some(s)) = (client_group, server_group) {
         if is_client_role(c.role) && is_client_role(s.role) {
             cats.push(Category::Lateral);
         }
     }
-    if let Some(s) = server_group.filter(|_| estate.is_internal(flow.client)) {
+    if let Some(s) = server_group.filter(|_| estate.is_internal(client)) {
         let approved = match s.role {
             Role::DomainController => true,
-            Role::FileServer => s.clients.contains(flow.client),
+            Role::FileServer => s.clients.contains(client),
             _ => false,
         };
         if approved {
             cats.push(Category::ApprovedServer);
         }
     }
-    let client_in = estate.is_internal(flow.client);
-    let server_in = estate.is_internal(flow.server);
+    // Link-local, loopback and multicast ends never cross the perimeter.
+    let inside = |ip| estate.is_internal(ip) || is_local_scope(ip);
+    let (client_in, server_in) = (inside(client), inside(server));
     let outside = match (client_in, server_in) {
         (false, true) => {
             cats.push(Category::PerimeterInbound);
-            Some(flow.client)
+            Some(client)
         }
         (true, false) => {
             cats.push(Category::PerimeterOutbound);
-            Some(flow.server)
+            Some(server)
         }
         _ => None,
     };
@@ -250,17 +261,84 @@ pub fn classify(estate: &Estate, flow: &FlowRecord) -> Classification {
         cats.push(Category::RemoteService);
     }
     let cloud_ip = |ip: IpAddr| cloud.is_some() && outside == Some(ip);
-    if (client_group.is_none() && !cloud_ip(flow.client))
-        || (server_group.is_none() && !cloud_ip(flow.server))
+    if (client_group.is_none() && !cloud_ip(client))
+        || (server_group.is_none() && !cloud_ip(server))
     {
         cats.push(Category::UnknownHost);
     }
     cats.sort_unstable();
     cats.dedup();
     Classification {
-        client: Endpoint::of(estate, flow.client),
-        server: Endpoint::of(estate, flow.server),
+        client: Endpoint::of(estate, client),
+        server: Endpoint::of(estate, server),
         cloud_exception: cloud.map(|p| p.name.clone()),
         categories: cats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use smbguard_model::{EXAMPLE_ESTATE, parse_estate};
+
+    use super::*;
+    use crate::{Options, analyze_bytes};
+
+    /// Example-estate workstation 198.18.16.5 to each of `servers` on tcp/445.
+    fn conn_log(servers: &[&str]) -> String {
+        let mut log = String::from(
+            "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n",
+        );
+        for (i, s) in servers.iter().enumerate() {
+            log.push_str(&format!(
+                "{i}.0\tC{i}\t198.18.16.5\t5000{i}\t{s}\t445\ttcp\n"
+            ));
+        }
+        log
+    }
+
+    #[test]
+    fn link_local_loopback_and_multicast_are_never_internet() {
+        // Issue 13, point 5: they were placed on the internet and their
+        // flows reported as crossing the perimeter.
+        let estate = parse_estate(EXAMPLE_ESTATE).unwrap().estate;
+        let local = [
+            "169.254.1.1",
+            "224.0.0.251",
+            "fe80::1",
+            "ff02::fb",
+            "127.0.0.1",
+        ];
+        for ip in local {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(Endpoint::of(&estate, ip), Endpoint::LocalScope, "{ip}");
+        }
+        assert_eq!(
+            Endpoint::of(&estate, "203.0.113.9".parse().unwrap()),
+            Endpoint::Internet
+        );
+        let log = conn_log(&["169.254.1.1", "224.0.0.251", "203.0.113.9"]);
+        let analysis = analyze_bytes(log.as_bytes(), &Options::default()).unwrap();
+        let crossing: Vec<bool> = analysis
+            .flows
+            .iter()
+            .map(|f| {
+                classify(&estate, f)
+                    .categories
+                    .contains(&Category::PerimeterOutbound)
+            })
+            .collect();
+        assert_eq!(crossing, [false, false, true]);
+    }
+
+    #[test]
+    fn ipv4_mapped_capture_addresses_are_the_ipv4_hosts() {
+        // Issue 11, defect 12: `::ffff:198.18.16.5` was treated as internet.
+        let estate = parse_estate(EXAMPLE_ESTATE).unwrap().estate;
+        let mapped = Endpoint::of(&estate, "::ffff:198.18.16.5".parse().unwrap());
+        assert_eq!(
+            mapped,
+            Endpoint::of(&estate, "198.18.16.5".parse().unwrap())
+        );
+        assert!(matches!(mapped, Endpoint::Group { .. }));
     }
 }

@@ -6,16 +6,9 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::{FlowRecord, Initiator, L4Protocol, PortSet, Service};
-use crate::decode::Packet;
+use crate::decode::{Direction, Packet};
 use crate::netbios::{dissect_nbdgm, dissect_nbns};
 use crate::smb::{DissectCounters, SmbConnection};
-
-/// Direction of a packet relative to the flow's client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    ToServer = 0,
-    ToClient = 1,
-}
 
 /// Direction-independent flow identity: the lower endpoint first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

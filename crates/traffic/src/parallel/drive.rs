@@ -7,7 +7,7 @@ use std::io::{self, Read};
 
 use super::window::{WindowEnd, WindowInput};
 use super::{Framed, Parallel};
-use crate::analyzer::Bookkeeping;
+use crate::bookkeeping::Bookkeeping;
 use crate::capture::FrameStepper;
 
 /// How many bytes the drivers put in a window.

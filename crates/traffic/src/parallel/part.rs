@@ -10,8 +10,19 @@ use crate::capture::{FrameStepper, LinkType, MAX_STEP, RawFrame, Step};
 use crate::decode::{DecodeTally, Decoded, FragmentPiece, Packet, decode_frame, is_supported_link};
 use crate::error::{Warning, WarningKind, WarningSink};
 use crate::flow::PortSet;
+use crate::timestamp::Timestamp;
 
-use super::window::FrameRef;
+/// One frame held by [`crate::Analyzer::feed_frame`], located in its
+/// window's bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameRef {
+    /// Input offset of the frame's record, for warnings.
+    pub(crate) offset: u64,
+    pub(crate) ts: Timestamp,
+    pub(crate) link: LinkType,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+}
 
 /// First occurrences of unsupported link types kept per part. The analyzer
 /// warns about the first 16 distinct types overall; finding those in a part

@@ -15,21 +15,8 @@
 use rayon::prelude::{IntoParallelIterator, ParallelIterator};
 
 use super::part::{DecodeContext, FramedPart, PartBounds, PartStop, frame_part};
-use crate::capture::{FrameStepper, LinkType};
+use crate::capture::FrameStepper;
 use crate::error::Warning;
-use crate::timestamp::Timestamp;
-
-/// One frame held by [`crate::Analyzer::feed_frame`], located in its
-/// window's bytes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FrameRef {
-    /// Input offset of the frame's record, for warnings.
-    pub(crate) offset: u64,
-    pub(crate) ts: Timestamp,
-    pub(crate) link: LinkType,
-    pub(crate) start: usize,
-    pub(crate) len: usize,
-}
 
 /// How a window ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! the fixtures in fixtures/pcaps.
 
 use super::{DissectCounters, SmbConnection, SmbFacts};
+use crate::decode::Direction;
 use crate::decode::TcpMeta;
-use crate::flow::table::Direction;
 use crate::test_util::hex;
 
 /// sv__smb210_psexec_add_user_nbns.pcap frame 15: SMB2 NEGOTIATE response

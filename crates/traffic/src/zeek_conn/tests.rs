@@ -3,10 +3,11 @@
 
 use std::net::IpAddr;
 
-use crate::analysis::{Options, analyze_bytes};
+use crate::analysis::analyze_bytes;
 use crate::capture::InputFormat;
 use crate::error::WarningKind;
 use crate::flow::{Initiator, L4Protocol, RecordOrigin, Service};
+use crate::report::Options;
 use crate::smb::NetbiosKind;
 
 const TSV: &str = "\

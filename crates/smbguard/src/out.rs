@@ -1,0 +1,44 @@
+//! Writing reports to stdout. A reader that goes away (`smbguard plan |
+//! head -1`) is not an error: like ripgrep, the command stops quietly with
+//! exit 0 instead of panicking in `print!`.
+
+use std::io::{ErrorKind, Write};
+
+use crate::CliError;
+
+/// Writes `text` to stdout and flushes it.
+pub(crate) fn stdout(text: &str) -> Result<(), CliError> {
+    let mut lock = std::io::stdout().lock();
+    lock.write_all(text.as_bytes())
+        .and_then(|()| lock.flush())
+        .map_err(io_error)
+}
+
+/// A stdout write error as a command outcome: a closed pipe ends the
+/// command quietly, anything else is reported.
+pub(crate) fn io_error(e: std::io::Error) -> CliError {
+    if e.kind() == ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        CliError::Io(format!("cannot write to stdout: {e}"))
+    }
+}
+
+/// Backstop for `print!` in commands that do not write through [`stdout`]:
+/// the standard library panics when stdout is a closed pipe (Rust ignores
+/// SIGPIPE); that panic becomes a quiet exit 0.
+pub(crate) fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
