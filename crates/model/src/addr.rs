@@ -298,9 +298,7 @@ pub fn parse_addr_spec(s: &str) -> Result<AddrSet, Error> {
         if !len.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::PrefixNotNumber(s.into()));
         }
-        let len: u8 = len
-            .parse()
-            .map_err(|_| Error::BadPrefix(s.into()))?;
+        let len: u8 = len.parse().map_err(|_| Error::BadPrefix(s.into()))?;
         let (ip, len) = mapped_net(ip, len);
         let net = IpNet::new(ip, len).map_err(|_| Error::BadPrefix(s.into()))?;
         return Ok(AddrSet::net(net));

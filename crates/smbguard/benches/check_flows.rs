@@ -2,6 +2,7 @@
 //! evaluating a batch of flows (process start, estate load and compile
 //! included), for issue 13's target of 50,000 flows per second.
 
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)] // a benchmark harness, not library code
 use std::hint::black_box;
 use std::io::Write;
 use std::path::PathBuf;

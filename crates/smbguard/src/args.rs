@@ -1,9 +1,7 @@
 //! The command table (clap derive): which arguments each subcommand takes
 //! (each command module owns its own) and the top-level help.
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 // The shared argument types, for the commands that still take them from
 // here; new code takes them from `common_args`.

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use smbguard_testkit::cli::{stderr, stdout};
 use smbguard_testkit::scratch_dir;
