@@ -112,7 +112,10 @@ pub fn parse_saved(text: &str) -> Result<Saved, StateFileError> {
     let (Some(kind), Some(written)) = (kind, written) else {
         return Err(header("the `# previous:` and `# sha1:` lines are missing"));
     };
-    let body = parts.next().unwrap_or("");
+    // Apply always ends the header with a newline; without it the file was cut.
+    let Some(body) = parts.next() else {
+        return Err(header("the header does not end"));
+    };
     let actual = sha1(body);
     if written != actual {
         return Err(StateFileError::Checksum {
@@ -177,7 +180,8 @@ impl Pending {
         }
     }
 
-    pub(crate) fn render(&self) -> String {
+    /// The marker as apply writes it.
+    pub fn render(&self) -> String {
         let mut s = format!("token={}\ndeadline={}\n", self.token, self.deadline);
         if let Some(p) = self.watchdog {
             s.push_str(&format!("watchdog={p}\n"));
