@@ -621,14 +621,19 @@ impl<'a> LabRun<'a> {
             observed = Observed::Delivered;
             detail = "the responder received the datagram".into();
         }
-        let (predicted, predicted_by) = if j.governed {
-            let p = predict(&self.p.plan, s, d, j.from, j.to, j.transport);
-            (p.verdict, p.by)
+        let p = predict(&self.p.plan, s, d, j.from, j.to, j.transport);
+        // Outside the plan, the lab's stand-ins carry only the plan's rules,
+        // so the expectation is "the plan leaves it alone"; `check`'s own
+        // verdict (which includes profile defaults) is kept beside it.
+        let (predicted, predicted_by, check) = if j.governed {
+            (p.verdict, p.by, None)
         } else {
-            (
-                Verdict::Allow,
-                "not governed by the plan: the lab's chains accept it".to_string(),
-            )
+            let by = format!(
+                "outside the plan: the lab's chains carry only the plan's rules; `check` on the real hosts: {} ({})",
+                p.verdict.as_str(),
+                p.by
+            );
+            (Verdict::Allow, by, Some(p.verdict))
         };
         Probe {
             source: s.name.clone(),
@@ -642,6 +647,7 @@ impl<'a> LabRun<'a> {
             differs: observed.verdict() != predicted,
             observed,
             detail,
+            check,
         }
     }
 
@@ -750,6 +756,7 @@ impl Finished {
                 opts.workstation_profile,
                 &self.smbd_names,
             ),
+            not_exercised: not_exercised(p.estate_strategy),
             estate: p.estate.name.clone(),
             estate_strategy: p.estate_strategy,
             lab_strategy: Strategy::Complement,
@@ -918,6 +925,19 @@ fn run_session_jobs(jobs: &[SessionJob]) -> Vec<Option<probe::SessionRun>> {
         }
     }
     outcomes
+}
+
+/// The lab has no IPsec between namespaces, so the authenticated bypass
+/// (strategy `ipsec-bypass`, and with it the bypass rules) never runs.
+fn not_exercised(estate_strategy: Strategy) -> Vec<String> {
+    let whose = if estate_strategy == Strategy::IpsecBypass {
+        "the estate's own strategy"
+    } else {
+        "not the estate's strategy, but its alternative"
+    };
+    vec![format!(
+        "strategy \"ipsec-bypass\" ({whose}): the namespaces have no IPsec (no Kerberos-authenticated connection security between hosts), so its bypass rules cannot be exercised; the lab ran \"complement\" instead"
+    )]
 }
 
 fn notes(estate_strategy: Strategy, ws: Profile, smbd_names: &[String]) -> Vec<String> {

@@ -223,6 +223,9 @@ fn hosts_section(out: &mut String, r: &LabReport) {
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }
+    for n in &r.not_exercised {
+        let _ = writeln!(out, "not exercised: {n}");
+    }
     out.push_str("\nHosts (each in its own network namespace)\n");
     let name_w = r.hosts.iter().map(|h| h.name.len()).max().unwrap_or(8);
     let what_w = r.hosts.iter().map(|h| what(h).len()).max().unwrap_or(8);
@@ -269,12 +272,23 @@ fn ungoverned_section(out: &mut String, r: &LabReport) {
     dsts.dedup();
     let _ = writeln!(
         out,
-        "\nTraffic the plan does not govern ({} to {}): {} probes, {} delivered as expected",
+        "\nTraffic outside the plan ({} to {}): {} probes, {} passed the plan's rules as expected",
         ports.join(", "),
         dsts.join(", "),
         r.ungoverned.len(),
         delivered
     );
+    let blocked = r
+        .ungoverned
+        .iter()
+        .filter(|p| p.check == Some(Verdict::Block))
+        .count();
+    if blocked > 0 {
+        let _ = writeln!(
+            out,
+            "  not compared with `check`, which predicts {blocked} of them blocked on the real hosts by what the lab's stand-ins do not model (a Windows profile's default inbound action)"
+        );
+    }
 }
 
 /// Every difference, one line each.
@@ -478,6 +492,7 @@ mod tests {
                             "no answer in 1.0 s".into()
                         },
                         differs,
+                        check: None,
                     });
                 }
             }
@@ -539,7 +554,7 @@ mod tests {
             proto: Proto::Tcp,
             port: 22,
         };
-        let ungoverned = probes_to(&hosts, ssh, "internet");
+        let ungoverned = probes_to(&hosts, ssh, "dcs");
         LabReport {
             estate: "contoso \"mini\"".into(),
             estate_strategy: Strategy::IpsecBypass,
@@ -547,6 +562,7 @@ mod tests {
             workstation_profile: Profile::Public,
             transports: vec![Transport::SMB, udp137],
             notes: vec!["IPsec is not available in the lab: compiled with \"complement\".".into()],
+            not_exercised: vec!["strategy \"ipsec-bypass\": no IPsec in the namespaces".into()],
             sessions: sessions(&hosts),
             router: Router {
                 netns: "sgtestR".into(),
@@ -588,6 +604,11 @@ mod tests {
                     observed: Observed::Delivered,
                     detail: "connected".into(),
                     differs: false,
+                    check: Some(if d.platform == Some(Platform::Windows) {
+                        Verdict::Block
+                    } else {
+                        Verdict::Allow
+                    }),
                 })
             })
             .collect()
