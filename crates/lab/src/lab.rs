@@ -415,202 +415,203 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
     }
     let tools = Tools::find()?;
     samba::become_subreaper();
-    let mut estate = estate.clone();
-    let estate_strategy = estate.strategy;
-    estate.strategy = Strategy::Complement;
-    let plan = compile(&estate).map_err(compile_error)?;
-    let run_no = RUNS.fetch_add(1, Ordering::SeqCst);
-    let prefix = format!("sg{}r{run_no}", std::process::id());
-    let topo = topology::derive(
-        &estate,
-        &TopologyOptions {
-            prefix: prefix.clone(),
-            workstation_profile: opts.workstation_profile,
-            smb1: estate.smb.smb1,
-        },
-    )?;
-    let cx = EmitContext {
-        estate: &estate,
-        plan: &plan,
-        version: env!("CARGO_PKG_VERSION"),
-        unsafe_reason: None,
-    };
-    let hook = |name: &str, text: String| match &opts.ruleset_hook {
-        Some(h) => h(name, text),
-        None => text,
-    };
-    let perimeter = hook("perimeter", perimeter_ruleset(&cx));
-    let mut rulesets: Vec<Option<String>> = Vec::new();
-    for h in &topo.hosts {
-        rulesets.push(match h.group_index {
-            Some(gi) => Some(hook(
-                &h.name,
-                host_ruleset(&cx, gi, h.prediction_profile()).map_err(|e| LabError::Emit {
-                    what: h.name.clone(),
-                    detail: e.to_string(),
-                })?,
-            )),
-            None => None,
-        });
-    }
-
-    let mut lab = Lab {
-        listeners: Vec::new(),
-        smbds: Vec::new(),
-        hosts: Vec::new(),
-        router: None,
-        dir: Some(TempDir::create(&format!("smbguard-lab-{prefix}"))?),
-    };
-    let dir = lab.dir.as_ref().map(|d| d.path.clone()).unwrap_or_default();
-    check_interrupt()?;
-    build_network(&tools, &topo, &mut lab)?;
-    check_interrupt()?;
-
-    // Samba where the estate serves SMB, and listeners everywhere else.
-    let password = password();
-    let mut smbd_hosts = Vec::new();
-    for (i, h) in topo.hosts.iter().enumerate() {
-        if let Some(srv) = &h.smb {
-            let base = dir.join(format!("smbd-{:02}", i + 1));
-            let s = Smbd::start(&tools, &lab.hosts[i], &base, h, srv, &estate.smb, &password)?;
-            lab.smbds.push(s);
-            smbd_hosts.push(i);
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    for (k, &i) in smbd_hosts.iter().enumerate() {
-        let h = &topo.hosts[i];
-        let addr = h
-            .addr(false)
-            .or(h.addr(true))
-            .map(|a| SocketAddr::new(a, 445));
-        if let Some(addr) = addr {
-            let path = lab.hosts[i].path();
-            lab.smbds[k].wait_ready(&path, addr, deadline)?;
-        }
-    }
-    check_interrupt()?;
-    let transports = plan.transports.clone();
-    let ungoverned_dsts = ungoverned_destinations(&topo.hosts);
-    let ungoverned_ports: Vec<u16> = UNGOVERNED_PORTS
-        .into_iter()
-        .filter(|p| {
-            !transports
-                .iter()
-                .any(|t| t.proto == Proto::Tcp && t.port == *p)
-        })
-        .collect();
-    for (i, h) in topo.hosts.iter().enumerate() {
-        let served: &[u16] = if h.smb.is_some() { &[445, 139] } else { &[] };
-        let mut tcp: Vec<u16> = transports
-            .iter()
-            .filter(|t| t.proto == Proto::Tcp && !served.contains(&t.port))
-            .map(|t| t.port)
-            .collect();
-        if ungoverned_dsts.contains(&i) {
-            tcp.extend(&ungoverned_ports);
-        }
-        let udp: Vec<u16> = transports
-            .iter()
-            .filter(|t| t.proto == Proto::Udp)
-            .map(|t| t.port)
-            .collect();
-        lab.listeners.push(HostListeners::bind(
-            &lab.hosts[i].path(),
-            &h.name,
-            &tcp,
-            &udp,
-        )?);
-    }
-
-    // The rulesets: the perimeter's forward chain on the router, every
-    // group host's nftables equivalent of its policy in its profile.
-    if let Some(router) = &lab.router {
-        run_cmd(router.exec(&tools.nft).args(["-f", "-"]), Some(&perimeter))?;
-    }
-    for (i, rs) in rulesets.iter().enumerate() {
-        if let Some(rs) = rs {
-            std::fs::write(dir.join(format!("{}.nft", topo.hosts[i].netns)), rs)
-                .map_err(|e| LabError::system("write ruleset copy", e))?;
-            run_cmd(lab.hosts[i].exec(&tools.nft).args(["-f", "-"]), Some(rs))?;
-        }
-    }
-    std::fs::write(dir.join("perimeter.nft"), &perimeter)
-        .map_err(|e| LabError::system("write ruleset copy", e))?;
+    let mut run = LabRun::prepare(estate, opts, tools)?;
+    run.build()?;
     let setup_done = Instant::now();
     check_interrupt()?;
+    let net = run.probe_transports()?;
+    let probes_done = Instant::now();
+    check_interrupt()?;
+    let sessions = run.run_sessions()?;
+    let sessions_done = Instant::now();
+    check_interrupt()?;
+    let (parts, kept) = run.finish()?;
+    let end = Instant::now();
+    let timings = Timings {
+        setup_ms: millis(setup_done - started),
+        probes_ms: millis(probes_done - setup_done),
+        sessions_ms: millis(sessions_done - probes_done),
+        teardown_ms: millis(end - sessions_done),
+        total_ms: millis(end - started),
+    };
+    Ok(parts.report(opts, net, sessions, timings, kept))
+}
 
-    // Transport probes, governed and not.
-    let mut jobs = Vec::new();
-    for (si, s) in topo.hosts.iter().enumerate() {
-        for (di, d) in topo.hosts.iter().enumerate() {
-            if si == di {
-                continue;
-            }
-            for family in Family::BOTH {
-                let (Some(from), Some(to)) = (family_addr(s, family), family_addr(d, family))
-                else {
-                    continue;
-                };
-                let mut push = |transport: Transport, governed: bool| {
-                    let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
-                    jobs.push(NetJob {
-                        source: si,
-                        destination: di,
-                        family,
-                        transport,
-                        from,
-                        to,
-                        governed,
-                        id,
-                    });
-                };
-                for &t in &transports {
-                    push(t, true);
-                }
-                if ungoverned_dsts.contains(&di) {
-                    for &port in &ungoverned_ports {
-                        push(
-                            Transport {
-                                proto: Proto::Tcp,
-                                port,
-                            },
-                            false,
-                        );
-                    }
-                }
+/// What a run derives from the estate before touching the system: the
+/// plan it predicts with, the topology and every ruleset to load.
+struct Prepared {
+    estate: Estate,
+    estate_strategy: Strategy,
+    plan: Plan,
+    topo: Topology,
+    perimeter: String,
+    /// Per host (topology order); `None` for hosts without a policy.
+    rulesets: Vec<Option<String>>,
+    prefix: String,
+}
+
+/// The transport probes' results.
+struct NetResults {
+    probes: Vec<Probe>,
+    ungoverned: Vec<Probe>,
+}
+
+/// One lab run, phase by phase: [`LabRun::prepare`] (no side effects),
+/// [`LabRun::build`], [`LabRun::probe_transports`], [`LabRun::run_sessions`],
+/// [`LabRun::finish`]. Each phase returns what it found; the lab itself is
+/// torn down when the run is dropped, whatever phase failed.
+struct LabRun<'a> {
+    opts: &'a LabOptions,
+    tools: Tools,
+    p: Prepared,
+    lab: Lab,
+    dir: PathBuf,
+    password: String,
+    /// Topology indices of the hosts serving SMB.
+    smbd_hosts: Vec<usize>,
+}
+
+impl<'a> LabRun<'a> {
+    fn prepare(estate: &Estate, opts: &'a LabOptions, tools: Tools) -> Result<Self, LabError> {
+        let p = Prepared::derive(estate, opts)?;
+        let lab = Lab {
+            listeners: Vec::new(),
+            smbds: Vec::new(),
+            hosts: Vec::new(),
+            router: None,
+            dir: Some(TempDir::create(&format!("smbguard-lab-{}", p.prefix))?),
+        };
+        let dir = lab.dir.as_ref().map(|d| d.path.clone()).unwrap_or_default();
+        Ok(LabRun {
+            opts,
+            tools,
+            p,
+            lab,
+            dir,
+            password: password(),
+            smbd_hosts: Vec::new(),
+        })
+    }
+
+    /// Network, Samba, listeners, rulesets.
+    fn build(&mut self) -> Result<(), LabError> {
+        check_interrupt()?;
+        build_network(&self.tools, &self.p.topo, &mut self.lab)?;
+        check_interrupt()?;
+        self.start_smbd()?;
+        check_interrupt()?;
+        self.bind_listeners()?;
+        self.load_rulesets()
+    }
+
+    fn start_smbd(&mut self) -> Result<(), LabError> {
+        let hosts = &self.p.topo.hosts;
+        for (i, h) in hosts.iter().enumerate() {
+            if let Some(srv) = &h.smb {
+                let base = self.dir.join(format!("smbd-{:02}", i + 1));
+                let ns = &self.lab.hosts[i];
+                let smb = &self.p.estate.smb;
+                let s = Smbd::start(&self.tools, ns, &base, h, srv, smb, &self.password)?;
+                self.lab.smbds.push(s);
+                self.smbd_hosts.push(i);
             }
         }
-    }
-    let results = probe::parallel(
-        &jobs,
-        48,
-        |j| Some(ns_path(&topo.hosts[j.source].netns)),
-        |j| {
-            let dest = SocketAddr::new(j.to, j.transport.port);
-            match j.transport.proto {
-                Proto::Tcp => probe::tcp_connect(dest),
-                Proto::Udp => match probe::udp_send(dest, j.id) {
-                    Ok(()) => (
-                        Observed::Dropped,
-                        "datagram sent; the responder never saw it".to_string(),
-                    ),
-                    Err(e) => (Observed::Error, format!("send failed: {e}")),
-                },
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for (k, &i) in self.smbd_hosts.iter().enumerate() {
+            let h = &hosts[i];
+            let addr = h.addr(false).or(h.addr(true));
+            if let Some(addr) = addr.map(|a| SocketAddr::new(a, 445)) {
+                let path = self.lab.hosts[i].path();
+                self.lab.smbds[k].wait_ready(&path, addr, deadline)?;
             }
-        },
-    );
-    check_interrupt()?;
-    // Give the last datagrams time to arrive, then read what every responder saw.
-    std::thread::sleep(Duration::from_millis(250));
-    let mut seen: BTreeSet<u32> = BTreeSet::new();
-    for l in &lab.listeners {
-        seen.extend(l.drain_udp());
+        }
+        Ok(())
     }
-    let mut probes = Vec::new();
-    let mut ungoverned = Vec::new();
-    for (j, r) in jobs.iter().zip(results) {
-        let (s, d) = (&topo.hosts[j.source], &topo.hosts[j.destination]);
+
+    /// TCP listeners and UDP responders for every governed transport a host
+    /// does not serve with smbd, plus the ungoverned ports where probed.
+    fn bind_listeners(&mut self) -> Result<(), LabError> {
+        let transports = &self.p.plan.transports;
+        let ungoverned_dsts = ungoverned_destinations(&self.p.topo.hosts);
+        let ungoverned = ungoverned_ports(transports);
+        for (i, h) in self.p.topo.hosts.iter().enumerate() {
+            let served: &[u16] = if h.smb.is_some() { &[445, 139] } else { &[] };
+            let ports = |proto: Proto| transports.iter().filter(move |t| t.proto == proto);
+            let mut tcp: Vec<u16> = ports(Proto::Tcp)
+                .filter(|t| !served.contains(&t.port))
+                .map(|t| t.port)
+                .collect();
+            if ungoverned_dsts.contains(&i) {
+                tcp.extend(&ungoverned);
+            }
+            let udp: Vec<u16> = ports(Proto::Udp).map(|t| t.port).collect();
+            let ns = self.lab.hosts[i].path();
+            let l = HostListeners::bind(&ns, &h.name, &tcp, &udp)?;
+            self.lab.listeners.push(l);
+        }
+        Ok(())
+    }
+
+    /// The perimeter's forward chain on the router, every group host's
+    /// nftables equivalent of its policy in its profile; copies in the
+    /// lab's folder for `--keep`.
+    fn load_rulesets(&mut self) -> Result<(), LabError> {
+        let nft = &self.tools.nft;
+        let copy = |name: String, text: &str| {
+            std::fs::write(self.dir.join(name), text)
+                .map_err(|e| LabError::system("write ruleset copy", e))
+        };
+        if let Some(router) = &self.lab.router {
+            run_cmd(router.exec(nft).args(["-f", "-"]), Some(&self.p.perimeter))?;
+        }
+        for (i, rs) in self.p.rulesets.iter().enumerate() {
+            if let Some(rs) = rs {
+                copy(format!("{}.nft", self.p.topo.hosts[i].netns), rs)?;
+                run_cmd(self.lab.hosts[i].exec(nft).args(["-f", "-"]), Some(rs))?;
+            }
+        }
+        copy("perimeter.nft".into(), &self.p.perimeter)
+    }
+
+    /// Every pair of hosts, every governed transport, both families; the
+    /// ungoverned ports to the hosts listening on them.
+    fn probe_transports(&self) -> Result<NetResults, LabError> {
+        let hosts = &self.p.topo.hosts;
+        let jobs = net_jobs(hosts, &self.p.plan.transports);
+        let results = probe::parallel(
+            &jobs,
+            48,
+            |j| Some(ns_path(&hosts[j.source].netns)),
+            run_net_job,
+        );
+        check_interrupt()?;
+        // Give the last datagrams time to arrive, then read what every responder saw.
+        std::thread::sleep(Duration::from_millis(250));
+        let mut seen: BTreeSet<u32> = BTreeSet::new();
+        for l in &self.lab.listeners {
+            seen.extend(l.drain_udp());
+        }
+        let mut out = NetResults {
+            probes: Vec::new(),
+            ungoverned: Vec::new(),
+        };
+        for (j, r) in jobs.iter().zip(results) {
+            let probe = self.judge(j, r, &seen);
+            if j.governed {
+                out.probes.push(probe);
+            } else {
+                out.ungoverned.push(probe);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One probe's observation beside its prediction.
+    fn judge(&self, j: &NetJob, r: Option<(Observed, String)>, seen: &BTreeSet<u32>) -> Probe {
+        let (s, d) = (
+            &self.p.topo.hosts[j.source],
+            &self.p.topo.hosts[j.destination],
+        );
         let (mut observed, mut detail) = r.unwrap_or((
             Observed::Error,
             "probe not run (interrupted or namespace error)".into(),
@@ -620,16 +621,21 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
             observed = Observed::Delivered;
             detail = "the responder received the datagram".into();
         }
-        let (predicted, predicted_by) = if j.governed {
-            let p = predict(&plan, s, d, j.from, j.to, j.transport);
-            (p.verdict, p.by)
+        let p = predict(&self.p.plan, s, d, j.from, j.to, j.transport);
+        // Outside the plan, the lab's stand-ins carry only the plan's rules,
+        // so the expectation is "the plan leaves it alone"; `check`'s own
+        // verdict (which includes profile defaults) is kept beside it.
+        let (predicted, predicted_by, check) = if j.governed {
+            (p.verdict, p.by, None)
         } else {
-            (
-                Verdict::Allow,
-                "not governed by the plan: the lab's chains accept it".to_string(),
-            )
+            let by = format!(
+                "outside the plan: the lab's chains carry only the plan's rules; `check` on the real hosts: {} ({})",
+                p.verdict.as_str(),
+                p.by
+            );
+            (Verdict::Allow, by, Some(p.verdict))
         };
-        let probe = Probe {
+        Probe {
             source: s.name.clone(),
             destination: d.name.clone(),
             family: j.family,
@@ -641,61 +647,270 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
             differs: observed.verdict() != predicted,
             observed,
             detail,
-        };
-        if j.governed {
-            probes.push(probe);
-        } else {
-            ungoverned.push(probe);
+            check,
         }
     }
-    let probes_done = Instant::now();
-    check_interrupt()?;
 
-    // Real SMB sessions to every smbd.
-    let (client_conf, auth_file) = samba::prepare_client(&dir.join("smbclient"), &password)?;
-    let mut session_jobs = Vec::new();
-    let mut session_meta = Vec::new();
-    for (si, s) in topo.hosts.iter().enumerate() {
-        for &di in &smbd_hosts {
-            if si == di {
-                continue;
+    /// Real `smbclient` sessions from every host to every smbd.
+    fn run_sessions(&self) -> Result<Vec<Session>, LabError> {
+        let (client_conf, auth_file) =
+            samba::prepare_client(&self.dir.join("smbclient"), &self.password)?;
+        let hosts = &self.p.topo.hosts;
+        let mut jobs = Vec::new();
+        let mut meta = Vec::new();
+        for (si, s) in hosts.iter().enumerate() {
+            for &di in self.smbd_hosts.iter().filter(|&&di| di != si) {
+                let d = &hosts[di];
+                let Some(srv) = &d.smb else { continue };
+                for family in Family::BOTH {
+                    let (Some(from), Some(to)) = (family_addr(s, family), family_addr(d, family))
+                    else {
+                        continue;
+                    };
+                    let reach = predict(&self.p.plan, s, d, from, to, Transport::SMB).verdict;
+                    for kind in [SessionKind::Smb3Encrypted, SessionKind::Smb1] {
+                        jobs.push(SessionJob {
+                            ip: self.tools.ip.clone(),
+                            smbclient: self.tools.smbclient.clone(),
+                            netns: s.netns.clone(),
+                            client_conf: client_conf.clone(),
+                            server_name: d.name.clone(),
+                            share: srv.share.clone(),
+                            addr: to,
+                            kind,
+                            auth_file: auth_file.clone(),
+                        });
+                        let predicted = predict_session(reach, kind, srv.min_protocol);
+                        meta.push((si, di, family, kind, predicted));
+                    }
+                }
             }
-            let d = &topo.hosts[di];
-            let Some(srv) = &d.smb else { continue };
+        }
+        let outcomes = run_session_jobs(&jobs);
+        let sessions = meta.into_iter().zip(outcomes);
+        Ok(sessions
+            .map(|((si, di, family, kind, predicted), r)| {
+                let (observed, detail) = r.map_or(
+                    (
+                        SessionOutcome::Failed,
+                        "session not run (interrupted)".to_string(),
+                    ),
+                    |r| (r.outcome, r.detail),
+                );
+                Session {
+                    source: hosts[si].name.clone(),
+                    destination: hosts[di].name.clone(),
+                    family,
+                    kind,
+                    predicted,
+                    observed,
+                    detail,
+                    differs: predicted != observed,
+                }
+            })
+            .collect())
+    }
+
+    /// Tears the lab down (or keeps it, with `--keep`).
+    fn finish(mut self) -> Result<(Finished, Option<Kept>), LabError> {
+        let kept = if self.opts.keep {
+            Some(self.lab.keep(&self.tools.ip))
+        } else {
+            self.lab.teardown()?;
+            None
+        };
+        let smbd_names = self
+            .smbd_hosts
+            .iter()
+            .map(|&i| self.p.topo.hosts[i].name.clone())
+            .collect();
+        Ok((
+            Finished {
+                p: self.p,
+                smbd_names,
+            },
+            kept,
+        ))
+    }
+}
+
+/// What is left of a run once the lab is gone: enough to write the report.
+struct Finished {
+    p: Prepared,
+    smbd_names: Vec<String>,
+}
+
+impl Finished {
+    fn report(
+        self,
+        opts: &LabOptions,
+        net: NetResults,
+        sessions: Vec<Session>,
+        timings: Timings,
+        kept: Option<Kept>,
+    ) -> LabReport {
+        let p = self.p;
+        LabReport {
+            notes: notes(
+                p.estate_strategy,
+                opts.workstation_profile,
+                &self.smbd_names,
+            ),
+            not_exercised: not_exercised(p.estate_strategy),
+            estate: p.estate.name.clone(),
+            estate_strategy: p.estate_strategy,
+            lab_strategy: Strategy::Complement,
+            workstation_profile: opts.workstation_profile,
+            transports: p.plan.transports.clone(),
+            hosts: p.topo.hosts,
+            router: p.topo.router,
+            probes: net.probes,
+            sessions,
+            ungoverned: net.ungoverned,
+            timings,
+            kept,
+        }
+    }
+}
+
+impl Prepared {
+    /// Compiles with `complement`, derives the topology, renders rulesets.
+    fn derive(estate: &Estate, opts: &LabOptions) -> Result<Prepared, LabError> {
+        let mut estate = estate.clone();
+        let estate_strategy = estate.strategy;
+        estate.strategy = Strategy::Complement;
+        let plan = compile(&estate).map_err(compile_error)?;
+        let run_no = RUNS.fetch_add(1, Ordering::SeqCst);
+        let prefix = format!("sg{}r{run_no}", std::process::id());
+        let topo = topology::derive(
+            &estate,
+            &TopologyOptions {
+                prefix: prefix.clone(),
+                workstation_profile: opts.workstation_profile,
+                smb1: estate.smb.smb1,
+            },
+        )?;
+        let cx = EmitContext {
+            estate: &estate,
+            plan: &plan,
+            version: env!("CARGO_PKG_VERSION"),
+            unsafe_reason: None,
+        };
+        let hook = |name: &str, text: String| match &opts.ruleset_hook {
+            Some(h) => h(name, text),
+            None => text,
+        };
+        let perimeter = hook("perimeter", perimeter_ruleset(&cx));
+        let mut rulesets = Vec::new();
+        for h in &topo.hosts {
+            let Some(gi) = h.group_index else {
+                rulesets.push(None);
+                continue;
+            };
+            let text =
+                host_ruleset(&cx, gi, h.prediction_profile()).map_err(|e| LabError::Emit {
+                    what: h.name.clone(),
+                    detail: e.to_string(),
+                })?;
+            rulesets.push(Some(hook(&h.name, text)));
+        }
+        Ok(Prepared {
+            estate,
+            estate_strategy,
+            plan,
+            topo,
+            perimeter,
+            rulesets,
+            prefix,
+        })
+    }
+}
+
+/// TCP ports the plan does not govern that the lab probes.
+fn ungoverned_ports(transports: &[Transport]) -> Vec<u16> {
+    UNGOVERNED_PORTS
+        .into_iter()
+        .filter(|p| {
+            !transports
+                .iter()
+                .any(|t| t.proto == Proto::Tcp && t.port == *p)
+        })
+        .collect()
+}
+
+/// The transport probes: every ordered pair, both families.
+fn net_jobs(hosts: &[LabHost], transports: &[Transport]) -> Vec<NetJob> {
+    let ungoverned_dsts = ungoverned_destinations(hosts);
+    let ungoverned = ungoverned_ports(transports);
+    let mut jobs = Vec::new();
+    for (si, s) in hosts.iter().enumerate() {
+        for (di, d) in hosts.iter().enumerate().filter(|(di, _)| *di != si) {
             for family in Family::BOTH {
                 let (Some(from), Some(to)) = (family_addr(s, family), family_addr(d, family))
                 else {
                     continue;
                 };
-                let reach = predict(&plan, s, d, from, to, Transport::SMB);
-                for kind in [SessionKind::Smb3Encrypted, SessionKind::Smb1] {
-                    let predicted = match (reach.verdict, kind) {
-                        (Verdict::Block, _) => SessionOutcome::Unreachable,
-                        (Verdict::Allow, SessionKind::Smb3Encrypted) => SessionOutcome::Established,
-                        (Verdict::Allow, SessionKind::Smb1) if srv.min_protocol == "NT1" => {
-                            SessionOutcome::Established
-                        }
-                        (Verdict::Allow, SessionKind::Smb1) => SessionOutcome::Refused,
+                let extra = if ungoverned_dsts.contains(&di) {
+                    &ungoverned[..]
+                } else {
+                    &[]
+                };
+                let governed = transports.iter().map(|&t| (t, true));
+                let other = extra.iter().map(|&port| {
+                    let t = Transport {
+                        proto: Proto::Tcp,
+                        port,
                     };
-                    session_jobs.push(SessionJob {
-                        ip: tools.ip.clone(),
-                        smbclient: tools.smbclient.clone(),
-                        netns: s.netns.clone(),
-                        client_conf: client_conf.clone(),
-                        server_name: d.name.clone(),
-                        share: srv.share.clone(),
-                        addr: to,
-                        kind,
-                        auth_file: auth_file.clone(),
+                    (t, false)
+                });
+                for (transport, governed) in governed.chain(other) {
+                    let id = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+                    jobs.push(NetJob {
+                        source: si,
+                        destination: di,
+                        family,
+                        transport,
+                        from,
+                        to,
+                        governed,
+                        id,
                     });
-                    session_meta.push((si, di, family, kind, predicted));
                 }
             }
         }
     }
-    let mut outcomes = probe::parallel(&session_jobs, 64, |_| None, probe::session);
-    // A run we had to kill never finished, not even by smbclient's own
-    // connect timeout: the machine was too busy. Retry those, fewer at once.
+    jobs
+}
+
+fn run_net_job(j: &NetJob) -> (Observed, String) {
+    let dest = SocketAddr::new(j.to, j.transport.port);
+    match j.transport.proto {
+        Proto::Tcp => probe::tcp_connect(dest),
+        Proto::Udp => match probe::udp_send(dest, j.id) {
+            Ok(()) => (
+                Observed::Dropped,
+                "datagram sent; the responder never saw it".to_string(),
+            ),
+            Err(e) => (Observed::Error, format!("send failed: {e}")),
+        },
+    }
+}
+
+/// What a session should do given whether tcp/445 is predicted open.
+fn predict_session(reach: Verdict, kind: SessionKind, min_protocol: &str) -> SessionOutcome {
+    match (reach, kind) {
+        (Verdict::Block, _) => SessionOutcome::Unreachable,
+        (Verdict::Allow, SessionKind::Smb3Encrypted) => SessionOutcome::Established,
+        (Verdict::Allow, SessionKind::Smb1) if min_protocol == "NT1" => SessionOutcome::Established,
+        (Verdict::Allow, SessionKind::Smb1) => SessionOutcome::Refused,
+    }
+}
+
+/// Runs the sessions; those we had to kill never finished, not even by
+/// smbclient's own connect timeout (the machine was too busy): retried,
+/// fewer at once.
+fn run_session_jobs(jobs: &[SessionJob]) -> Vec<Option<probe::SessionRun>> {
+    let mut outcomes = probe::parallel(jobs, 64, |_| None, probe::session);
     for round in 0..2 {
         let retry: Vec<usize> = (0..outcomes.len())
             .filter(|&i| outcomes[i].as_ref().is_some_and(|r| r.killed))
@@ -703,84 +918,46 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
         if retry.is_empty() || interrupted() {
             break;
         }
-        let again: Vec<SessionJob> = retry.iter().map(|&i| session_jobs[i].clone()).collect();
+        let again: Vec<SessionJob> = retry.iter().map(|&i| jobs[i].clone()).collect();
         let redo = probe::parallel(&again, 8 >> round, |_| None, probe::session);
         for (i, r) in retry.into_iter().zip(redo) {
             outcomes[i] = r;
         }
     }
-    let mut sessions = Vec::new();
-    for ((si, di, family, kind, predicted), r) in session_meta.into_iter().zip(outcomes) {
-        let (observed, detail) = r.map_or(
-            (
-                SessionOutcome::Failed,
-                "session not run (interrupted)".to_string(),
-            ),
-            |r| (r.outcome, r.detail),
-        );
-        sessions.push(Session {
-            source: topo.hosts[si].name.clone(),
-            destination: topo.hosts[di].name.clone(),
-            family,
-            kind,
-            predicted,
-            observed,
-            detail,
-            differs: predicted != observed,
-        });
-    }
-    let sessions_done = Instant::now();
-    check_interrupt()?;
+    outcomes
+}
 
-    let kept = if opts.keep {
-        Some(lab.keep(&tools.ip))
+/// The lab has no IPsec between namespaces, so the authenticated bypass
+/// (strategy `ipsec-bypass`, and with it the bypass rules) never runs.
+fn not_exercised(estate_strategy: Strategy) -> Vec<String> {
+    let whose = if estate_strategy == Strategy::IpsecBypass {
+        "the estate's own strategy"
     } else {
-        lab.teardown()?;
-        None
+        "not the estate's strategy, but its alternative"
     };
-    drop(lab);
-    let end = Instant::now();
-    let mut notes = vec![format!(
-        "IPsec is not available in the lab: the estate is compiled with strategy \"complement\" (block rules whose remote addresses are the complement of the allowed servers){}; the prediction uses the same plan.",
-        if estate_strategy == Strategy::Complement {
-            String::new()
-        } else {
-            format!(" instead of its own \"{}\"", strategy_name(estate_strategy))
-        }
-    )];
-    notes.push(format!(
-        "Windows hosts are stood in by Linux with the nftables equivalent of their Windows Defender Firewall policy in their profile: workstations {}, other Windows hosts Domain. The perimeter router loads the perimeter ruleset (forward chain).",
-        opts.workstation_profile
-    ));
-    notes.push(format!(
-        "Real Samba smbd serves on {}; SMB sessions are real smbclient runs on tcp/445.",
-        smbd_hosts
-            .iter()
-            .map(|&i| topo.hosts[i].name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    Ok(LabReport {
-        estate: estate.name.clone(),
-        estate_strategy,
-        lab_strategy: Strategy::Complement,
-        workstation_profile: opts.workstation_profile,
-        transports,
-        notes,
-        hosts: topo.hosts.clone(),
-        router: topo.router.clone(),
-        probes,
-        sessions,
-        ungoverned,
-        timings: Timings {
-            setup_ms: millis(setup_done - started),
-            probes_ms: millis(probes_done - setup_done),
-            sessions_ms: millis(sessions_done - probes_done),
-            teardown_ms: millis(end - sessions_done),
-            total_ms: millis(end - started),
-        },
-        kept,
-    })
+    vec![format!(
+        "strategy \"ipsec-bypass\" ({whose}): the namespaces have no IPsec (no Kerberos-authenticated connection security between hosts), so its bypass rules cannot be exercised; the lab ran \"complement\" instead"
+    )]
+}
+
+fn notes(estate_strategy: Strategy, ws: Profile, smbd_names: &[String]) -> Vec<String> {
+    let instead = if estate_strategy == Strategy::Complement {
+        String::new()
+    } else {
+        format!(" instead of its own \"{}\"", strategy_name(estate_strategy))
+    };
+    vec![
+        format!(
+            "IPsec is not available in the lab: the estate is compiled with strategy \"complement\" (block rules whose remote addresses are the complement of the allowed servers){instead}; the prediction uses the same plan."
+        ),
+        format!(
+            "Windows hosts are stood in by Linux with the nftables equivalent of their Windows Defender Firewall policy in their profile: workstations {ws}, other Windows hosts Domain. The perimeter router loads the perimeter ruleset (forward chain)."
+        ),
+        format!(
+            "Real Samba smbd serves on {}; SMB sessions are real smbclient runs on tcp/445.",
+            smbd_names.join(", ")
+        ),
+    ]
 }
 
 fn strategy_name(s: Strategy) -> &'static str {

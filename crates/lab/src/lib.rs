@@ -1,4 +1,4 @@
-//! smbguard's test lab and deployment on Linux.
+//! smbguard's test lab on Linux.
 //!
 //! * [`lab::run`] builds an estate as network namespaces joined by veth
 //!   pairs (a perimeter router between an "internal" and an "internet"
@@ -8,9 +8,9 @@
 //!   transport, IPv4 and IPv6, with real sockets and real `smbclient`
 //!   sessions, and sets the observed matrix beside the one
 //!   [`smbguard_semantics::check_flow`] predicts.
-//! * [`apply`] replaces smbguard's own nftables table (`inet smbguard`) in
-//!   one transaction, after `nft -c`, saving the previous table, with an
-//!   optional confirm-or-roll-back timer (like Junos `commit confirmed`).
+//!
+//! Deployment (`apply`, `confirm`, `rollback`) is not the lab: it lives in
+//! the `smbguard-deploy` crate, whose process helpers the lab shares.
 //!
 //! The crate runs processes (`ip`, `nft`, `smbd`, `smbclient`) and enters
 //! network namespaces, but never prints: it returns results and typed
@@ -18,7 +18,6 @@
 //! that [`interrupt`] (called from the CLI's Ctrl-C handler) and the `Drop`
 //! guards can tear it down.
 
-pub mod apply;
 mod cleanup;
 mod cmd;
 mod error;

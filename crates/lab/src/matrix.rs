@@ -87,6 +87,12 @@ pub struct Probe {
     pub detail: String,
     /// True when the observation contradicts the prediction.
     pub differs: bool,
+    /// Traffic outside the plan only: what `check` predicts for the same
+    /// flow on the real hosts. The lab's stand-ins carry only the plan's
+    /// rules (not, say, a Windows profile's default inbound block), so this
+    /// is reported beside the observation, never compared with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Verdict>,
 }
 
 /// The kind of `smbclient` session attempted.
@@ -200,6 +206,8 @@ pub struct LabReport {
     pub transports: Vec<Transport>,
     /// Notes on how the lab differs from a real estate.
     pub notes: Vec<String>,
+    /// What the lab could not exercise, and why (one line each).
+    pub not_exercised: Vec<String>,
     /// The hosts.
     pub hosts: Vec<LabHost>,
     /// The perimeter router.
@@ -208,7 +216,8 @@ pub struct LabReport {
     pub probes: Vec<Probe>,
     /// Real SMB sessions.
     pub sessions: Vec<Session>,
-    /// Traffic the plan does not govern (TCP 22 and 80), expected to flow.
+    /// Traffic outside the plan (TCP 22 and 80): expected to pass the
+    /// plan's rules, with `check`'s verdict for real hosts beside it.
     pub ungoverned: Vec<Probe>,
     /// Timings.
     pub timings: Timings,

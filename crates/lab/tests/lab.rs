@@ -357,3 +357,46 @@ fn lab_catches_a_weakened_host() {
             .all(|p| !p.differs)
     );
 }
+
+/// Issue 13, point 6: the lab's prediction is `check`'s. Governed probes are
+/// predicted by `check_flow` on the plan the lab ran; probes outside the plan
+/// (tcp/22, tcp/80) are labelled so and carry `check`'s own verdict (which
+/// blocks some of them at Windows hosts by the default inbound action)
+/// instead of a contradicting "delivered as expected"; the strategy the lab
+/// cannot exercise is named.
+#[test]
+fn point_6_the_lab_prediction_is_checks_prediction() {
+    if !ready("point_6_the_lab_prediction_is_checks_prediction") {
+        return;
+    }
+    let r = run(Profile::Domain, None);
+    let mut estate = example();
+    estate.strategy = smbguard_model::Strategy::Complement;
+    let plan = smbguard_semantics::compile(&estate).unwrap();
+    let check = |p: &smbguard_lab::matrix::Probe| {
+        let profiles = smbguard_semantics::Profiles {
+            source: r.host(&p.source).unwrap().prediction_profile(),
+            destination: r.host(&p.destination).unwrap().prediction_profile(),
+        };
+        let flow = smbguard_semantics::Flow::new(p.from, p.to, p.transport);
+        smbguard_semantics::check_flow(&plan, &flow, profiles).verdict
+    };
+    for p in &r.probes {
+        assert_eq!(p.predicted, check(p), "{p:?}");
+        assert_eq!(p.check, None);
+    }
+    assert!(!r.ungoverned.is_empty());
+    for p in &r.ungoverned {
+        assert_eq!(p.check, Some(check(p)), "{p:?}");
+        assert!(p.predicted_by.starts_with("outside the plan"), "{p:?}");
+    }
+    assert!(
+        r.ungoverned.iter().any(|p| p.check == Some(Verdict::Block)),
+        "check blocks some ungoverned probes at Windows hosts"
+    );
+    assert!(
+        r.not_exercised.iter().any(|n| n.contains("ipsec-bypass")),
+        "{:?}",
+        r.not_exercised
+    );
+}

@@ -272,3 +272,242 @@ fn apply_errors_are_exit_2_and_change_nothing() {
     assert_eq!(sb.table("smbguard").as_deref(), Some(before.as_str()));
     sb.decoy_untouched();
 }
+
+impl Sandbox {
+    fn scope(&self) -> PathBuf {
+        self.state.join(format!("netns-{}", self.netns))
+    }
+
+    fn smbguard_env(&self, args: &[&str], state_dir: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_smbguard"))
+            .args(args)
+            .env("SMBGUARD_STATE_DIR", state_dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+}
+
+/// Issue 11, defect 6: `flush ruleset` (or nothing at all) in the saved
+/// state was run by rollback, deleting every table. Now rollback refuses
+/// anything but the checksummed `table inet smbguard` apply saved.
+#[test]
+fn defect_6_rollback_runs_whatever_the_saved_state_holds() {
+    if !ready("defect_6_rollback_runs_whatever_the_saved_state_holds") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.nft_load(MARKER);
+    let o = sb.smbguard(&APPLY_NAS);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let applied = sb.table("smbguard").unwrap();
+    let previous = sb.scope().join("previous.nft");
+    let honest = std::fs::read_to_string(&previous).unwrap();
+    let tampered = honest.replace("before smbguard apply", "after tampering");
+    for bad in [
+        "flush ruleset\n",
+        "",
+        "table inet other {}\ndelete table inet other\n",
+        tampered.as_str(),
+    ] {
+        std::fs::write(&previous, bad).unwrap();
+        let r = sb.smbguard(&["rollback"]);
+        assert_eq!(r.status.code(), Some(2), "{bad:?}\n{}", text(&r));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains("refusing to use"), "{bad:?}\n{}", text(&r));
+        assert!(err.contains("nothing was changed"), "{}", text(&r));
+        assert_eq!(sb.table("smbguard").as_deref(), Some(applied.as_str()));
+        sb.decoy_untouched();
+    }
+    // The honest file still works: the marker table is back.
+    std::fs::write(&previous, honest).unwrap();
+    let r = sb.smbguard(&["rollback"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert!(
+        sb.table("smbguard")
+            .unwrap()
+            .contains("before smbguard apply")
+    );
+    sb.decoy_untouched();
+}
+
+fn kill9(pid: u32) {
+    let st = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let gone = Instant::now() + Duration::from_secs(3);
+    while running_smbguard(pid) && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!running_smbguard(pid), "watchdog {pid} survived SIGKILL");
+}
+
+/// Issue 11, defect 9: with the watchdog killed, the deadline passed with
+/// no rollback and a late `confirm` said the rollback was cancelled. Now a
+/// dead watchdog is reported, and past the deadline the next command does
+/// the rollback.
+#[test]
+fn defect_9_a_dead_watchdog_goes_unnoticed() {
+    if !ready("defect_9_a_dead_watchdog_goes_unnoticed") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.nft_load(MARKER);
+    let before = sb.table("smbguard").unwrap();
+    // Before the deadline: confirm keeps the change and says the watchdog was dead.
+    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "30"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    kill9(watchdog_pid(&o).unwrap());
+    let applied = sb.table("smbguard").unwrap();
+    let again = sb.smbguard(&APPLY_NAS);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("watchdog is not running"),
+        "{}",
+        text(&again)
+    );
+    let c = sb.smbguard(&["confirm"]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    assert!(
+        String::from_utf8_lossy(&c.stdout).contains("watchdog was no longer running"),
+        "{}",
+        text(&c)
+    );
+    assert_eq!(sb.table("smbguard").as_deref(), Some(applied.as_str()));
+    let r = sb.smbguard(&["rollback"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(sb.table("smbguard").as_deref(), Some(before.as_str()));
+
+    // Past the deadline: the late confirm does the overdue rollback, exit 1.
+    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "1"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    kill9(watchdog_pid(&o).unwrap());
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_ne!(sb.table("smbguard").as_deref(), Some(before.as_str()));
+    let c = sb.smbguard(&["confirm"]);
+    assert_eq!(c.status.code(), Some(1), "{}", text(&c));
+    let err = String::from_utf8_lossy(&c.stderr);
+    assert!(err.contains("too late to confirm"), "{}", text(&c));
+    assert!(!err.contains("cancelled"), "{}", text(&c));
+    assert_eq!(sb.table("smbguard").as_deref(), Some(before.as_str()));
+    sb.decoy_untouched();
+}
+
+/// Running smbguard watchdogs for this sandbox's namespace.
+fn watchdogs(netns: &str) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if running_smbguard(pid)
+            && cmd.contains("--if-unconfirmed")
+            && cmd.ends_with(&format!("--netns {netns} "))
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Issue 11, defect 10: concurrent applies failed with a misleading
+/// missing-file error or each started a watchdog. Now the state folder is
+/// locked: one apply wins, the others are told one is waiting.
+#[test]
+fn defect_10_concurrent_applies_are_not_locked() {
+    if !ready("defect_10_concurrent_applies_are_not_locked") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_smbguard"))
+                .args(APPLY_NAS)
+                .args(["--confirm-within", "60", "--netns", &sb.netns])
+                .env("SMBGUARD_STATE_DIR", &sb.state)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let all: String = outs.iter().map(text).collect();
+    let won = outs.iter().filter(|o| o.status.code() == Some(0)).count();
+    assert_eq!(won, 1, "exactly one apply wins:\n{all}");
+    for o in outs.iter().filter(|o| o.status.code() != Some(0)) {
+        assert_eq!(o.status.code(), Some(2), "{}", text(o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("waiting for confirmation"),
+            "{}",
+            text(o)
+        );
+    }
+    assert_eq!(watchdogs(&sb.netns), 1, "one watchdog:\n{all}");
+    let r = sb.smbguard(&["rollback"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(sb.table("smbguard"), None, "there was no table before");
+    sb.decoy_untouched();
+}
+
+/// Issue 11, defect 12 (deploy part): `--netns ""` was reported as an
+/// `nft -c` failure, a garbage pending file was confirmed, and an empty
+/// SMBGUARD_STATE_DIR silently meant /var/lib/smbguard.
+#[test]
+fn defect_12_deploy_inputs_are_refused_clearly() {
+    if !ready("defect_12_deploy_inputs_are_refused_clearly") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let state = sb.state.to_string_lossy().into_owned();
+    let o = sb.smbguard_env(&[&APPLY_NAS[..], &["--netns", ""]].concat(), &state);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is not a network namespace name"),
+        "{}",
+        text(&o)
+    );
+    assert!(!err.contains("nft -c"), "{}", text(&o));
+    for cmd in [
+        &["confirm", "--netns", ""][..],
+        &["rollback", "--netns", ""],
+    ] {
+        let o = sb.smbguard_env(cmd, &state);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is not a network namespace name"));
+    }
+
+    std::fs::create_dir_all(sb.scope()).unwrap();
+    std::fs::write(sb.scope().join("pending"), "hello\x1b[2J world\n").unwrap();
+    let c = sb.smbguard(&["confirm"]);
+    assert_eq!(c.status.code(), Some(2), "{}", text(&c));
+    let err = String::from_utf8_lossy(&c.stderr);
+    assert!(
+        err.contains("not a pending marker smbguard wrote"),
+        "{}",
+        text(&c)
+    );
+    assert!(
+        !err.contains('\x1b'),
+        "control characters escaped: {}",
+        text(&c)
+    );
+    assert!(sb.scope().join("pending").exists(), "refused, not consumed");
+
+    let o = sb.smbguard_env(&["confirm", "--netns", &sb.netns], "");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("SMBGUARD_STATE_DIR is set but empty"),
+        "{}",
+        text(&o)
+    );
+    sb.decoy_untouched();
+}

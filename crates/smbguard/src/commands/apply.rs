@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use smbguard_deploy::{
+    self as deploy, ApplyRequest, DeployError, RolledBack, TABLE, default_state_dir,
+};
 use smbguard_emit::EmitContext;
 use smbguard_emit::nftables::host_ruleset;
-use smbguard_lab::apply::{self, ApplyError, ApplyRequest, RolledBack, default_state_dir};
 
 use crate::args::{EstateArg, ProfileArg};
 use crate::commands::check::profile;
@@ -86,13 +88,17 @@ pub(crate) struct RollbackArgs {
     pub(crate) after: Option<u64>,
 }
 
-fn apply_error(e: ApplyError) -> CliError {
+fn apply_error(e: DeployError) -> CliError {
     CliError::BadInput(format!("error: {e}"))
 }
 
-fn exit_for(e: ApplyError) -> Result<ExitCode, CliError> {
+/// Exit 1 for "nothing to do" and for a confirm that came too late (the
+/// change is not kept); exit 2 for everything refused.
+fn exit_for(e: DeployError) -> Result<ExitCode, CliError> {
     match e {
-        ApplyError::NothingPending(_) | ApplyError::NothingSaved(_) => {
+        DeployError::NothingPending(_)
+        | DeployError::NothingSaved(_)
+        | DeployError::TooLate { .. } => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(EXIT_FAILED))
         }
@@ -143,7 +149,7 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
     };
     let ruleset = host_ruleset(&cx, group, profile(args.profile))
         .map_err(|e| CliError::BadInput(format!("error: {e}")))?;
-    let state_dir = default_state_dir();
+    let state_dir = default_state_dir().map_err(apply_error)?;
     let netns = args.netns.as_deref();
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Io(format!("cannot find the smbguard executable: {e}")))?;
@@ -167,9 +173,19 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
         ruleset: &ruleset,
         state_dir: &state_dir,
         netns,
-        confirm: window.map(|s| (Duration::from_secs(s), &watchdog as apply::WatchdogArgv<'_>)),
+        confirm: window.map(|s| {
+            (
+                Duration::from_secs(s),
+                &watchdog as deploy::WatchdogArgv<'_>,
+            )
+        }),
     };
-    let applied = apply::apply(&req).map_err(apply_error)?;
+    let applied = deploy::apply(&req).map_err(apply_error)?;
+    if let Some(done) = applied.overdue_rollback {
+        println!(
+            "note: the previous apply was never confirmed and its watchdog had died past its deadline; its rollback was done first: {done}"
+        );
+    }
     let kind = match plan.hosts[group].platform {
         smbguard_model::Platform::Windows => {
             format!(
@@ -182,7 +198,7 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
     println!(
         "applied: group \"{}\"{kind} -> table {}{}",
         args.group,
-        apply::TABLE,
+        TABLE,
         where_(netns)
     );
     if applied.replaced_existing {
@@ -194,7 +210,7 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
     } else {
         println!(
             "  there was no table {} before; `smbguard rollback{}` deletes it again",
-            apply::TABLE,
+            TABLE,
             netns_flag(netns)
         );
     }
@@ -214,7 +230,16 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
 
 pub(crate) fn run_confirm(args: &ConfirmArgs) -> Result<ExitCode, CliError> {
     let netns = args.netns.as_deref();
-    match apply::confirm(&default_state_dir(), netns) {
+    let state_dir = default_state_dir().map_err(apply_error)?;
+    match deploy::confirm(&state_dir, netns) {
+        Ok(c) if c.watchdog_dead => {
+            println!(
+                "confirmed: the applied ruleset{} stays (token {}); note: its watchdog was no longer running, so it would not have been rolled back",
+                where_(netns),
+                c.pending.token
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(c) => {
             println!(
                 "confirmed: the applied ruleset{} stays; the automatic rollback (token {}) is cancelled",
@@ -232,11 +257,18 @@ pub(crate) fn run_rollback(args: &RollbackArgs) -> Result<ExitCode, CliError> {
         std::thread::sleep(Duration::from_secs(secs));
     }
     let netns = args.netns.as_deref();
-    match apply::rollback(&default_state_dir(), netns, args.if_unconfirmed.as_deref()) {
+    let state_dir = default_state_dir().map_err(apply_error)?;
+    let report = deploy::rollback(&state_dir, netns, args.if_unconfirmed.as_deref());
+    if report.as_ref().is_ok_and(|r| r.watchdog_was_dead) {
+        println!(
+            "note: the pending apply's watchdog was no longer running; it would not have rolled back on its own"
+        );
+    }
+    match report.map(|r| r.done) {
         Ok(RolledBack::Restored) => {
             println!(
                 "rolled back: the previous table {} is back{}",
-                apply::TABLE,
+                TABLE,
                 where_(netns)
             );
             Ok(ExitCode::SUCCESS)
@@ -244,7 +276,7 @@ pub(crate) fn run_rollback(args: &RollbackArgs) -> Result<ExitCode, CliError> {
         Ok(RolledBack::Deleted) => {
             println!(
                 "rolled back: there was no table {} before, so it was deleted{}",
-                apply::TABLE,
+                TABLE,
                 where_(netns)
             );
             Ok(ExitCode::SUCCESS)

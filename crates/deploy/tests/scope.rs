@@ -1,4 +1,4 @@
-//! The apply library with rulesets the emitter would never write: a broken
+//! The deploy library with rulesets the emitter would never write: a broken
 //! file is refused by `nft -c` and one that reaches beyond smbguard's table
 //! is refused before nft sees it; in both cases nothing changes.
 //!
@@ -7,7 +7,8 @@
 // Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-use smbguard_lab::apply::{self, ApplyError, ApplyRequest, Nft, only_smbguard};
+use smbguard_deploy::process::has_net_admin;
+use smbguard_deploy::{self as apply, ApplyRequest, DeployError as ApplyError, Nft, only_smbguard};
 
 const DECOY: &str = "table inet other {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9999 drop\n\t}\n}\n";
 const MARKER: &str = "table inet smbguard {\n\tchain marker {\n\t}\n}\n";
@@ -82,9 +83,9 @@ fn broken_and_foreign_rulesets_change_nothing() {
             .unwrap()
             .flatten()
             .all(|d| std::fs::read_dir(d.path())
-                .map(|mut r| r.next().is_none())
+                .map(|r| r.flatten().all(|f| f.file_name() == "lock"))
                 .unwrap_or(true)),
-        "nothing saved for a refused apply"
+        "nothing saved for a refused apply (only the state folder's lock)"
     );
 
     for foreign in [
