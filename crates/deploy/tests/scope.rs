@@ -7,7 +7,6 @@
 // Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-use smbguard_deploy::process::has_net_admin;
 use smbguard_deploy::{self as apply, ApplyRequest, DeployError as ApplyError, Nft, only_smbguard};
 
 const DECOY: &str = "table inet other {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 9999 drop\n\t}\n}\n";
