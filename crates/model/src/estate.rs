@@ -210,6 +210,11 @@ pub struct Group {
     pub client_groups: Vec<usize>,
     /// Whether the hosts are Active Directory domain members.
     pub domain_joined: bool,
+    /// `outbound-block`: outbound SMB blocks (K6) on a group that hosts
+    /// shares. KB3185535 puts its outbound rules on "Windows clients or
+    /// servers that do not host SMB Shares", so DCs and file servers get none
+    /// unless this opts in; ignored (always on) for the other roles.
+    pub outbound_block: bool,
     /// For servers: the profiles on which they accept SMB.
     pub accept_smb_on: ProfileSet,
     /// Desired Server (LanmanServer) service state; `None` = not managed.
@@ -224,6 +229,12 @@ impl Group {
     /// True when the hosts can take part in IPsec (Windows only).
     pub fn can_ipsec(&self) -> bool {
         self.platform == Platform::Windows
+    }
+
+    /// Whether the group gets the outbound SMB rules (K6): every group that
+    /// hosts no shares, and share hosts that opt in with `outbound-block`.
+    pub fn blocks_outbound(&self) -> bool {
+        !self.role.hosts_shares() || self.outbound_block
     }
 }
 

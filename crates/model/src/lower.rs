@@ -471,6 +471,7 @@ impl Lowering {
             clients: AddrSet::empty(),
             client_groups: Vec::new(),
             domain_joined,
+            outbound_block: g.outbound_block.as_ref().is_some_and(|b| *b.get_ref()),
             accept_smb_on: g
                 .accept_smb_on
                 .as_ref()

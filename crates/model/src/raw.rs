@@ -69,6 +69,8 @@ pub(crate) struct RawGroup {
     #[serde(default)]
     pub(crate) domain_joined: Option<Spanned<bool>>,
     #[serde(default)]
+    pub(crate) outbound_block: Option<Spanned<bool>>,
+    #[serde(default)]
     pub(crate) accept_smb_on: Option<Spanned<Vec<Profile>>>,
     #[serde(default)]
     pub(crate) services: Option<RawServices>,

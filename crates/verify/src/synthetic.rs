@@ -53,6 +53,7 @@ fn group(name: String, role: Role, platform: Platform, addresses: AddrSet, rid: 
         accept_smb_on: Estate::default_server_profiles(),
         server_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
         workstation_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
+        outbound_block: false,
         spans: GroupSpans::default(),
     }
 }

@@ -169,6 +169,7 @@ pub fn estate(rng: &mut Rng) -> Estate {
             },
             server_service,
             workstation_service,
+            outbound_block: rng.chance(1, 2),
             spans: GroupSpans::default(),
         });
     }
