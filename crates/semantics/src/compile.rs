@@ -316,6 +316,7 @@ impl<'a> HostCompiler<'a> {
                 outbound: SecurityRequirement::Request,
                 phase1: vec![AuthMethod::MachineKerberos],
                 phase2: vec![AuthMethod::UserKerberos],
+                null_encapsulation: true,
                 profiles: ProfileSet::ALL,
                 enabled: true,
                 kb: KbRow::K7,

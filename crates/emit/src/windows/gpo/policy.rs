@@ -470,17 +470,27 @@ pub(crate) fn firewall_policy(
             p2.sets
                 .push((set_id.clone(), auth_set(name, &group, &c.phase2, 2, &c.id)?));
         }
-        let qm_id = guid(&cx.estate.name, &h.host.group, &format!("{id}/quickmode"));
-        let qm_name = gpfas_text(
-            "quick mode set name",
-            &format!("{} - null encapsulation, ESP SHA-256 integrity", c.name),
-        )?;
-        fp.phase2_crypto_sets
-            .sets
-            .push((qm_id.clone(), quick_mode_set(qm_name, &group)));
+        let qm_id = c
+            .null_encapsulation
+            .then(|| guid(&cx.estate.name, &h.host.group, &format!("{id}/quickmode")));
+        if let Some(qm_id) = &qm_id {
+            let qm_name = gpfas_text(
+                "quick mode set name",
+                &format!("{} - null encapsulation, ESP SHA-256 integrity", c.name),
+            )?;
+            fp.phase2_crypto_sets
+                .sets
+                .push((qm_id.clone(), quick_mode_set(qm_name, &group)));
+        }
         fp.consec_rules.push((
             id,
-            consec_record(c, &group, p1_id.as_deref(), p2_id.as_deref(), Some(&qm_id))?,
+            consec_record(
+                c,
+                &group,
+                p1_id.as_deref(),
+                p2_id.as_deref(),
+                qm_id.as_deref(),
+            )?,
         ));
     }
     fp.phase1_auth_sets = p1;
