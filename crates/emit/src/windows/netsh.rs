@@ -316,9 +316,11 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
     for (name, ids) in builtin_list {
         let q = quoted("built-in rule name", name)?;
         let _ = writeln!(s, "REM {}", rem_text(&ids.join(", ")));
+        // An explicit warning, not a silent pass: on another display language
+        // (or a build without the rule) the rule stays as it is (review A.13).
         let _ = writeln!(
             s,
-            "netsh advfirewall firewall set rule name={q} new enable=no >nul 2>&1 || echo smbguard: note: no rule named {q} here (other language or build)"
+            "netsh advfirewall firewall set rule name={q} new enable=no >nul 2>&1 || echo smbguard: WARNING: built-in rule {q} not found by its English name: on a non-English Windows it may still be enabled; disable it by rule ID with the PowerShell or GPO artefact"
         );
     }
     s.push_str("\nREM --- Profile defaults (K3) ---\n");
