@@ -152,7 +152,11 @@ fn shielded_mode_and_merge_off_reach_the_profile_defaults() {
 fn crypto_set_with_null_encapsulation_first_is_read_back() {
     let set = "{11111111-2222-3333-4444-555555555555}";
     let suite = |index: &str, value: &str, text: &str| {
-        RegistryEntry::sz(format!(r"{BASE}\Phase2CryptoSets\{set}\{index}"), value, text)
+        RegistryEntry::sz(
+            format!(r"{BASE}\Phase2CryptoSets\{set}\{index}"),
+            value,
+            text,
+        )
     };
     let consec = RegistryEntry::sz(
         format!(r"{BASE}\ConSecRules"),
@@ -177,5 +181,10 @@ fn crypto_set_with_null_encapsulation_first_is_read_back() {
     // A dangling set reference is read as the default set, with a finding.
     let dangling = lower(&[consec]);
     assert!(!dangling.policy.connection_security[0].null_encapsulation);
-    assert!(dangling.findings.iter().any(|f| f.message.contains("Crypto2Set")));
+    assert!(
+        dangling
+            .findings
+            .iter()
+            .any(|f| f.message.contains("Crypto2Set"))
+    );
 }

@@ -372,3 +372,69 @@ fn kiosks_gpo_has_no_unreachable_workstation_item() {
     assert!(!services.contains("PartOfDomain = FALSE"), "{services}");
     assert!(!services.contains("name=\"LanmanWorkstation\""));
 }
+
+#[test]
+fn hardening_24h2_settings_are_applied_where_supported_and_reported_where_not() {
+    let s = ps("workstations");
+    assert!(s.contains(
+        "$Smb.BlockNtlm = $true; $Smb.NtlmExceptions = @(); $Smb.QuicServers = @(); $Smb.RemoteMailslots = $false; $Smb.Audit = $true"
+    ));
+    let hardening = function(&s, "Get-SmbguardHardening");
+    for p in [
+        "BlockNTLM",
+        "EnableSMBQUIC",
+        "EnableMailslots",
+        "AuditServerDoesNotSupportEncryption",
+        "AuditClientDoesNotSupportSigning",
+        "AuditSmb1Access",
+    ] {
+        assert!(hardening.contains(&format!("'{p}'")), "{p}");
+    }
+    // Unsupported settings are reported per host, not skipped.
+    let unsupported = function(&s, "Get-SmbguardUnsupportedSmb");
+    assert!(unsupported.contains("Get-SmbguardHardening"));
+    assert!(unsupported.contains("not supported by this Windows build"));
+    // The GPO turns remote mailslots off on both sides.
+    let entries = pol("workstations");
+    for key in [r"Windows\NetworkProvider", r"Windows\Bowser"] {
+        assert!(
+            entries.iter().any(|e| e.key.ends_with(key)
+                && e.value == "EnableMailslots"
+                && e.data == RegData::Dword(0)),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn ntlm_exceptions_reach_the_gpo_and_bad_names_are_refused() {
+    let text = EXAMPLE_ESTATE.replace(
+        "signing = true ",
+        "ntlm-exceptions = [\"nas.corp.contoso.com\", \"203.0.113.80\"]\nsigning = true ",
+    );
+    assert_ne!(text, EXAMPLE_ESTATE);
+    let estate = parse_estate(&text).expect("parses").estate;
+    let plan = compile(&estate).expect("compiles");
+    let arts = artifacts(&estate, &plan, &[Target::Gpo, Target::PowerShell]);
+    let entries =
+        read_registry_pol(&find(&arts, "workstations", "/registry.pol").contents).expect("reads");
+    let list = entries
+        .iter()
+        .find(|e| e.value == "BlockNTLMServerExceptionList")
+        .expect("exception list");
+    assert_eq!(
+        list.data,
+        RegData::MultiString(vec!["203.0.113.80".into(), "nas.corp.contoso.com".into()])
+    );
+    let bad = EXAMPLE_ESTATE.replace(
+        "signing = true ",
+        "ntlm-exceptions = [\"x'; calc\"]\nsigning = true ",
+    );
+    let rejected = parse_estate(&bad).expect_err("an unsafe server name is an error");
+    assert!(
+        rejected
+            .diagnostics
+            .iter()
+            .any(|d| format!("{d:?}").contains("invalid-server-name"))
+    );
+}

@@ -21,7 +21,8 @@ pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use estate::{
     Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
-    PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
+    PerimeterException, Platform, Role, ServiceState, SmbHardening, SmbSettings, Span, Strategy,
+    UserInvariant,
 };
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, parse_estate};

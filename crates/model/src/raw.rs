@@ -50,6 +50,16 @@ pub(crate) struct RawSmb {
     pub(crate) signing: Option<bool>,
     #[serde(default)]
     pub(crate) netbios: Option<bool>,
+    #[serde(default)]
+    pub(crate) block_ntlm: Option<bool>,
+    #[serde(default)]
+    pub(crate) ntlm_exceptions: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(crate) quic_servers: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(crate) remote_mailslots: Option<bool>,
+    #[serde(default)]
+    pub(crate) audit: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -317,6 +317,7 @@ pub fn estate(p: &Params) -> Estate {
         strategy: p.strategy,
         transports: Transport::DEFAULT.to_vec(),
         smb: SmbSettings {
+            hardening: smbguard_model::SmbHardening::default(),
             smb1: false,
             min_dialect: Dialect::Smb300,
             encryption: Encryption::Required,

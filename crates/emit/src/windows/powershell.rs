@@ -374,6 +374,18 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
         },
         dialect_name(smb.min_dialect),
     );
+    let h24 = &smb.hardening;
+    let bool_lit = |b: bool| if b { "$true" } else { "$false" };
+    s.push_str("# Windows 11 24H2 / Server 2025 hardening: applied where the build has it, reported where not.\n");
+    let _ = writeln!(
+        s,
+        "$Smb.BlockNtlm = {}; $Smb.NtlmExceptions = {}; $Smb.QuicServers = {}; $Smb.RemoteMailslots = {}; $Smb.Audit = {}",
+        bool_lit(h24.block_ntlm),
+        array(&h24.ntlm_exceptions),
+        array(&h24.quic_servers),
+        bool_lit(h24.remote_mailslots),
+        bool_lit(h24.audit),
+    );
     let services: Vec<String> = p
         .services
         .iter()

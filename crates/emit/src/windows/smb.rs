@@ -133,6 +133,29 @@ pub(crate) fn smb_registry_values(smb: &SmbSettings) -> Vec<SmbValue> {
             note: "client requires encryption (policy; Windows 11 24H2 / Server 2025 and later)",
         });
     }
+    if !smb.hardening.remote_mailslots {
+        // modern-smb.md: "Enable remote mailslots" (Lanman Workstation /
+        // Lanman Server) policies; Windows 11 24H2 / Server 2025.
+        for (key, side) in [
+            (
+                r"Software\Policies\Microsoft\Windows\NetworkProvider",
+                "client",
+            ),
+            (r"Software\Policies\Microsoft\Windows\Bowser", "server"),
+        ] {
+            out.push(SmbValue {
+                key,
+                value: "EnableMailslots",
+                data: 0,
+                policy: true,
+                note: if side == "client" {
+                    "remote mailslots off, client (policy; Windows 11 24H2 / Server 2025)"
+                } else {
+                    "remote mailslots off, server (policy; Windows 11 24H2 / Server 2025)"
+                },
+            });
+        }
+    }
     for key in [SERVER_POLICY, CLIENT_POLICY] {
         out.push(SmbValue {
             key,

@@ -262,6 +262,7 @@ pub fn estate(rng: &mut Rng) -> Estate {
         },
         transports: t,
         smb: SmbSettings {
+            hardening: smbguard_model::SmbHardening::default(),
             smb1: false,
             min_dialect: Dialect::Smb300,
             encryption: Encryption::Required,

@@ -515,6 +515,18 @@ pub(crate) fn registry_entries(
     for v in smb_registry_values(&cx.plan.smb) {
         entries.push(RegistryEntry::dword(v.key, v.value, v.data));
     }
+    let h24 = &cx.plan.smb.hardening;
+    if h24.block_ntlm && !h24.ntlm_exceptions.is_empty() {
+        // "Block NTLM Server Exception List" (modern-smb.md). The value behind
+        // "Block NTLM" itself is unverified, so the GPO does not set it: the
+        // PowerShell script does (docs/windows.md).
+        entries.push(RegistryEntry {
+            key: r"SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation".to_owned(),
+            value: "BlockNTLMServerExceptionList".to_owned(),
+            kind: RegType::MultiSz,
+            data: RegData::MultiString(h24.ntlm_exceptions.clone()),
+        });
+    }
     if !cx.plan.smb.smb1 {
         entries.push(RegistryEntry {
             key: crate::windows::smb::WORKSTATION_SERVICE.to_owned(),

@@ -482,10 +482,37 @@ function Get-SmbguardServerSettings {
     }
     # The dialect minimum exists only on Windows 11 24H2 / Server 2025
     # (manage-smb-dialects.md, prerequisites); older builds report it.
-    if ((Get-Command -Name Set-SmbServerConfiguration).Parameters.ContainsKey('Smb2DialectMin')) {
+    $parameters = (Get-Command -Name Set-SmbServerConfiguration).Parameters
+    if ($parameters.ContainsKey('Smb2DialectMin')) {
         $s.Smb2DialectMin = $Smb.MinDialect
     }
+    foreach ($pair in (Get-SmbguardHardening 'Server')) {
+        if ($parameters.ContainsKey($pair[0])) { $s[$pair[0]] = $pair[1] }
+    }
     return $s
+}
+
+# The 24H2 / Server 2025 settings of one side as (parameter, value) pairs
+# (modern-smb.md: smb-ntlm-blocking.md, smb-over-quic.md "Manage SMB over
+# QUIC", remote mailslots, smb-signing-overview.md auditing).
+function Get-SmbguardHardening([string]$Side) {
+    $out = @()
+    $out += , @('EnableMailslots', $Smb.RemoteMailslots)
+    if ($Side -eq 'Client') {
+        $out += , @('BlockNTLM', $Smb.BlockNtlm)
+        # The SMB over QUIC client would bypass the TCP 445 rules: off unless
+        # the estate declares QUIC servers.
+        $out += , @('EnableSMBQUIC', (@($Smb.QuicServers).Count -gt 0))
+        if ($Smb.Audit) {
+            $out += , @('AuditServerDoesNotSupportEncryption', $true)
+            $out += , @('AuditServerDoesNotSupportSigning', $true)
+        }
+    } elseif ($Smb.Audit) {
+        $out += , @('AuditClientDoesNotSupportEncryption', $true)
+        $out += , @('AuditClientDoesNotSupportSigning', $true)
+        $out += , @('AuditSmb1Access', $true)
+    }
+    return , $out
 }
 
 # What this build cannot apply, with the reason (review A.7): the parameter is
@@ -504,7 +531,41 @@ function Get-SmbguardUnsupportedSmb {
     if ($Smb.Encryption -eq 'Required' -and -not $client.ContainsKey('RequireEncryption')) {
         $out += 'SMB client RequireEncryption: not supported before Windows 11 24H2 / Server 2025 (configure-smb-client-require-encryption.md); use UNC hardening for the DC and file-server paths'
     }
+    # A setting that only turns something on is reported when asked for; the
+    # QUIC client exists from Windows 11 / Server 2022 (build 22000) on, so
+    # older builds have nothing to turn off.
+    $build = [Environment]::OSVersion.Version.Build
+    foreach ($side in @(@('Client', $client), @('Server', $server))) {
+        foreach ($pair in (Get-SmbguardHardening $side[0])) {
+            $name = $pair[0]
+            if ($side[1].ContainsKey($name)) { continue }
+            $wanted = [bool]$pair[1]
+            $matters = $wanted -or ($name -eq 'EnableSMBQUIC' -and $build -ge 22000)
+            if ($matters) {
+                $out += ('SMB ' + $side[0].ToLower() + ' ' + $name + '=' + [string]$pair[1] + ': not supported by this Windows build (Windows 11 24H2 / Server 2025 setting, modern-smb.md)')
+            }
+        }
+    }
     return $out
+}
+
+# The NTLM exception list has no cmdlet: the "Block NTLM Server Exception
+# List" policy value (REG_MULTI_SZ, modern-smb.md) is written where NTLM
+# blocking is supported and asked for.
+function Sync-SmbguardNtlmExceptions {
+    $parameters = (Get-Command -Name Set-SmbClientConfiguration).Parameters
+    if (-not $Smb.BlockNtlm -or -not $parameters.ContainsKey('BlockNTLM') -or @($Smb.NtlmExceptions).Count -eq 0) { return }
+    $key = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'
+    $have = @((Get-ItemProperty -LiteralPath $key -Name BlockNTLMServerExceptionList -ErrorAction SilentlyContinue).BlockNTLMServerExceptionList)
+    if ((Format-SmbguardList $have) -eq (Format-SmbguardList $Smb.NtlmExceptions)) {
+        Write-SmbguardStatus 'unchanged' 'NTLM server exception list'
+        return
+    }
+    if (Test-SmbguardChange 'NTLM server exception list' ('Set ' + (@($Smb.NtlmExceptions) -join ', '))) {
+        if (-not (Test-Path -LiteralPath $key)) { New-Item -Path $key -Force | Out-Null }
+        Set-ItemProperty -LiteralPath $key -Name BlockNTLMServerExceptionList -Value @($Smb.NtlmExceptions) -Type MultiString
+        Write-SmbguardStatus 'set' 'NTLM server exception list'
+    }
 }
 
 function Get-SmbguardClientSettings {
@@ -516,6 +577,9 @@ function Get-SmbguardClientSettings {
     }
     if ($parameters.ContainsKey('Smb2DialectMin')) {
         $s.Smb2DialectMin = $Smb.MinDialect
+    }
+    foreach ($pair in (Get-SmbguardHardening 'Client')) {
+        if ($parameters.ContainsKey($pair[0])) { $s[$pair[0]] = $pair[1] }
     }
     return $s
 }
@@ -552,6 +616,7 @@ function Sync-SmbguardSmb {
         Set-SmbClientConfiguration @client -Force
         Write-SmbguardStatus 'set' 'SMB client settings'
     }
+    Sync-SmbguardNtlmExceptions
     foreach ($reason in @(Get-SmbguardUnsupportedSmb)) {
         Write-SmbguardStatus 'skipped' $reason
     }
