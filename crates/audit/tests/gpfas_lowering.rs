@@ -133,3 +133,58 @@ fn non_tcp_udp_rules_are_dropped() {
     )]);
     assert!(l.policy.rules.is_empty());
 }
+
+#[test]
+fn shielded_mode_and_merge_off_reach_the_profile_defaults() {
+    // The DoD STIG firewall GPO sets both merge values to 0 for Public.
+    let l = lower(&[
+        RegistryEntry::dword(format!(r"{BASE}\DomainProfile"), "DoNotAllowExceptions", 1),
+        RegistryEntry::dword(format!(r"{BASE}\PublicProfile"), "AllowLocalPolicyMerge", 0),
+    ]);
+    let domain = l.policy.defaults(Profile::Domain);
+    assert!(domain.shielded && domain.local_rules);
+    let public = l.policy.defaults(Profile::Public);
+    assert!(!public.shielded && !public.local_rules);
+    assert!(!l.policy.defaults(Profile::Private).shielded);
+}
+
+#[test]
+fn crypto_set_with_null_encapsulation_first_is_read_back() {
+    let set = "{11111111-2222-3333-4444-555555555555}";
+    let suite = |index: &str, value: &str, text: &str| {
+        RegistryEntry::sz(
+            format!(r"{BASE}\Phase2CryptoSets\{set}\{index}"),
+            value,
+            text,
+        )
+    };
+    let consec = RegistryEntry::sz(
+        format!(r"{BASE}\ConSecRules"),
+        "iso",
+        format!("v2.10|Action=Boundary|Active=TRUE|Name=iso|Crypto2Set={set}|"),
+    );
+    let with = lower(&[
+        consec.clone(),
+        suite("0000", "Protocol", "ESP"),
+        suite("0000", "2_9Protocol", "AuthNoEncap"),
+        suite("0001", "Protocol", "ESP"),
+        suite("0001", "EspHash", "SHA256"),
+    ]);
+    assert!(with.policy.connection_security[0].null_encapsulation);
+    // ESP first: the bypass rules' null encapsulation is not what is offered.
+    let esp_first = lower(&[
+        consec.clone(),
+        suite("0000", "Protocol", "ESP"),
+        suite("0001", "2_9Protocol", "AuthNoEncap"),
+    ]);
+    assert!(!esp_first.policy.connection_security[0].null_encapsulation);
+    // A dangling set reference is read as the default set, with a finding.
+    let dangling = lower(&[consec]);
+    assert!(!dangling.policy.connection_security[0].null_encapsulation);
+    assert!(
+        dangling
+            .findings
+            .iter()
+            .any(|f| f.message.contains("Crypto2Set"))
+    );
+}

@@ -43,6 +43,29 @@ fn validate(estate: &Estate, plan: &Plan) -> usize {
             lowered.policy.connection_security.len(),
             expected.connection_security.len()
         );
+        // The quick-mode crypto set (MS-GPFAS Phase2CryptoSets) reads back
+        // as the plan's: null encapsulation first where the plan asks for it.
+        for (want, got) in expected
+            .connection_security
+            .iter()
+            .zip(&lowered.policy.connection_security)
+        {
+            assert_eq!(
+                want.null_encapsulation, got.null_encapsulation,
+                "group {}: quick-mode set of {}",
+                host.group, want.id
+            );
+        }
+        // Profile settings that change what rules do (shielded mode, local
+        // merge) read back as the plan's.
+        for profile in smbguard_model::Profile::ALL {
+            assert_eq!(
+                expected.defaults(profile),
+                lowered.policy.defaults(profile),
+                "group {}",
+                host.group
+            );
+        }
         let mut want: Vec<&str> = expected.disabled_builtins.clone();
         let mut got: Vec<&str> = lowered.policy.disabled_builtins.clone();
         want.sort_unstable();

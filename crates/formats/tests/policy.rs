@@ -193,8 +193,16 @@ fn spec_section_4_examples() {
         ]
     );
     assert_eq!(p2.suites[2].1.cert_account_mapping, Some(true));
-    // Crypto sets are not modelled: kept verbatim.
-    assert_eq!(p.other_entries.len(), 3);
+    // The §4 phase 2 crypto set is typed (§2.2.5): nothing is left over.
+    assert!(p.other_entries.is_empty(), "{:?}", p.other_entries);
+    let qm = p
+        .phase2_crypto_sets
+        .get("{cd863a4f-cd94-4763-ad25-69a1378d51eb}")
+        .unwrap();
+    assert_eq!(qm.version.as_deref(), Some("2.10"));
+    assert_eq!(qm.pfs.as_deref(), Some("Disable"));
+    assert_eq!(qm.suites[0].1.protocol.as_deref(), Some("ESP"));
+    assert!(!qm.suites[0].1.is_auth_no_encap());
 
     // Typed round trip; output differs from the input only in canonical forms.
     let back = p.to_registry().unwrap();

@@ -167,6 +167,39 @@ pub struct SmbSettings {
     pub signing: bool,
     /// Whether NetBIOS transports stay usable to DCs and file servers.
     pub netbios: bool,
+    /// Windows 11 24H2 / Server 2025 client and server hardening.
+    pub hardening: SmbHardening,
+}
+
+/// SMB hardening that exists on Windows 11 24H2 / Server 2025 only
+/// (modern-smb.md): applied where the host supports it, reported where not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SmbHardening {
+    /// `block-ntlm`: the SMB client refuses NTLM (smb-ntlm-blocking.md).
+    pub block_ntlm: bool,
+    /// `ntlm-exceptions`: servers (IP, NetBIOS name or FQDN) the client may
+    /// still use NTLM with ("Block NTLM Server Exception List").
+    pub ntlm_exceptions: Vec<String>,
+    /// `quic-servers`: declared SMB over QUIC servers; with none the SMB over
+    /// QUIC client is turned off (it would bypass the TCP 445 rules).
+    pub quic_servers: Vec<String>,
+    /// `remote-mailslots`: keep remote mailslots (SMB1-era; off by default).
+    pub remote_mailslots: bool,
+    /// `audit`: SMB audit events for peers without encryption or signing and
+    /// for SMB1 access.
+    pub audit: bool,
+}
+
+impl Default for SmbHardening {
+    fn default() -> Self {
+        SmbHardening {
+            block_ntlm: true,
+            ntlm_exceptions: Vec::new(),
+            quic_servers: Vec::new(),
+            remote_mailslots: false,
+            audit: true,
+        }
+    }
 }
 
 /// A source span in the estate file.
@@ -210,6 +243,11 @@ pub struct Group {
     pub client_groups: Vec<usize>,
     /// Whether the hosts are Active Directory domain members.
     pub domain_joined: bool,
+    /// `outbound-block`: outbound SMB blocks (K6) on a group that hosts
+    /// shares. KB3185535 puts its outbound rules on "Windows clients or
+    /// servers that do not host SMB Shares", so DCs and file servers get none
+    /// unless this opts in; ignored (always on) for the other roles.
+    pub outbound_block: bool,
     /// For servers: the profiles on which they accept SMB.
     pub accept_smb_on: ProfileSet,
     /// Desired Server (LanmanServer) service state; `None` = not managed.
@@ -224,6 +262,12 @@ impl Group {
     /// True when the hosts can take part in IPsec (Windows only).
     pub fn can_ipsec(&self) -> bool {
         self.platform == Platform::Windows
+    }
+
+    /// Whether the group gets the outbound SMB rules (K6): every group that
+    /// hosts no shares, and share hosts that opt in with `outbound-block`.
+    pub fn blocks_outbound(&self) -> bool {
+        !self.role.hosts_shares() || self.outbound_block
     }
 }
 

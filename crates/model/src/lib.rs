@@ -19,7 +19,8 @@ pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use error::Error;
 pub use estate::{
     Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
-    PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
+    PerimeterException, Platform, Role, ServiceState, SmbHardening, SmbSettings, Span, Strategy,
+    UserInvariant,
 };
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, parse_estate};

@@ -425,13 +425,52 @@ impl Lowering {
                 }
             },
         };
+        let defaults = crate::estate::SmbHardening::default();
+        let hardening = crate::estate::SmbHardening {
+            block_ntlm: s.block_ntlm.unwrap_or(defaults.block_ntlm),
+            ntlm_exceptions: self.server_names("ntlm-exceptions", s.ntlm_exceptions.as_deref()),
+            quic_servers: self.server_names("quic-servers", s.quic_servers.as_deref()),
+            remote_mailslots: s.remote_mailslots.unwrap_or(defaults.remote_mailslots),
+            audit: s.audit.unwrap_or(defaults.audit),
+        };
         SmbSettings {
             smb1,
             min_dialect,
             encryption: s.encryption.unwrap_or(Encryption::Desired),
             signing: s.signing.unwrap_or(true),
             netbios: s.netbios.unwrap_or(false),
+            hardening,
         }
+    }
+
+    /// Server names for the Windows settings lists: an IP address, NetBIOS
+    /// name or FQDN, so letters, digits, `.`, `-` and `:` only (1-255
+    /// characters); anything else is an error, never written to a script.
+    fn server_names(&mut self, key: &str, raw: Option<&[Spanned<String>]>) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in raw.unwrap_or_default() {
+            let text = name.get_ref();
+            let ok = !text.is_empty()
+                && text.len() <= 255
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+            if ok {
+                out.push(text.clone());
+            } else {
+                self.push(
+                    Diagnostic::error(
+                        "invalid-server-name",
+                        format!("`{text}` in {key} is not an IP address, NetBIOS name or FQDN"),
+                    )
+                    .at(span_of(name))
+                    .hint("use letters, digits, `.`, `-` and `:` only"),
+                );
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn group_head(&mut self, g: &RawGroup, internal: &AddrSet) -> Group {
@@ -483,6 +522,7 @@ impl Lowering {
             clients: AddrSet::empty(),
             client_groups: Vec::new(),
             domain_joined,
+            outbound_block: g.outbound_block.as_ref().is_some_and(|b| *b.get_ref()),
             accept_smb_on: g
                 .accept_smb_on
                 .as_ref()

@@ -50,6 +50,16 @@ pub(crate) struct RawSmb {
     pub(crate) signing: Option<bool>,
     #[serde(default)]
     pub(crate) netbios: Option<bool>,
+    #[serde(default)]
+    pub(crate) block_ntlm: Option<bool>,
+    #[serde(default)]
+    pub(crate) ntlm_exceptions: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(crate) quic_servers: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(crate) remote_mailslots: Option<bool>,
+    #[serde(default)]
+    pub(crate) audit: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +78,8 @@ pub(crate) struct RawGroup {
     pub(crate) clients: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub(crate) domain_joined: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(crate) outbound_block: Option<Spanned<bool>>,
     #[serde(default)]
     pub(crate) accept_smb_on: Option<Spanned<Vec<Profile>>>,
     #[serde(default)]

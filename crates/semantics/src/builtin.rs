@@ -23,8 +23,11 @@ pub const KB_DISABLE: [&str; 7] = [
     "RemoteSvcAdmin-NP-In-TCP-NoScope",
 ];
 
+/// The SMB Direct (iWARP, TCP 5445) stock rule.
+pub const SMB_DIRECT: &str = "FPSSMBD-iWARP-In-TCP";
+
 /// Built-in NetBIOS and SMB Direct rules, disabled alongside when those
-/// transports are governed.
+/// transports are governed (SMB Direct always).
 pub const NETBIOS_AND_DIRECT: [&str; 7] = [
     "FPS-NB_Session-In-TCP",
     "FPS-NB_Session-In-TCP-NoScope",

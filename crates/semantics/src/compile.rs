@@ -178,6 +178,34 @@ impl<'a> HostCompiler<'a> {
         (from, sids, names)
     }
 
+    /// The SIDs of the IPsec-capable groups this group may open SMB to on
+    /// `t`: empty unless every one of them has a SID, because an SDDL that
+    /// leaves a target out would block the SMB its address allows.
+    fn outbound_sids(&self, t: Transport, session: &[Transport]) -> Vec<String> {
+        let mut targets: Vec<usize> = Vec::new();
+        if session.contains(&t) {
+            targets.extend(servers_for(self.estate, self.index));
+        }
+        for m in &self.estate.management {
+            if m.from_groups.contains(&self.index) && m.transports.contains(&t) {
+                targets.extend(m.to_groups.iter().copied());
+            }
+        }
+        let mut sids = Vec::new();
+        for g in targets.into_iter().map(|i| &self.estate.groups[i]) {
+            if !(g.can_ipsec() && g.domain_joined) {
+                continue;
+            }
+            match &g.sid {
+                Some(sid) => sids.push(sid.clone()),
+                None => return Vec::new(),
+            }
+        }
+        sids.sort();
+        sids.dedup();
+        sids
+    }
+
     /// Where this group may open SMB on `t`, split into IPsec-capable and not.
     fn outbound_targets(&self, t: Transport, session: &[Transport]) -> (AddrSet, AddrSet) {
         let mut ipsec = AddrSet::empty();
@@ -242,19 +270,41 @@ impl<'a> HostCompiler<'a> {
                 self.closed_inbound(t, session.contains(&t));
             }
         }
-        for &t in &self.estate.transports {
-            self.outbound(t, &session, notes);
+        // KB3185535 scopes its outbound rules to "Windows clients or servers
+        // that do not host SMB Shares": share hosts get them only on request
+        // (`outbound-block`; review A.8).
+        if self.group.blocks_outbound() {
+            for &t in &self.estate.transports {
+                self.outbound(t, &session, notes);
+            }
         }
         let mut disabled: Vec<&'static str> = builtin::KB_DISABLE.to_vec();
         disabled.extend(builtin::NETBIOS_AND_DIRECT.iter().copied().filter(|id| {
-            builtin::lookup(id).is_some_and(|r| {
-                let t = Transport {
-                    proto: r.protocol.unwrap_or(smbguard_model::Proto::Tcp),
-                    port: r.local_ports.first().unwrap_or(0),
-                };
-                self.estate.transports.contains(&t)
-            })
+            // The stock SMB Direct rule (TCP 5445, any address) is SMB that
+            // bypasses the port-445 scoping: it goes everywhere, governed or
+            // not (review A.11); a share host is told below how to keep it.
+            *id == builtin::SMB_DIRECT
+                || builtin::lookup(id).is_some_and(|r| {
+                    let t = Transport {
+                        proto: r.protocol.unwrap_or(smbguard_model::Proto::Tcp),
+                        port: r.local_ports.first().unwrap_or(0),
+                    };
+                    self.estate.transports.contains(&t)
+                })
         }));
+        let direct = Transport {
+            proto: smbguard_model::Proto::Tcp,
+            port: 5445,
+        };
+        if self.group.role.hosts_shares() && !self.estate.transports.contains(&direct) {
+            notes.push(Note {
+                kb: KbRow::K4,
+                text: format!(
+                    "{}: the built-in SMB Direct rule (FPSSMBD-iWARP-In-TCP, TCP 5445) is disabled; add \"tcp/5445\" to transports to allow SMB Direct from this group's clients",
+                    self.group.name
+                ),
+            });
+        }
         let connection_security = if self.estate.strategy == Strategy::IpsecBypass
             && self.group.domain_joined
         {
@@ -266,6 +316,7 @@ impl<'a> HostCompiler<'a> {
                 outbound: SecurityRequirement::Request,
                 phase1: vec![AuthMethod::MachineKerberos],
                 phase2: vec![AuthMethod::UserKerberos],
+                null_encapsulation: true,
                 profiles: ProfileSet::ALL,
                 enabled: true,
                 kb: KbRow::K7,
@@ -493,6 +544,10 @@ impl<'a> HostCompiler<'a> {
                     allow.profiles = ProfileSet::TRUSTED;
                     allow.security = Security::AuthenticateNoEncap;
                     allow.remote_addresses = ipsec;
+                    // Also by computer identity: KB3185535 suggests "Remote
+                    // Computers" when the secured connection carries the
+                    // computer's identity (Kerberos here); review A.9.
+                    allow.remote_machines = self.outbound_sids(t, session);
                     allow.description = format!(
                         "Allows outbound {label} traffic to only DCs and file servers when on a trusted network (allow if secure, override block rules)."
                     );

@@ -20,6 +20,22 @@ pub struct ProfileDefaults {
     pub block_inbound: bool,
     /// Default outbound action is block.
     pub block_outbound: bool,
+    /// Shielded mode (`DoNotAllowExceptions = 1`, netsh `blockinboundalways`:
+    /// "blocks all inbound connections even if the connection matches a
+    /// rule"; MS-GPFAS §2.2.3.3 → FW_PROFILE_CONFIG_SHIELDED): every inbound
+    /// allow and bypass is ignored in this profile.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shielded: bool,
+    /// Local firewall rules apply (`AllowLocalPolicyMerge`, MS-GPFAS
+    /// §2.2.3.13; default on). Off: rules of the local store, which holds the
+    /// built-in rules, are ignored in this profile.
+    #[serde(skip_serializing_if = "is_true")]
+    pub local_rules: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl ProfileDefaults {
@@ -30,6 +46,8 @@ impl ProfileDefaults {
             enabled: true,
             block_inbound: true,
             block_outbound: false,
+            shielded: false,
+            local_rules: true,
         }
     }
 }

@@ -176,6 +176,12 @@ pub struct ConnectionSecurityRule {
     pub phase1: Vec<AuthMethod>,
     /// Phase 2 (extended) authentication.
     pub phase2: Vec<AuthMethod>,
+    /// The quick-mode set offers null encapsulation (authentication only)
+    /// first, with an integrity fallback: what rules with
+    /// `-Authentication NoEncap` need ("you must also configure an IPsec rule
+    /// that specifies authentication with encapsulation none as a quick mode
+    /// security method", New-NetFirewallRule). False = the default set.
+    pub null_encapsulation: bool,
     /// Profiles.
     pub profiles: ProfileSet,
     /// Enabled.

@@ -8,10 +8,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto, Transport};
 use smbguard_semantics::eval::acl::eval_acl;
-use smbguard_semantics::eval::windows::eval_windows;
+use smbguard_semantics::eval::windows::{eval_windows, eval_windows_edge, merge_stores};
 use smbguard_semantics::{
-    Acl, AclAction, AclEntry, Action, Direction, Flow, IpsecContext, KbRow, ProfileDefaults,
-    Security, Verdict, WindowsContext, WindowsRule,
+    Acl, AclAction, AclEntry, Action, Direction, Flow, IpsecContext, KbRow, Origin,
+    ProfileDefaults, Security, Verdict, WindowsContext, WindowsRule,
 };
 
 const SIDS: [&str; 2] = ["S-1-5-21-9-9-9-1001", "S-1-5-21-9-9-9-1002"];
@@ -41,7 +41,15 @@ fn port_set() -> impl Strategy<Value = PortSet> {
 
 fn rule() -> impl Strategy<Value = WindowsRule> {
     (
-        (any::<bool>(), 0u8..3, 0u8..4, 0u8..3, 1u8..8, any::<bool>()),
+        (
+            any::<bool>(),
+            0u8..3,
+            0u8..4,
+            0u8..3,
+            1u8..8,
+            any::<bool>(),
+            any::<(bool, bool)>(),
+        ),
         (
             port_set(),
             port_set(),
@@ -53,7 +61,7 @@ fn rule() -> impl Strategy<Value = WindowsRule> {
     )
         .prop_map(
             |(
-                (inbound, action, security, proto, profiles, enabled),
+                (inbound, action, security, proto, profiles, enabled, (builtin, edge)),
                 (lp, rp, la, ra, sids, id),
             )| {
                 let direction = if inbound {
@@ -90,6 +98,12 @@ fn rule() -> impl Strategy<Value = WindowsRule> {
                 r.local_addresses = la;
                 r.remote_addresses = ra;
                 r.remote_machines = sids.into_iter().map(|i| SIDS[i].to_string()).collect();
+                r.origin = if builtin {
+                    Origin::BuiltIn
+                } else {
+                    Origin::Plan
+                };
+                r.edge_traversal = edge;
                 r
             },
         )
@@ -146,17 +160,27 @@ fn in_addrs(set: &AddrSet, ip: IpAddr) -> bool {
     }
 }
 
-/// The documented precedence as a ranking: bypass 3, block 2, allow 1.
+/// The documented precedence as a ranking: bypass 3, block 2, allow 1;
+/// shielded mode and edge traversal take allows and bypasses out inbound,
+/// merge off takes the local (built-in) rules out.
 fn reference(
     rules: &[WindowsRule],
     d: Direction,
     f: &Flow,
     ctx: &WindowsContext,
     defaults: ProfileDefaults,
+    edge: bool,
 ) -> Verdict {
     let secure = ctx.ipsec.local && ctx.ipsec.peer;
     let mut best: Option<(u8, Verdict)> = None;
     for r in rules {
+        if !defaults.local_rules && r.origin == Origin::BuiltIn {
+            continue;
+        }
+        let inbound_exception = d == Direction::Inbound && r.action != Action::Block;
+        if inbound_exception && (defaults.shielded || (edge && !r.edge_traversal)) {
+            continue;
+        }
         let (local, remote, lport, rport) = if d == Direction::Inbound {
             (f.destination, f.source, f.transport.port, f.source_port)
         } else {
@@ -198,7 +222,7 @@ fn reference(
     }
     best.map(|b| b.1).unwrap_or_else(|| {
         let block = if d == Direction::Inbound {
-            defaults.block_inbound
+            defaults.block_inbound || defaults.shielded
         } else {
             defaults.block_outbound
         };
@@ -220,12 +244,60 @@ proptest! {
         ctx in context(),
         inbound in any::<bool>(),
         block_out in any::<bool>(),
+        (shielded, local_rules, edge) in any::<(bool, bool, bool)>(),
     ) {
         let d = if inbound { Direction::Inbound } else { Direction::Outbound };
-        let defaults = ProfileDefaults { profile: ctx.profile, enabled: true, block_inbound: true, block_outbound: block_out };
-        let got = eval_windows(&rules, defaults, d, &f, &ctx);
-        prop_assert_eq!(got.verdict, reference(&rules, d, &f, &ctx, defaults));
+        let defaults = ProfileDefaults { profile: ctx.profile, enabled: true, block_inbound: true, block_outbound: block_out, shielded, local_rules };
+        let got = eval_windows_edge(&rules, defaults, d, &f, &ctx, edge);
+        prop_assert_eq!(got.verdict, reference(&rules, d, &f, &ctx, defaults, edge));
         prop_assert!(got.matched.iter().filter(|m| m.decisive).count() <= 1);
+    }
+
+    /// Same-ID rules across stores: the highest-precedence store's copy is
+    /// the one enforced, and merge off drops the local store; evaluation of
+    /// the merged rules matches a brute-force merge.
+    #[test]
+    fn store_merge_matches_the_reference(
+        stores in prop::collection::vec(prop::collection::vec(rule(), 0..5), 1..4),
+        local_merge in any::<bool>(),
+        f in flow(),
+        ctx in context(),
+    ) {
+        // Few IDs, so that stores share some (case differs: IDs compare
+        // case-insensitively, as registry value names do).
+        let stores: Vec<Vec<WindowsRule>> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.into_iter()
+                    .map(|mut r| {
+                        let last = &r.id[r.id.len() - 1..];
+                        r.id = if i % 2 == 0 { format!("r{last}") } else { format!("R{last}") };
+                        r
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[WindowsRule]> = stores.iter().map(Vec::as_slice).collect();
+        let merged = merge_stores(&refs, local_merge);
+        // Brute force: an ID is enforced from the first store that has it.
+        let usable = if local_merge || stores.len() == 1 { stores.len() } else { stores.len() - 1 };
+        let mut want: Vec<WindowsRule> = Vec::new();
+        for store in &stores[..usable] {
+            for r in store {
+                if !want.iter().any(|w| w.id.eq_ignore_ascii_case(&r.id)) {
+                    want.push(r.clone());
+                }
+            }
+        }
+        prop_assert_eq!(&merged, &want);
+        let defaults = ProfileDefaults::windows_default(ctx.profile);
+        for d in [Direction::Inbound, Direction::Outbound] {
+            prop_assert_eq!(
+                eval_windows(&merged, defaults, d, &f, &ctx).verdict,
+                reference(&want, d, &f, &ctx, defaults, false)
+            );
+        }
     }
 
     #[test]
@@ -234,15 +306,16 @@ proptest! {
         f in flow(),
         ctx in context(),
         rotate in 0usize..8,
+        (shielded, local_rules, edge) in any::<(bool, bool, bool)>(),
     ) {
-        let defaults = ProfileDefaults::windows_default(ctx.profile);
+        let defaults = ProfileDefaults { shielded, local_rules, ..ProfileDefaults::windows_default(ctx.profile) };
         let mut shuffled = rules.clone();
         shuffled.reverse();
         let len = shuffled.len();
         shuffled.rotate_left(rotate % len);
         for d in [Direction::Inbound, Direction::Outbound] {
-            let a = eval_windows(&rules, defaults, d, &f, &ctx);
-            let b = eval_windows(&shuffled, defaults, d, &f, &ctx);
+            let a = eval_windows_edge(&rules, defaults, d, &f, &ctx, edge);
+            let b = eval_windows_edge(&shuffled, defaults, d, &f, &ctx, edge);
             prop_assert_eq!(a, b);
         }
     }

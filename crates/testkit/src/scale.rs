@@ -55,6 +55,7 @@ fn group(name: String, role: Role, platform: Platform, addresses: AddrSet, rid: 
         accept_smb_on: Estate::default_server_profiles(),
         server_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
         workstation_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
+        outbound_block: false,
         spans: GroupSpans::default(),
     }
 }
@@ -318,6 +319,7 @@ pub fn estate(p: &Params) -> Estate {
         strategy: p.strategy,
         transports: Transport::DEFAULT.to_vec(),
         smb: SmbSettings {
+            hardening: smbguard_model::SmbHardening::default(),
             smb1: false,
             min_dialect: Dialect::Smb300,
             encryption: Encryption::Required,

@@ -13,7 +13,9 @@
 use std::rc::Rc;
 
 use smbguard_model::{AddrSet, IntervalSet, Profile, Transport};
-use smbguard_semantics::{AclAction, Action, Direction, HostRules, Security, Verdict, WindowsRule};
+use smbguard_semantics::{
+    AclAction, Action, Direction, HostRules, Origin, Security, Verdict, WindowsRule,
+};
 
 use crate::fam::{Class, Fam, FxMap, Raw, classes, meet, minus, other_than, set_of};
 use crate::space::{Space, dir_index, overlapping, pick, profile_index, units_in};
@@ -239,11 +241,21 @@ impl<'s, 'p> Engine<'s, 'p> {
                     Direction::Inbound => (key.t.port, key.port),
                     Direction::Outbound => (key.port, key.t.port),
                 };
+                let policy = space.host_policy(h);
+                let defaults = policy.windows().map(|w| w.defaults(profile)).unwrap_or(
+                    smbguard_semantics::ProfileDefaults::windows_default(profile),
+                );
+                // Shielded mode: no inbound allow or bypass applies; merge
+                // off: the local store's (built-in) rules are not enforced
+                // (the evaluator's `eval_windows` says the same).
+                let shielded = dir == Direction::Inbound && defaults.shielded;
                 let rules: Vec<&WindowsRule> = space.win_rules[h][usize::from(key.dir)]
                     .iter()
                     .copied()
                     .filter(|r| {
-                        r.enabled
+                        (!shielded || r.action == Action::Block)
+                            && (defaults.local_rules || r.origin != Origin::BuiltIn)
+                            && r.enabled
                             && r.profiles.contains(profile)
                             && r.protocol.is_none_or(|p| p == key.t.proto)
                             && r.local_ports.contains(local_port)
@@ -265,10 +277,6 @@ impl<'s, 'p> Engine<'s, 'p> {
                 }
                 sids.sort_unstable();
                 sids.dedup();
-                let policy = space.host_policy(h);
-                let defaults = policy.windows().map(|w| w.defaults(profile)).unwrap_or(
-                    smbguard_semantics::ProfileDefaults::windows_default(profile),
-                );
                 Relevant {
                     rules,
                     delta: addr_set(delta),
@@ -276,7 +284,7 @@ impl<'s, 'p> Engine<'s, 'p> {
                     local_ipsec: space.hosts[h].ipsec[profile_index(profile)],
                     firewall_off: !defaults.enabled,
                     default_block: match dir {
-                        Direction::Inbound => defaults.block_inbound,
+                        Direction::Inbound => defaults.block_inbound || defaults.shielded,
                         Direction::Outbound => defaults.block_outbound,
                     },
                 }

@@ -11,6 +11,9 @@
 //! - `ipv4-only-rule`: a block rule scoped to IPv4 while the same path stays
 //!   open on IPv6.
 //! - `perimeter-unencrypted`: a perimeter exception without SMB 3.x encryption.
+//! - `dc-outbound-open`: a domain controller without `outbound-block = true`:
+//!   outbound SMB from a DC is what authentication coercion (PetitPotam,
+//!   PrinterBug) makes it send to an attacker's relay.
 //!
 //! Each has a stable [`LintCode`] (`SG-L001`…), documented in `docs/lints.md`.
 
@@ -339,6 +342,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
             kb: Some(KbRow::K2),
         });
     }
+    out.extend(dc_outbound_open(estate));
     for e in &estate.perimeter_allow {
         let mut why = Vec::new();
         if !e.require_encryption {
@@ -366,6 +370,23 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
         }
     }
     out
+}
+
+/// DCs left outside the outbound blocks (the article's default scope).
+fn dc_outbound_open(estate: &Estate) -> Vec<Lint> {
+    estate
+        .groups
+        .iter()
+        .filter(|g| g.role == smbguard_model::Role::DomainController && !g.outbound_block)
+        .map(|g| Lint {
+            code: "dc-outbound-open",
+            group: Some(g.name.clone()),
+            rule_id: None,
+            rule_name: None,
+            message: "domain controllers may open SMB to any address (KB3185535 scopes its outbound rules to hosts without shares); authentication coercion (PetitPotam, PrinterBug) makes a DC authenticate over outbound SMB to a relay, so set `outbound-block = true` on this group".into(),
+            kb: Some(KbRow::K6),
+        })
+        .collect()
 }
 
 /// An allow that some block overrides in every (profile, transport) it matches.

@@ -547,7 +547,19 @@ impl BuiltinBuilder<'_> {
 
     fn i7(&self) -> Invariant {
         let managed = union_of(self.eff.iter());
-        let sources = self.groups_where(|g| g.role != Role::Isolated);
+        // KB3185535's outbound rules are for hosts "that do not host SMB
+        // Shares": DCs and file servers are sources only with `outbound-block`.
+        let sources = self.groups_where(|g| g.role != Role::Isolated && g.blocks_outbound());
+        let mut notes = vec![
+            "isolated hosts are covered by I2; SMB between groups by I1, I2 and I4".to_string(),
+        ];
+        for g in self.estate.groups.iter().filter(|g| !g.blocks_outbound()) {
+            notes.push(format!(
+                "{} ({}) hosts shares and has no `outbound-block = true`: out of this invariant's scope, it can open SMB to any address, as KB3185535's scope leaves it",
+                g.name,
+                g.role.as_str()
+            ));
+        }
         let from = union_of(
             sources
                 .iter()
@@ -583,9 +595,7 @@ impl BuiltinBuilder<'_> {
                 expect: Verdict::Block,
                 exempt: merge_exemptions(exempt),
             })],
-            notes: vec![
-                "isolated hosts are covered by I2; SMB between groups by I1, I2 and I4".into(),
-            ],
+            notes,
         }
     }
 

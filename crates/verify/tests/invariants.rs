@@ -358,3 +358,69 @@ fn i7_an_outbound_block_that_forgot_ipv6_lets_workstations_reach_rogue_servers()
         r.lints
     );
 }
+
+/// Shielded mode (`DoNotAllowExceptions = 1`) from another GPO in the
+/// input, applied to the group's profile settings as the GPFAS reader
+/// lowers it: no inbound allow or bypass applies in the Domain profile.
+fn shield(plan: &mut Plan, name: &str) {
+    let w = windows(plan, name);
+    for d in &mut w.profile_defaults {
+        if d.profile == Profile::Domain {
+            d.shielded = true;
+        }
+    }
+}
+
+#[test]
+fn i3_a_gpo_putting_the_dcs_in_shielded_mode_cuts_them_off() {
+    let (estate, mut plan) = example();
+    shield(&mut plan, "domain-controllers");
+    let r = verify(&plan, &estate);
+    assert!(
+        failed_ids(&r).contains(&"I3".to_string()),
+        "{}",
+        describe(&r)
+    );
+    let f = &r.invariant("I3").unwrap().failures[0];
+    let flow = f.flow.unwrap();
+    assert!(in_group(&plan, flow.destination, "domain-controllers"));
+    assert_eq!(f.observed, Verdict::Block);
+    assert_reproduces(&plan, f);
+    let trace = f.trace.as_ref().unwrap();
+    assert!(
+        format!("{trace:?}").contains("shielded mode"),
+        "the trace says why: {trace:?}"
+    );
+}
+
+#[test]
+fn i4_a_gpo_putting_the_file_server_in_shielded_mode_cuts_its_clients_off() {
+    let (estate, mut plan) = example();
+    shield(&mut plan, "file-server");
+    let r = verify(&plan, &estate);
+    assert_fails_exactly(&plan, &r, &["I4"]);
+    let f = &r.invariant("I4").unwrap().failures[0];
+    assert!(in_group(&plan, f.flow.unwrap().destination, "file-server"));
+    assert_eq!(f.observed, Verdict::Block);
+}
+
+#[test]
+fn merge_off_drops_a_reenabled_builtin_rule() {
+    // A share re-enables the stock SMB rule and the block rule is gone: I1
+    // fails; with AllowLocalPolicyMerge = 0 the local (built-in) rule is not
+    // enforced, so the workstations are closed again.
+    let (estate, mut plan) = example();
+    let w = windows(&mut plan, "workstations");
+    w.disabled_builtins.retain(|id| *id != "FPS-SMB-In-TCP");
+    w.rules.retain(|r| !r.id.ends_with("in-block-tcp445"));
+    assert!(failed_ids(&verify(&plan, &estate)).contains(&"I1".to_string()));
+    for d in &mut windows(&mut plan, "workstations").profile_defaults {
+        d.local_rules = false;
+    }
+    let r = verify(&plan, &estate);
+    assert!(
+        !failed_ids(&r).contains(&"I1".to_string()),
+        "{}",
+        describe(&r)
+    );
+}

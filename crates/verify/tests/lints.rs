@@ -154,9 +154,12 @@ transports = ["tcp/445"]
 "#;
     let (estate, plan) = load(&format!("{estate_text}{extra}"));
     let l = lints_of(&estate, &plan, "bypass-broad-group");
-    assert_eq!(l.len(), 1, "{l:#?}");
-    assert_eq!(l[0].group.as_deref(), Some("members"));
-    assert!(l[0].message.contains("Domain Computers"));
+    // The members' inbound management bypass, and the outbound bypass of
+    // every group that opens SMB to the workstations, now scoped by the
+    // workstations' (broad) SID too.
+    assert_eq!(l.len(), 2, "{l:#?}");
+    assert!(l.iter().any(|x| x.group.as_deref() == Some("members")));
+    assert!(l.iter().all(|x| x.message.contains("Domain Computers")));
 }
 
 #[test]

@@ -12,9 +12,9 @@
 use std::collections::BTreeSet;
 
 use smbguard_formats::gpfas::{
-    self, AuthPhase, AuthSets, ConSecAction, ConSecRuleRecord, DefaultAction, FirewallPolicy,
-    FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PolicyWarning, PortEntry, PortValue, ProfileKey,
-    ProfileSettings,
+    self, AuthPhase, AuthSets, ConSecAction, ConSecRuleRecord, CryptoSets, DefaultAction,
+    FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PolicyWarning, PortEntry, PortValue,
+    ProfileKey, ProfileSettings,
 };
 use smbguard_formats::registry_pol::read_registry_pol;
 use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto};
@@ -114,7 +114,15 @@ pub fn lower_firewall_policy(
     let connection_security = p
         .consec_rules
         .iter()
-        .filter_map(|(id, r)| cx.consec(id, r, &p.phase1_auth_sets, &p.phase2_auth_sets))
+        .filter_map(|(id, r)| {
+            cx.consec(
+                id,
+                r,
+                &p.phase1_auth_sets,
+                &p.phase2_auth_sets,
+                &p.phase2_crypto_sets,
+            )
+        })
         .collect();
     let profile_defaults = Profile::ALL.map(|profile| cx.defaults(p, profile));
     for profile in Profile::ALL {
@@ -125,7 +133,7 @@ pub fn lower_firewall_policy(
             cx.note(
                 FindingCode::ProfileSetting,
                 format!("{profile} profile"),
-                "AllowLocalPolicyMerge=0: local rules (including enabled built-in rules) are ignored in this profile; the audit still assumes the built-in SMB rules may apply",
+                "AllowLocalPolicyMerge=0: local rules (including the built-in rules) are ignored in this profile, and so is anything smbguard wrote to a local store",
             );
         }
     }
@@ -437,6 +445,7 @@ impl Lowering<'_> {
         r: &ConSecRuleRecord,
         p1: &AuthSets,
         p2: &AuthSets,
+        qm: &CryptoSets,
     ) -> Option<ConnectionSecurityRule> {
         let what = format!("ConSecRules!{id}");
         let (inbound, outbound) = match r.action {
@@ -484,6 +493,20 @@ impl Lowering<'_> {
                 }
             },
         };
+        // The quick-mode set (MS-GPFAS §2.2.5): null encapsulation first?
+        let null_encapsulation = match r.crypto2_set.as_deref() {
+            None => false,
+            Some(set_id) => match qm.get(set_id) {
+                Some(set) => set
+                    .suites
+                    .first()
+                    .is_some_and(|(_, s)| s.is_auth_no_encap()),
+                None => {
+                    self.note(&what, format!("Crypto2Set={set_id} names no Phase2CryptoSets key in this file; read as the default quick-mode set"));
+                    false
+                }
+            },
+        };
         let narrowed = !r.endpoint1_v4.is_empty()
             || !r.endpoint2_v4.is_empty()
             || !r.endpoint1_v6.is_empty()
@@ -504,6 +527,7 @@ impl Lowering<'_> {
             outbound,
             phase1,
             phase2,
+            null_encapsulation,
             profiles: profiles_of(&r.profiles),
             enabled,
             kb: KbRow::K7,
@@ -570,6 +594,8 @@ impl Lowering<'_> {
             d.enabled = s.firewall_enabled().unwrap_or(true);
             d.block_inbound = s.default_inbound() != Some(DefaultAction::Allow);
             d.block_outbound = s.default_outbound() == Some(DefaultAction::Block);
+            d.shielded = s.shielded() == Some(true);
+            d.local_rules = s.local_policy_merge() != Some(false);
         }
         d
     }

@@ -6,7 +6,7 @@ pub(crate) mod gpo;
 pub(crate) mod netsh;
 pub(crate) mod powershell;
 mod scope;
-mod smb;
+pub(crate) mod smb;
 
 use smbguard_model::Group;
 use smbguard_semantics::{HostPolicy, WindowsPolicy};

@@ -3,10 +3,12 @@
 //! netsh has no rule IDs and no rule groups (rules are found by display
 //! name, and "adding rules to a custom rule group isn't possible in netsh",
 //! reference §4.1), so every rule name ends with its smbguard rule ID in
-//! brackets: delete-then-add by that name converges and cannot hit a rule
+//! brackets: add-under-a-staging-name, then delete-and-rename, converges
+//! without a moment with neither rule, and cannot hit a rule
 //! someone else named "Block all inbound SMB 445". Built-in rules can only
-//! be addressed by their display names, which are translated. Services and
-//! SMB settings are not netsh's: use the PowerShell or GPO artefact.
+//! be addressed by their display names, which are translated. SMB1 (K9) is
+//! set with `reg`/`sc.exe`; services and the other SMB settings are not
+//! netsh's: use the PowerShell or GPO artefact.
 //!
 //! cmd has no reliable escape inside a quoted argument: `%` is expanded even
 //! in quotes, `"` ends the quotes and exposes `&`, `|`, `<`, `>` and `^`, and
@@ -64,6 +66,11 @@ pub(crate) fn quoted(what: &str, value: &str) -> Result<String, EmitError> {
 fn rem_text(s: &str) -> String {
     s.chars()
         .map(|c| {
+            // Quotes (straight or typographic) read as an apostrophe, not `?`
+            // (review A.13); an apostrophe means nothing to cmd.
+            if matches!(c, '"' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}') {
+                return '\'';
+            }
             if c.is_ascii()
                 && !c.is_control()
                 && !matches!(c, '%' | '^' | '&' | '|' | '<' | '>' | '"')
@@ -90,6 +97,45 @@ fn profile_arg(p: ProfileSet) -> String {
 /// The netsh rule name: display name plus the smbguard rule ID.
 fn rule_name(rule: &WindowsRule) -> String {
     format!("{} [{}]", rule.name, rule.id)
+}
+
+/// The name a replacement is added under before the old rule goes.
+fn staging_name(name: &str) -> String {
+    match name.strip_suffix(']') {
+        Some(stem) => format!("{stem}.new]"),
+        None => format!("{name} [.new]"),
+    }
+}
+
+/// Replace-without-a-gap (review A.13): the new rule(s) are added under a
+/// staging name; only when every `add` succeeded is the old rule deleted and
+/// the staged one renamed (`set rule ... new name=`, netsh-advfirewall.md);
+/// otherwise the staged copies go and the old rule stays. `context` is
+/// `firewall` or `consec`; `adds` are the `add rule` argument tails.
+fn replace_lines(
+    out: &mut String,
+    context: &str,
+    name: &str,
+    adds: &[String],
+) -> Result<(), EmitError> {
+    let q = quoted("rule name", name)?;
+    let staged = quoted("staging rule name", &staging_name(name))?;
+    let _ = writeln!(
+        out,
+        "netsh advfirewall {context} delete rule name={staged} >nul 2>&1"
+    );
+    out.push_str("set \"SMBGUARD_OK=1\"\n");
+    for tail in adds {
+        let _ = writeln!(
+            out,
+            "netsh advfirewall {context} add rule name={staged} {tail} >nul || set \"SMBGUARD_OK=0\""
+        );
+    }
+    let _ = writeln!(
+        out,
+        "if \"%SMBGUARD_OK%\"==\"1\" (netsh advfirewall {context} delete rule name={q} >nul 2>&1 & netsh advfirewall {context} set rule name={staged} new name={q} >nul || call :failed {q}) else (netsh advfirewall {context} delete rule name={staged} >nul 2>&1 & call :failed {q})"
+    );
+    Ok(())
 }
 
 fn add_rule_lines(
@@ -158,10 +204,7 @@ fn add_rule_lines(
     }
     fixed.push_str(" enable=yes");
     let _ = writeln!(out, "REM {} {}", rule.kb, rem_text(&rule.description));
-    let _ = writeln!(
-        out,
-        "netsh advfirewall firewall delete rule name={name} >nul 2>&1"
-    );
+    let mut adds = Vec::new();
     for chunk in chunk_remote(
         &rule.remote_addresses,
         super::powershell::MAX_ADDRESSES_PER_RULE,
@@ -177,11 +220,9 @@ fn add_rule_lines(
                 )
             }
         };
-        let _ = writeln!(
-            out,
-            "netsh advfirewall firewall add rule name={name} {fixed}{remote} >nul || call :failed {name}"
-        );
+        adds.push(format!("{fixed}{remote}"));
     }
+    replace_lines(out, "firewall", &rule_name(rule), &adds)?;
     names.push(name);
     Ok(())
 }
@@ -214,6 +255,21 @@ fn consec_action(
     }
 }
 
+/// The quick-mode methods of the isolation rule (see `replace_lines` caller).
+const QM_SECMETHODS: &str = "authnoencap:sha256,esp:sha256-none";
+
+/// K9 without PowerShell: the SMB1 server value and the SMB1 client driver as
+/// detect-enable-and-disable-smbv1-v2-v3.md sets them with `sc.exe` ("Disable
+/// SMBv1 Client": mrxsmb10 start= disabled, Workstation depend=
+/// bowser/mrxsmb20/nsi; review A.10). Where mrxsmb10 is absent (SMB1 already
+/// removed), only the dependency is rewritten.
+const SMB1_LINES: &str = concat!(
+    "\nREM --- SMB1 off, server and client (K9; takes effect after a restart) ---\n",
+    "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters\" /v SMB1 /t REG_DWORD /d 0 /f >nul || call :failed SMB1-server\n",
+    "sc.exe query mrxsmb10 >nul 2>&1 && (sc.exe config mrxsmb10 start= disabled >nul || call :failed mrxsmb10)\n",
+    "sc.exe config lanmanworkstation depend= bowser/mrxsmb20/nsi >nul || call :failed LanmanWorkstation-depend\n",
+);
+
 /// The batch file for one Windows group.
 pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String, EmitError> {
     let p = h.policy;
@@ -224,13 +280,16 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
     s.push_str(concat!(
         "REM\n",
         "REM netsh has no rule IDs and no rule groups: each rule name ends with its smbguard\n",
-        "REM rule ID in brackets, and convergence is delete-then-add by that name. For\n",
+        "REM rule ID in brackets; a replacement is added under a staging name first and\n",
+        "REM the old rule goes only once it is in place. For\n",
         "REM rule groups, -WhatIf, verification of every field, SMB settings and services,\n",
         "REM use the PowerShell artefact; for domain-wide deployment, the GPO backup.\n",
         "REM Run from an elevated command prompt on the target computer (local store).\n",
         "setlocal\n",
         "set \"SMBGUARD_FAILED=0\"\n",
-        "net session >nul 2>&1 || goto :not_elevated\n\n",
+        // fltmc needs elevation and, unlike `net session`, not the Server
+        // service, which the isolated role's policy stops (review A.2).
+        "fltmc >nul 2>&1 || goto :not_elevated\n\n",
         "REM --- Firewall rules (no order: bypass beats block beats allow beats profile default) ---\n",
     ));
     let mut names = Vec::new();
@@ -257,9 +316,11 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
     for (name, ids) in builtin_list {
         let q = quoted("built-in rule name", name)?;
         let _ = writeln!(s, "REM {}", rem_text(&ids.join(", ")));
+        // An explicit warning, not a silent pass: on another display language
+        // (or a build without the rule) the rule stays as it is (review A.13).
         let _ = writeln!(
             s,
-            "netsh advfirewall firewall set rule name={q} new enable=no >nul 2>&1 || echo smbguard: note: no rule named {q} here (other language or build)"
+            "netsh advfirewall firewall set rule name={q} new enable=no >nul 2>&1 || echo smbguard: WARNING: built-in rule {q} not found by its English name: on a non-English Windows it may still be enabled; disable it by rule ID with the PowerShell or GPO artefact"
         );
     }
     s.push_str("\nREM --- Profile defaults (K3) ---\n");
@@ -289,6 +350,7 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
             },
         );
     }
+    let mut consec_names = Vec::new();
     if !p.connection_security.is_empty() {
         s.push_str("\nREM --- Connection security rule (K7): Kerberos V5 computer and user ---\n");
     }
@@ -305,29 +367,38 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
                     c.id
                 ),
             })?;
-        let _ = writeln!(
-            s,
-            "netsh advfirewall consec delete rule name={name} >nul 2>&1"
-        );
-        let _ = writeln!(
-            s,
-            "netsh advfirewall consec add rule name={name} endpoint1=any endpoint2=any action={action} auth1=computerkerb auth2=userkerb profile={} enable=yes >nul || call :failed {name}",
+        // Null encapsulation first, then ESP SHA-256 integrity: "AuthNoEncap
+        // must be accompanied by at least one AH or ESP integrity suite"
+        // (netsh-advfirewall.md, consec remarks; review A.4).
+        let tail = format!(
+            "endpoint1=any endpoint2=any action={action} auth1=computerkerb auth2=userkerb qmsecmethods={QM_SECMETHODS} profile={} enable=yes",
             profile_arg(c.profiles)
         );
-        let _ = writeln!(
-            s,
-            "netsh advfirewall consec show rule name={name} >nul 2>&1 || call :failed {name}"
-        );
+        replace_lines(&mut s, "consec", &format!("{} [{}]", c.name, c.id), &[tail])?;
+        consec_names.push(name);
     }
-    s.push_str("\nREM --- Verification: every rule exists ---\n");
+    if !cx.plan.smb.smb1 {
+        s.push_str(SMB1_LINES);
+    }
+    s.push_str(concat!(
+        "\nREM --- Verification: every rule is in the effective policy ---\n",
+        "REM `monitor show` reads what Windows enforces (all stores merged), so a rule a\n",
+        "REM GPO turns off (AllowLocalPolicyMerge = 0) fails here (review A.6).\n",
+    ));
     for name in &names {
         let _ = writeln!(
             s,
-            "netsh advfirewall firewall show rule name={name} >nul 2>&1 || call :failed {name}"
+            "netsh advfirewall monitor show firewall rule name={name} >nul 2>&1 || call :failed {name}"
+        );
+    }
+    for name in &consec_names {
+        let _ = writeln!(
+            s,
+            "netsh advfirewall monitor show consec rule name={name} >nul 2>&1 || call :failed {name}"
         );
     }
     if !p.services.is_empty() || !cx.plan.smb.smb1 {
-        s.push_str("\nREM SMB settings (K9, K2) and services (K8) are not netsh settings: use the\nREM PowerShell artefact or the GPO backup.\n");
+        s.push_str("\nREM SMB signing, encryption and dialect settings (K2) and services (K8) are not\nREM netsh settings: use the PowerShell artefact or the GPO backup.\n");
     }
     s.push_str(concat!(
         "\nif \"%SMBGUARD_FAILED%\"==\"1\" goto :end_failed\n",
@@ -355,7 +426,7 @@ pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
         // CRLF: cmd mis-finds `call :label` targets in LF-only batch files.
         let text = script(cx, &h)?.replace('\n', "\r\n");
         let mut description = format!(
-            "netsh batch file for group {} ({}): rules by name (delete-then-add), built-ins by English name, profiles, isolation rule; local store only",
+            "netsh batch file for group {} ({}): rules by name (staged replace), built-ins by English name, profiles, isolation rule (null encapsulation), SMB1 off; local store only",
             h.host.group,
             h.host.role.as_str()
         );

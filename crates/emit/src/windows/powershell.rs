@@ -234,6 +234,8 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
         "# Only rules in smbguard's rule group, smbguard's connection security rule, the\n",
         "# built-in rules named below and the settings below are touched.\n",
         "#Requires -Version 5.1\n",
+        // Every step writes a policy store or machine settings (review A.13).
+        "#Requires -RunAsAdministrator\n",
         "[CmdletBinding(SupportsShouldProcess = $true)]\n",
         "param(\n",
         "    # localhost (the local Group Policy object), PersistentStore (local rules),\n",
@@ -330,6 +332,22 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
                 "    Phase2DisplayName = {}",
                 literal(&format!("{} - Kerberos V5 user", c.name))
             );
+            // Null encapsulation first, ESP SHA-256 integrity as the
+            // fallback netsh's consec remarks require (review A.4).
+            let _ = writeln!(
+                s,
+                "    QuickModeName = {}",
+                literal(&format!("{}-quickmode", c.id))
+            );
+            let _ = writeln!(
+                s,
+                "    QuickModeDisplayName = {}",
+                literal(&format!(
+                    "{} - null encapsulation, ESP SHA-256 integrity",
+                    c.name
+                ))
+            );
+            s.push_str("    QuickModeProposals = 'None/None/None,ESP/SHA256/None'\n");
             s.push_str("}\n");
         }
         _ => {
@@ -355,6 +373,18 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
             Encryption::Required => "Required",
         },
         dialect_name(smb.min_dialect),
+    );
+    let h24 = &smb.hardening;
+    let bool_lit = |b: bool| if b { "$true" } else { "$false" };
+    s.push_str("# Windows 11 24H2 / Server 2025 hardening: applied where the build has it, reported where not.\n");
+    let _ = writeln!(
+        s,
+        "$Smb.BlockNtlm = {}; $Smb.NtlmExceptions = {}; $Smb.QuicServers = {}; $Smb.RemoteMailslots = {}; $Smb.Audit = {}",
+        bool_lit(h24.block_ntlm),
+        array(&h24.ntlm_exceptions),
+        array(&h24.quic_servers),
+        bool_lit(h24.remote_mailslots),
+        bool_lit(h24.audit),
     );
     let services: Vec<String> = p
         .services

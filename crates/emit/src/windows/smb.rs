@@ -32,6 +32,12 @@ pub(crate) struct SmbValue {
 
 const SERVER_PARAMS: &str = r"SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters";
 const CLIENT_PARAMS: &str = r"SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters";
+const SMB1_CLIENT: &str = r"SYSTEM\CurrentControlSet\Services\mrxsmb10";
+/// The Workstation service key whose `DependOnService` (REG_MULTI_SZ) must
+/// no longer name MRxSmb10 once the SMB1 client driver is disabled.
+pub(crate) const WORKSTATION_SERVICE: &str = r"SYSTEM\CurrentControlSet\Services\LanmanWorkstation";
+/// `DependOnService` without MRxSmb10 (detect-enable-and-disable-smbv1-v2-v3.md).
+pub(crate) const WORKSTATION_DEPENDS: [&str; 3] = ["Bowser", "MRxSmb20", "NSI"];
 const SERVER_POLICY: &str = r"Software\Policies\Microsoft\Windows\LanmanServer";
 const CLIENT_POLICY: &str = r"Software\Policies\Microsoft\Windows\LanmanWorkstation";
 
@@ -67,6 +73,20 @@ pub(crate) fn smb_registry_values(smb: &SmbSettings) -> Vec<SmbValue> {
             data: 0,
             policy: false,
             note: "SMB1 server off (K9); preference-style, as the MS Security Guide template writes it",
+        });
+    }
+    if !smb.smb1 {
+        // The SMB1 client driver too: "disable and remove SMB1" (KB3185535
+        // K9) covers both sides; detect-enable-and-disable-smbv1-v2-v3.md,
+        // "Disable SMBv1 Client with Group Policy", sets Start = 4 here and
+        // removes MRxSmb10 from the Workstation dependencies
+        // ([`WORKSTATION_DEPENDS`]; review A.10).
+        out.push(SmbValue {
+            key: SMB1_CLIENT,
+            value: "Start",
+            data: 4,
+            policy: false,
+            note: "SMB1 client driver mrxsmb10 disabled (K9); preference-style, as the SMBv1 client GPO guidance writes it",
         });
     }
     if smb.signing {
@@ -112,6 +132,29 @@ pub(crate) fn smb_registry_values(smb: &SmbSettings) -> Vec<SmbValue> {
             policy: true,
             note: "client requires encryption (policy; Windows 11 24H2 / Server 2025 and later)",
         });
+    }
+    if !smb.hardening.remote_mailslots {
+        // modern-smb.md: "Enable remote mailslots" (Lanman Workstation /
+        // Lanman Server) policies; Windows 11 24H2 / Server 2025.
+        for (key, side) in [
+            (
+                r"Software\Policies\Microsoft\Windows\NetworkProvider",
+                "client",
+            ),
+            (r"Software\Policies\Microsoft\Windows\Bowser", "server"),
+        ] {
+            out.push(SmbValue {
+                key,
+                value: "EnableMailslots",
+                data: 0,
+                policy: true,
+                note: if side == "client" {
+                    "remote mailslots off, client (policy; Windows 11 24H2 / Server 2025)"
+                } else {
+                    "remote mailslots off, server (policy; Windows 11 24H2 / Server 2025)"
+                },
+            });
+        }
     }
     for key in [SERVER_POLICY, CLIENT_POLICY] {
         out.push(SmbValue {

@@ -14,11 +14,14 @@
 //! to typed fields. Values cannot contain `|` (the grammar has no escape);
 //! writers reject such values with [`ErrorKind::PipeInValue`](crate::ErrorKind::PipeInValue).
 //!
-//! Not modelled (kept verbatim in [`FirewallPolicy::other_entries`]): crypto sets
-//! (§2.2.5) and main mode rules (§2.2.7).
+//! * [`CryptoSets`] for `Phase2CryptoSets` (§2.2.5, quick mode).
+//!
+//! Not modelled (kept verbatim in [`FirewallPolicy::other_entries`]): phase 1
+//! crypto sets (§2.2.5) and main mode rules (§2.2.7).
 
 mod auth_sets;
 mod consec;
+mod crypto_sets;
 mod ctx;
 mod diag;
 mod fields;
@@ -31,6 +34,7 @@ mod version;
 
 pub use auth_sets::{AuthMethod, AuthPhase, AuthSet, AuthSets, AuthSuite};
 pub use consec::{ConSecRuleRecord, parse_consec_rule};
+pub use crypto_sets::{CryptoSet, CryptoSets, CryptoSuite, PHASE2_CRYPTO_SETS};
 pub use diag::{GpfasWarning, GpfasWarningKind, check_field_value};
 pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind};
 pub use rule::parse_firewall_rule;

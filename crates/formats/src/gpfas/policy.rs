@@ -5,14 +5,14 @@
 //! values that a later entry deletes are dropped, and the `**` entries are kept
 //! in [`FirewallPolicy::directives`]. Each surviving value then goes to its typed
 //! place, or — when it does not fit (wrong type, invalid text, unknown value
-//! under a modelled key, or a key this crate does not model, such as crypto
-//! sets and main-mode rules) — verbatim to [`FirewallPolicy::other_entries`]
+//! under a modelled key, or a key this crate does not model, such as phase 1
+//! crypto sets and main-mode rules) — verbatim to [`FirewallPolicy::other_entries`]
 //! (§3.1.5: unknown entries MUST be ignored; they are kept so nothing is lost).
 //!
 //! Writing emits, in this fixed order: directives, `PolicyVersion`, global
 //! settings, profiles (Domain, Private, Public, Standard; each key's values, then
 //! `Logging`, ...), firewall rules, connection security rules, phase 1 and
-//! phase 2 authentication sets, other entries. Applying the directives first and
+//! phase 2 authentication sets, phase 2 crypto sets, other entries. Applying the directives first and
 //! the values after has the same effect as the original order (see
 //! [`crate::registry_pol::Resolved`]). `from_registry(to_registry(p))`
 //! reproduces `p` for any `p` that `from_registry` produced.
@@ -24,6 +24,7 @@ use thiserror::Error;
 
 use super::auth_sets::{AuthPhase, AuthSets};
 use super::consec::ConSecRuleRecord;
+use super::crypto_sets::{CryptoSets, PHASE2_CRYPTO_SETS};
 use super::diag::GpfasWarning;
 use super::rule_records::FirewallRuleRecord;
 use super::settings::{GlobalSettings, ProfileKey, ProfileSettings, Slot};
@@ -49,6 +50,8 @@ pub struct FirewallPolicy {
     pub phase1_auth_sets: AuthSets,
     /// `Phase2AuthenticationSets`.
     pub phase2_auth_sets: AuthSets,
+    /// `Phase2CryptoSets` (quick mode).
+    pub phase2_crypto_sets: CryptoSets,
     /// Special `**` entries (any key), in file order.
     pub directives: Vec<RegistryEntry>,
     /// Everything else, verbatim, in file order.
@@ -266,7 +269,15 @@ impl FirewallPolicy {
                     }
                 })
             }
-            // Keys not modelled here (crypto sets, main mode rules, ...): kept silently.
+            [k, id, rest @ ..] if rest.len() <= 1 && k.eq_ignore_ascii_case(PHASE2_CRYPTO_SETS) => {
+                string_of(&entry).and_then(|text| {
+                    self.phase2_crypto_sets
+                        .apply(id, rest.first().copied(), &entry.value, text)
+                        .map(|_| ())
+                        .map_err(classify)
+                })
+            }
+            // Keys not modelled here (phase 1 crypto sets, main mode rules, ...): kept silently.
             _ => {
                 self.other_entries.push(entry);
                 return;
@@ -376,6 +387,14 @@ impl FirewallPolicy {
                     }
                 }
             }
+        }
+        let crypto_key = format!(r"{BASE_KEY}\{PHASE2_CRYPTO_SETS}");
+        for (sub, name, text) in self.phase2_crypto_sets.entries() {
+            out.push(RegistryEntry::sz(
+                format!(r"{crypto_key}\{sub}"),
+                name,
+                text,
+            ));
         }
         out.extend(self.other_entries.iter().cloned());
         Ok(out)

@@ -8,10 +8,44 @@
 //! "override block rules" is an ordinary allow: a block still wins.
 //! (MS-FASP §2.2.34; "Order of Windows Firewall with Advanced Security Rules
 //! Evaluation"; reference/windows-firewall.md §2.1.)
+//!
+//! Profile settings that change what rules do: in shielded mode
+//! (`DoNotAllowExceptions`) no inbound allow or bypass applies and inbound is
+//! blocked; with local-policy merge off (`AllowLocalPolicyMerge = 0`) the
+//! local store's rules (the built-in ones) are ignored (MS-GPFAS §2.2.3.3,
+//! §2.2.3.13). Traffic that arrived through edge traversal (Teredo) is
+//! allowed only by rules that allow edge traversal; blocks apply to it as to
+//! any traffic (New-NetFirewallRule -EdgeTraversalPolicy). Rules of several
+//! stores are merged first ([`merge_stores`]).
 
 use crate::eval::{Decision, Flow, RuleMatch, Verdict, WindowsContext};
 use crate::policy::ProfileDefaults;
-use crate::rule::{Action, Direction, Security, WindowsRule};
+use crate::rule::{Action, Direction, Origin, Security, WindowsRule};
+
+/// The rules Windows enforces from several stores, highest precedence first
+/// (domain GPOs by link order, then the local GPO, then the local store).
+/// Rules with the same ID "will overwrite one another so that only one
+/// exists" (New-NetFirewallRule -Name): the highest-precedence store's copy
+/// wins. The last store is the local one; with `local_merge` off
+/// (`AllowLocalPolicyMerge = 0`, MS-GPFAS §2.2.3.13) it contributes nothing.
+pub fn merge_stores(stores: &[&[WindowsRule]], local_merge: bool) -> Vec<WindowsRule> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let last = stores.len().saturating_sub(1);
+    for (i, store) in stores.iter().enumerate() {
+        if i == last && i > 0 && !local_merge {
+            break;
+        }
+        for r in *store {
+            let id = r.id.to_ascii_lowercase();
+            if !seen.contains(&id) {
+                seen.push(id);
+                out.push(r.clone());
+            }
+        }
+    }
+    out
+}
 
 /// True when the rule's conditions (not its action) match the flow seen
 /// from this host in `direction`, in `profile`.
@@ -93,6 +127,39 @@ pub fn eval_windows<'r>(
     flow: &Flow,
     ctx: &WindowsContext,
 ) -> Decision {
+    eval_windows_edge(rules, defaults, direction, flow, ctx, false)
+}
+
+/// Why an allow or bypass cannot apply because of the profile or edge
+/// traversal, or `None`.
+fn profile_blocker(
+    r: &WindowsRule,
+    defaults: ProfileDefaults,
+    direction: Direction,
+    edge: bool,
+) -> Option<&'static str> {
+    if r.action == Action::Block || direction != Direction::Inbound {
+        return None;
+    }
+    if defaults.shielded {
+        return Some("shielded mode (DoNotAllowExceptions): no inbound allow or bypass applies");
+    }
+    if edge && !r.edge_traversal {
+        return Some("the traffic came through edge traversal, which this rule does not allow");
+    }
+    None
+}
+
+/// [`eval_windows`] for a flow that arrived through edge traversal when
+/// `edge` is true.
+pub fn eval_windows_edge<'r>(
+    rules: impl IntoIterator<Item = &'r WindowsRule>,
+    defaults: ProfileDefaults,
+    direction: Direction,
+    flow: &Flow,
+    ctx: &WindowsContext,
+    edge: bool,
+) -> Decision {
     if !defaults.enabled {
         return Decision {
             verdict: Verdict::Allow,
@@ -103,8 +170,12 @@ pub fn eval_windows<'r>(
     let mut matched: Vec<(&WindowsRule, RuleMatch, bool)> = rules
         .into_iter()
         .filter(|r| rule_matches(r, direction, flow, ctx))
+        // Merge off: the local store (built-in rules) is not enforced.
+        .filter(|r| defaults.local_rules || r.origin != Origin::BuiltIn)
         .map(|r| {
+            let blocked = profile_blocker(r, defaults, direction, edge);
             let (applies, note) = match r.action {
+                _ if blocked.is_some() => (false, blocked.unwrap_or_default().to_string()),
                 Action::Bypass => match bypass_blocker(r, direction, ctx) {
                     None if r.remote_machines.is_empty() => {
                         (true, "authenticated bypass: IPsec on both ends; overrides block rules".to_string())
@@ -168,7 +239,7 @@ pub fn eval_windows<'r>(
         )
     } else {
         let block = match direction {
-            Direction::Inbound => defaults.block_inbound,
+            Direction::Inbound => defaults.block_inbound || defaults.shielded,
             Direction::Outbound => defaults.block_outbound,
         };
         let verdict = if block {

@@ -93,6 +93,7 @@ pub fn drift(plan: &mut Plan, rng: &mut Rng) {
                         outbound: SecurityRequirement::Request,
                         phase1: vec![AuthMethod::MachineKerberos],
                         phase2: vec![],
+                        null_encapsulation: false,
                         profiles: profile_set(rng),
                         enabled: true,
                         kb: KbRow::K7,

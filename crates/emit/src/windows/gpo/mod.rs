@@ -46,6 +46,11 @@ fn group_backup(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<Vec<Artifac
         .services
         .iter()
         .filter(|s| s.state == ServiceState::Disabled)
+        // A domain GPO applies only to domain members, where the Workstation
+        // item's guard rail (`PartOfDomain = FALSE`) can never match: the
+        // item could never apply (review A.13). The PowerShell script stops
+        // the Workstation service on a standalone host instead.
+        .filter(|s| s.service != "LanmanWorkstation")
         .map(|s| ServiceItem {
             name: s.service,
             uid: guid(estate, group, &format!("service/{}", s.service)),

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use smbguard_formats::gpfas::{
-    self, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, FirewallPolicy,
-    FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue, ProfileKey, ProfileSettings,
-    SchemaVersion, Security2_9,
+    self, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, CryptoSet, CryptoSuite,
+    FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue, ProfileKey,
+    ProfileSettings, SchemaVersion, Security2_9,
 };
-use smbguard_formats::registry_pol::RegistryEntry;
+use smbguard_formats::registry_pol::{RegData, RegType, RegistryEntry};
 use smbguard_model::{AddrRange, AddrSet, PortSet, Profile, ProfileSet, Proto};
 use smbguard_semantics::{
     Action, AuthMethod, ConnectionSecurityRule, Direction, Security, SecurityRequirement,
@@ -284,11 +284,38 @@ pub(crate) fn rule_records(
     Ok(out)
 }
 
+/// The quick-mode set of the isolation rule: null encapsulation first, ESP
+/// SHA-256 integrity (no encryption) as the fallback "AuthNoEncap must be
+/// accompanied by" (netsh-advfirewall.md, consec remarks; review A.4). The
+/// null-encapsulation suite says `AuthNoEncap` in `2_9Protocol` (MS-FASP
+/// §2.2.69 FW_CRYPTO_PROTOCOL_AUTH_NO_ENCAP, a 2.9 addition) and `ESP` with
+/// SHA-256 in `Protocol`/`EspHash` for readers older than 2.9.
+pub(crate) fn quick_mode_set(name: String, group: &str) -> CryptoSet {
+    let esp = CryptoSuite {
+        protocol: Some("ESP".into()),
+        esp_hash: Some("SHA256".into()),
+        encryption: Some("None".into()),
+        ..CryptoSuite::default()
+    };
+    let no_encap = CryptoSuite {
+        protocol_2_9: Some("AuthNoEncap".into()),
+        ..esp.clone()
+    };
+    CryptoSet {
+        version: Some(VERSION.to_string()),
+        name: Some(name),
+        embedded_context: Some(group.to_owned()),
+        suites: vec![("0000".into(), no_encap), ("0001".into(), esp)],
+        ..CryptoSet::default()
+    }
+}
+
 fn consec_record(
     c: &ConnectionSecurityRule,
     group: &str,
     p1: Option<&str>,
     p2: Option<&str>,
+    qm: Option<&str>,
 ) -> Result<ConSecRuleRecord, EmitError> {
     let mut r = ConSecRuleRecord::new(VERSION);
     // MS-FASP §2.2.52: Boundary = request in and out (the article's
@@ -322,6 +349,7 @@ fn consec_record(
     }
     r.auth1_set = p1.map(str::to_owned);
     r.auth2_set = p2.map(str::to_owned);
+    r.crypto2_set = qm.map(str::to_owned);
     r.embedded_context = Some(gpfas_text(
         &format!("group of connection security rule {}", c.id),
         group,
@@ -442,9 +470,27 @@ pub(crate) fn firewall_policy(
             p2.sets
                 .push((set_id.clone(), auth_set(name, &group, &c.phase2, 2, &c.id)?));
         }
+        let qm_id = c
+            .null_encapsulation
+            .then(|| guid(&cx.estate.name, &h.host.group, &format!("{id}/quickmode")));
+        if let Some(qm_id) = &qm_id {
+            let qm_name = gpfas_text(
+                "quick mode set name",
+                &format!("{} - null encapsulation, ESP SHA-256 integrity", c.name),
+            )?;
+            fp.phase2_crypto_sets
+                .sets
+                .push((qm_id.clone(), quick_mode_set(qm_name, &group)));
+        }
         fp.consec_rules.push((
             id,
-            consec_record(c, &group, p1_id.as_deref(), p2_id.as_deref())?,
+            consec_record(
+                c,
+                &group,
+                p1_id.as_deref(),
+                p2_id.as_deref(),
+                qm_id.as_deref(),
+            )?,
         ));
     }
     fp.phase1_auth_sets = p1;
@@ -474,6 +520,31 @@ pub(crate) fn registry_entries(
     })?;
     for v in smb_registry_values(&cx.plan.smb) {
         entries.push(RegistryEntry::dword(v.key, v.value, v.data));
+    }
+    let h24 = &cx.plan.smb.hardening;
+    if h24.block_ntlm && !h24.ntlm_exceptions.is_empty() {
+        // "Block NTLM Server Exception List" (modern-smb.md). The value behind
+        // "Block NTLM" itself is unverified, so the GPO does not set it: the
+        // PowerShell script does (docs/windows.md).
+        entries.push(RegistryEntry {
+            key: r"SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation".to_owned(),
+            value: "BlockNTLMServerExceptionList".to_owned(),
+            kind: RegType::MultiSz,
+            data: RegData::MultiString(h24.ntlm_exceptions.clone()),
+        });
+    }
+    if !cx.plan.smb.smb1 {
+        entries.push(RegistryEntry {
+            key: crate::windows::smb::WORKSTATION_SERVICE.to_owned(),
+            value: "DependOnService".to_owned(),
+            kind: RegType::MultiSz,
+            data: RegData::MultiString(
+                crate::windows::smb::WORKSTATION_DEPENDS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
+            ),
+        });
     }
     for e in &entries {
         if let Some(text) = e.data.as_str() {

@@ -9,11 +9,16 @@ Set-StrictMode -Version 2.0
 
 $script:SmbguardCmdlet = $PSCmdlet
 $script:Problems = [System.Collections.Generic.List[string]]::new()
+# Settings this Windows build cannot take, each with the reason; reported per
+# host and counted as problems, never skipped silently (review A.7).
+$script:NotApplied = [System.Collections.Generic.List[string]]::new()
+$script:FileSharingRules = $null
 $ReadOnlyStores = @('ActiveStore', 'RSOP', 'SystemDefaults', 'StaticServiceStore', 'ConfigurableServiceStore')
 $IsDomainGpo = $PolicyStore.Contains('\')
 # SMB settings, services and the host guard rails concern the machine the
 # script runs on; for a domain GPO they travel in the GPO backup instead.
 $IsLocalMachine = -not $IsDomainGpo
+$HostsShares = ($Role -eq 'domain-controller' -or $Role -eq 'file-server')
 
 function Write-SmbguardStatus([string]$State, [string]$What) {
     Write-Host ($State.PadRight(10) + ' ' + $What)
@@ -98,10 +103,12 @@ function ConvertTo-SmbguardRanges($Items) {
     return (($out | Sort-Object) -join ';')
 }
 
+# Allow (A) and deny (D) ACEs both count: a deny ACE is an exception, and
+# dropping it would hide drift (review A.12).
 function Get-SmbguardSids([string]$Sddl) {
     $sids = @()
-    foreach ($m in [regex]::Matches($Sddl, '\(A;;CC;;;([^)]*)\)')) {
-        $sids += $m.Groups[1].Value
+    foreach ($m in [regex]::Matches($Sddl, '\((A|D);;CC;;;([^)]*)\)')) {
+        $sids += ($m.Groups[1].Value + ':' + $m.Groups[2].Value)
     }
     return (($sids | Sort-Object) -join ',')
 }
@@ -111,6 +118,23 @@ function Get-SmbguardTarget {
         return @{ GPOSession = $script:Session }
     }
     return @{ PolicyStore = $PolicyStore }
+}
+
+# The store the read-back compares against. Only PersistentStore rules take
+# effect immediately ("Rules created in this store are attached to the
+# ActiveStore and activated on the computer immediately", New-NetFirewallRule
+# -PolicyStore); a GPO store takes effect through Group Policy processing, and
+# a higher-precedence store or AllowLocalPolicyMerge = 0 can change what is
+# enforced (MS-GPFAS 2.2.3.13). So local targets are verified in ActiveStore,
+# what Windows enforces, after gpupdate for the local GPO (review A.5, A.6).
+# A domain GPO is verified as written; each member verifies its own
+# ActiveStore when this script runs there with -PolicyStore PersistentStore
+# or through the GPO (docs/windows.md).
+function Get-SmbguardReadTarget {
+    if ($IsDomainGpo) {
+        return @{ PolicyStore = $PolicyStore }
+    }
+    return @{ PolicyStore = 'ActiveStore' }
 }
 
 function Compare-SmbguardRule($Want, $Have) {
@@ -138,7 +162,17 @@ function Compare-SmbguardRule($Want, $Have) {
     if ((ConvertTo-SmbguardRanges $af.LocalAddress) -ne 'Any') {
         $d += ('LocalAddress is ' + (Format-SmbguardList $af.LocalAddress))
     }
+    # Filters smbguard never sets must stay Any: a program, service,
+    # interface-type or user condition narrows a block rule (review A.12).
+    $app = $Have | Get-NetFirewallApplicationFilter
+    if ((Format-SmbguardList $app.Program) -ne 'Any') { $d += ('Program is ' + [string]$app.Program) }
+    $svc = $Have | Get-NetFirewallServiceFilter
+    if ((Format-SmbguardList $svc.Service) -ne 'Any') { $d += ('Service is ' + [string]$svc.Service) }
+    $itf = $Have | Get-NetFirewallInterfaceTypeFilter
+    if ((Format-SmbguardList $itf.InterfaceType) -ne 'Any') { $d += ('InterfaceType is ' + [string]$itf.InterfaceType) }
     $sf = $Have | Get-NetFirewallSecurityFilter
+    if ((Format-SmbguardList $sf.LocalUser) -ne 'Any') { $d += ('LocalUser is ' + [string]$sf.LocalUser) }
+    if ((Format-SmbguardList $sf.RemoteUser) -ne 'Any') { $d += ('RemoteUser is ' + [string]$sf.RemoteUser) }
     if ([string]$sf.Authentication -ne $Want.Authentication) { $d += ('Authentication is ' + [string]$sf.Authentication) }
     if ([string]$sf.Encryption -ne $Want.Encryption) { $d += ('Encryption is ' + [string]$sf.Encryption) }
     if ([bool]$sf.OverrideBlockRules -ne $Want.OverrideBlockRules) { $d += ('OverrideBlockRules is ' + [string]$sf.OverrideBlockRules) }
@@ -176,15 +210,28 @@ function New-SmbguardRule($Want) {
     New-NetFirewallRule @target @p | Out-Null
 }
 
+# Inside a GPO session the delete must carry the session: the 2025 docset
+# lists no -GPOSession on Remove-NetFirewallRule, and a rule piped into it
+# carries no session option, so the old rule would stay and the next
+# New-NetFirewallRule with the same -Name would fail before Save-NetGPO
+# (review A.3). The CIM delete with the custom option GPOSession is the
+# pattern of MichaelGrafnetter/active-directory-firewall
+# (Set-ADDSFirewallPolicy.ps1).
 function Remove-SmbguardRule([string]$Name) {
     $target = Get-SmbguardTarget
-    $command = Get-Command -Name Remove-NetFirewallRule
-    if ($target.ContainsKey('GPOSession') -and -not $command.Parameters.ContainsKey('GPOSession')) {
-        # Windows Server 2022 removed -GPOSession from Remove-NetFirewallRule
-        # (reference section 4.1); remove the rule object of the session instead.
-        Get-NetFirewallRule @target -Name $Name | Remove-NetFirewallRule
-    } else {
+    if (-not $target.ContainsKey('GPOSession')) {
         Remove-NetFirewallRule @target -Name $Name
+        return
+    }
+    $options = [Microsoft.Management.Infrastructure.Options.CimOperationOptions]::new()
+    $options.SetCustomOption('GPOSession', $script:Session, $false)
+    $cim = New-CimSession
+    try {
+        foreach ($rule in @(Get-NetFirewallRule @target -Name $Name)) {
+            $cim.DeleteInstance('ROOT\StandardCimv2', $rule, $options)
+        }
+    } finally {
+        Remove-CimSession -CimSession $cim
     }
 }
 
@@ -271,6 +318,8 @@ function Disable-SmbguardBuiltin([string]$Id, [string]$Why) {
 # display group starting with "File and Printer Sharing"), whose local port
 # is one of the SMB transports this plan governs.
 function Get-SmbguardFileSharingRules {
+    # Found once per run: every inbound rule's port filter is read only here.
+    if ($null -ne $script:FileSharingRules) { return $script:FileSharingRules }
     $groups = @('@FirewallAPI.dll,-28502', '@FirewallAPI.dll,-28672')
     $found = @()
     foreach ($rule in @(Get-NetFirewallRule -PolicyStore PersistentStore -Direction Inbound -ErrorAction SilentlyContinue)) {
@@ -286,6 +335,7 @@ function Get-SmbguardFileSharingRules {
             }
         }
     }
+    $script:FileSharingRules = $found
     return $found
 }
 
@@ -314,7 +364,21 @@ function Sync-SmbguardProfiles {
     }
 }
 
-function Compare-SmbguardIsolation($Have) {
+# Proposals as comparable text: 'MachineKerberos', 'None/None/None', ...
+function Format-SmbguardProposals($Set, [string]$Kind) {
+    if ($null -eq $Set) { return '' }
+    $out = @()
+    foreach ($p in @($Set.Proposal)) {
+        if ($Kind -eq 'Auth') {
+            $out += [string]$p.AuthenticationMethod
+        } else {
+            $out += ([string]$p.Encapsulation + '/' + [string]$p.ESPHash + '/' + [string]$p.Encryption)
+        }
+    }
+    return ($out -join ',')
+}
+
+function Compare-SmbguardIsolation($Have, $Target) {
     $d = @()
     if ([string]$Have.Enabled -ne 'True') { $d += ('Enabled is ' + [string]$Have.Enabled) }
     if ([string]$Have.InboundSecurity -ne $Isolation.InboundSecurity) { $d += ('InboundSecurity is ' + [string]$Have.InboundSecurity) }
@@ -322,7 +386,29 @@ function Compare-SmbguardIsolation($Have) {
     if ([string]$Have.Phase1AuthSet -ne $Isolation.Phase1Name) { $d += ('Phase1AuthSet is ' + [string]$Have.Phase1AuthSet) }
     if ([string]$Have.Phase2AuthSet -ne $Isolation.Phase2Name) { $d += ('Phase2AuthSet is ' + [string]$Have.Phase2AuthSet) }
     if ([string]$Have.Profile -ne $Isolation.Profile) { $d += ('Profile is ' + [string]$Have.Profile) }
+    if ([string]$Have.QuickModeCryptoSet -ne $Isolation.QuickModeName) { $d += ('QuickModeCryptoSet is ' + [string]$Have.QuickModeCryptoSet) }
+    # The sets themselves: a same-named set with other proposals is drift too (review A.12).
+    $p1 = Format-SmbguardProposals (Get-NetIPsecPhase1AuthSet @Target -Name $Isolation.Phase1Name -ErrorAction SilentlyContinue) 'Auth'
+    if ($p1 -ne 'MachineKerberos') { $d += ('phase 1 proposals are ' + $p1) }
+    $p2 = Format-SmbguardProposals (Get-NetIPsecPhase2AuthSet @Target -Name $Isolation.Phase2Name -ErrorAction SilentlyContinue) 'Auth'
+    if ($p2 -ne 'UserKerberos') { $d += ('phase 2 proposals are ' + $p2) }
+    $qm = Format-SmbguardProposals (Get-NetIPsecQuickModeCryptoSet @Target -Name $Isolation.QuickModeName -ErrorAction SilentlyContinue) 'Crypto'
+    if ($qm -ne $Isolation.QuickModeProposals) { $d += ('quick mode proposals are ' + $qm) }
     return $d
+}
+
+# The quick-mode set of the isolation rule: null encapsulation first (the
+# peer is authenticated, packets are not wrapped: what the rules'
+# -Authentication NoEncap needs, "you must also configure an IPsec rule that
+# specifies authentication with encapsulation none as a quick mode security
+# method", New-NetFirewallRule -Authentication), then ESP SHA-256 integrity
+# without encryption, because "AuthNoEncap must be accompanied by at least
+# one AH or ESP integrity suite" (netsh-advfirewall, consec remarks). The
+# first proposal both peers have is used (New-NetIPsecQuickModeCryptoSet).
+function New-SmbguardQuickModeProposals {
+    $noencap = New-NetIPsecQuickModeCryptoProposal -Encapsulation None
+    $esp = New-NetIPsecQuickModeCryptoProposal -Encapsulation ESP -ESPHash SHA256 -Encryption None
+    return @($noencap, $esp)
 }
 
 # The isolation rule of KB3185535 (K7): request authentication inbound and
@@ -333,13 +419,13 @@ function Sync-SmbguardIsolation {
     $target = Get-SmbguardTarget
     $have = Get-NetIPsecRule @target -Name $Isolation.Name -ErrorAction SilentlyContinue
     if ($null -ne $have) {
-        $diff = @(Compare-SmbguardIsolation $have)
+        $diff = @(Compare-SmbguardIsolation $have $target)
         if ($diff.Count -eq 0) {
             Write-SmbguardStatus 'unchanged' ('K7 ' + $Isolation.DisplayName)
             return
         }
     }
-    if (-not (Test-SmbguardChange ($Isolation.DisplayName + ' [' + $Isolation.Name + ']') 'Create connection security rule (request/request, Kerberos V5 computer and user)')) {
+    if (-not (Test-SmbguardChange ($Isolation.DisplayName + ' [' + $Isolation.Name + ']') 'Create connection security rule (request/request, Kerberos V5 computer and user, null encapsulation then ESP SHA-256)')) {
         return
     }
     if ($null -ne $have) {
@@ -351,11 +437,15 @@ function Sync-SmbguardIsolation {
     if ($null -ne (Get-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name -ErrorAction SilentlyContinue)) {
         Remove-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name
     }
+    if ($null -ne (Get-NetIPsecQuickModeCryptoSet @target -Name $Isolation.QuickModeName -ErrorAction SilentlyContinue)) {
+        Remove-NetIPsecQuickModeCryptoSet @target -Name $Isolation.QuickModeName
+    }
     $machine = New-NetIPsecAuthProposal -Machine -Kerberos
     New-NetIPsecPhase1AuthSet @target -Name $Isolation.Phase1Name -DisplayName $Isolation.Phase1DisplayName -Proposal $machine | Out-Null
     $user = New-NetIPsecAuthProposal -User -Kerberos
     New-NetIPsecPhase2AuthSet @target -Name $Isolation.Phase2Name -DisplayName $Isolation.Phase2DisplayName -Proposal $user | Out-Null
-    New-NetIPsecRule @target -Name $Isolation.Name -DisplayName $Isolation.DisplayName -Description $Isolation.Description -Group $RuleGroup -InboundSecurity $Isolation.InboundSecurity -OutboundSecurity $Isolation.OutboundSecurity -Phase1AuthSet $Isolation.Phase1Name -Phase2AuthSet $Isolation.Phase2Name -Profile $Isolation.Profile | Out-Null
+    New-NetIPsecQuickModeCryptoSet @target -Name $Isolation.QuickModeName -DisplayName $Isolation.QuickModeDisplayName -Proposal (New-SmbguardQuickModeProposals) | Out-Null
+    New-NetIPsecRule @target -Name $Isolation.Name -DisplayName $Isolation.DisplayName -Description $Isolation.Description -Group $RuleGroup -InboundSecurity $Isolation.InboundSecurity -OutboundSecurity $Isolation.OutboundSecurity -Phase1AuthSet $Isolation.Phase1Name -Phase2AuthSet $Isolation.Phase2Name -QuickModeCryptoSet $Isolation.QuickModeName -Profile $Isolation.Profile | Out-Null
     Write-SmbguardStatus 'created' ('K7 ' + $Isolation.DisplayName)
 }
 
@@ -390,11 +480,92 @@ function Get-SmbguardServerSettings {
         $s.EncryptData = $true
         $s.RejectUnencryptedAccess = ($Smb.Encryption -eq 'Required')
     }
-    # The dialect minimum exists only on newer builds (24H2 / Server 2025).
-    if ((Get-Command -Name Set-SmbServerConfiguration).Parameters.ContainsKey('Smb2DialectMin')) {
+    # The dialect minimum exists only on Windows 11 24H2 / Server 2025
+    # (manage-smb-dialects.md, prerequisites); older builds report it.
+    $parameters = (Get-Command -Name Set-SmbServerConfiguration).Parameters
+    if ($parameters.ContainsKey('Smb2DialectMin')) {
         $s.Smb2DialectMin = $Smb.MinDialect
     }
+    foreach ($pair in (Get-SmbguardHardening 'Server')) {
+        if ($parameters.ContainsKey($pair[0])) { $s[$pair[0]] = $pair[1] }
+    }
     return $s
+}
+
+# The 24H2 / Server 2025 settings of one side as (parameter, value) pairs
+# (modern-smb.md: smb-ntlm-blocking.md, smb-over-quic.md "Manage SMB over
+# QUIC", remote mailslots, smb-signing-overview.md auditing).
+function Get-SmbguardHardening([string]$Side) {
+    $out = @()
+    $out += , @('EnableMailslots', $Smb.RemoteMailslots)
+    if ($Side -eq 'Client') {
+        $out += , @('BlockNTLM', $Smb.BlockNtlm)
+        # The SMB over QUIC client would bypass the TCP 445 rules: off unless
+        # the estate declares QUIC servers.
+        $out += , @('EnableSMBQUIC', (@($Smb.QuicServers).Count -gt 0))
+        if ($Smb.Audit) {
+            $out += , @('AuditServerDoesNotSupportEncryption', $true)
+            $out += , @('AuditServerDoesNotSupportSigning', $true)
+        }
+    } elseif ($Smb.Audit) {
+        $out += , @('AuditClientDoesNotSupportEncryption', $true)
+        $out += , @('AuditClientDoesNotSupportSigning', $true)
+        $out += , @('AuditSmb1Access', $true)
+    }
+    return , $out
+}
+
+# What this build cannot apply, with the reason (review A.7): the parameter is
+# missing from the SmbShare module before 24H2 / Server 2025
+# (configure-smb-client-require-encryption.md, manage-smb-dialects.md).
+function Get-SmbguardUnsupportedSmb {
+    $out = @()
+    $server = (Get-Command -Name Set-SmbServerConfiguration).Parameters
+    $client = (Get-Command -Name Set-SmbClientConfiguration).Parameters
+    if (-not $server.ContainsKey('Smb2DialectMin')) {
+        $out += ('SMB server Smb2DialectMin=' + $Smb.MinDialect + ': not supported before Windows 11 24H2 / Server 2025 (manage-smb-dialects.md)')
+    }
+    if (-not $client.ContainsKey('Smb2DialectMin')) {
+        $out += ('SMB client Smb2DialectMin=' + $Smb.MinDialect + ': not supported before Windows 11 24H2 / Server 2025 (manage-smb-dialects.md)')
+    }
+    if ($Smb.Encryption -eq 'Required' -and -not $client.ContainsKey('RequireEncryption')) {
+        $out += 'SMB client RequireEncryption: not supported before Windows 11 24H2 / Server 2025 (configure-smb-client-require-encryption.md); use UNC hardening for the DC and file-server paths'
+    }
+    # A setting that only turns something on is reported when asked for; the
+    # QUIC client exists from Windows 11 / Server 2022 (build 22000) on, so
+    # older builds have nothing to turn off.
+    $build = [Environment]::OSVersion.Version.Build
+    foreach ($side in @(@('Client', $client), @('Server', $server))) {
+        foreach ($pair in (Get-SmbguardHardening $side[0])) {
+            $name = $pair[0]
+            if ($side[1].ContainsKey($name)) { continue }
+            $wanted = [bool]$pair[1]
+            $matters = $wanted -or ($name -eq 'EnableSMBQUIC' -and $build -ge 22000)
+            if ($matters) {
+                $out += ('SMB ' + $side[0].ToLower() + ' ' + $name + '=' + [string]$pair[1] + ': not supported by this Windows build (Windows 11 24H2 / Server 2025 setting, modern-smb.md)')
+            }
+        }
+    }
+    return $out
+}
+
+# The NTLM exception list has no cmdlet: the "Block NTLM Server Exception
+# List" policy value (REG_MULTI_SZ, modern-smb.md) is written where NTLM
+# blocking is supported and asked for.
+function Sync-SmbguardNtlmExceptions {
+    $parameters = (Get-Command -Name Set-SmbClientConfiguration).Parameters
+    if (-not $Smb.BlockNtlm -or -not $parameters.ContainsKey('BlockNTLM') -or @($Smb.NtlmExceptions).Count -eq 0) { return }
+    $key = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'
+    $have = @((Get-ItemProperty -LiteralPath $key -Name BlockNTLMServerExceptionList -ErrorAction SilentlyContinue).BlockNTLMServerExceptionList)
+    if ((Format-SmbguardList $have) -eq (Format-SmbguardList $Smb.NtlmExceptions)) {
+        Write-SmbguardStatus 'unchanged' 'NTLM server exception list'
+        return
+    }
+    if (Test-SmbguardChange 'NTLM server exception list' ('Set ' + (@($Smb.NtlmExceptions) -join ', '))) {
+        if (-not (Test-Path -LiteralPath $key)) { New-Item -Path $key -Force | Out-Null }
+        Set-ItemProperty -LiteralPath $key -Name BlockNTLMServerExceptionList -Value @($Smb.NtlmExceptions) -Type MultiString
+        Write-SmbguardStatus 'set' 'NTLM server exception list'
+    }
 }
 
 function Get-SmbguardClientSettings {
@@ -406,6 +577,9 @@ function Get-SmbguardClientSettings {
     }
     if ($parameters.ContainsKey('Smb2DialectMin')) {
         $s.Smb2DialectMin = $Smb.MinDialect
+    }
+    foreach ($pair in (Get-SmbguardHardening 'Client')) {
+        if ($parameters.ContainsKey($pair[0])) { $s[$pair[0]] = $pair[1] }
     }
     return $s
 }
@@ -442,14 +616,94 @@ function Sync-SmbguardSmb {
         Set-SmbClientConfiguration @client -Force
         Write-SmbguardStatus 'set' 'SMB client settings'
     }
-    if ($Smb.DisableSmb1 -and $null -ne (Get-Command -Name Get-WindowsOptionalFeature -ErrorAction SilentlyContinue)) {
-        $feature = Get-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -ErrorAction SilentlyContinue
-        if ($null -ne $feature -and [string]$feature.State -ne 'Disabled' -and [string]$feature.State -ne 'DisabledWithPayloadRemoved') {
-            if (Test-SmbguardChange 'Windows feature SMB1Protocol' 'Remove SMB1 (K9; takes effect after a restart)') {
-                Disable-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -NoRestart | Out-Null
-                Write-SmbguardStatus 'removed' 'SMB1 feature (restart pending)'
-            }
+    Sync-SmbguardNtlmExceptions
+    foreach ($reason in @(Get-SmbguardUnsupportedSmb)) {
+        Write-SmbguardStatus 'skipped' $reason
+    }
+    if ($Smb.DisableSmb1) {
+        Sync-SmbguardSmb1Feature
+        Sync-SmbguardSmb1Client
+    }
+}
+
+# The SMB1 feature through dism.exe, never the DISM PowerShell module: on
+# PowerShell 7 (MSIX/Store) the DISM cmdlets throw a terminating "Class not
+# registered" that -ErrorAction cannot catch (PowerShell/PowerShell#13866,
+# about_CommonParameters), which would stop the script before services and
+# read-back (review A.1). dism.exe works in every host; a failure is recorded.
+function Get-SmbguardSmb1State {
+    try {
+        $info = & dism.exe /English /Online /Get-FeatureInfo /FeatureName:SMB1Protocol 2>&1
+        if ($LASTEXITCODE -ne 0) { return ('dism.exe exit code ' + $LASTEXITCODE) }
+        foreach ($line in @($info)) {
+            if ([string]$line -match '^State : (.+)$') { return $Matches[1].Trim() }
         }
+        return 'unknown'
+    } catch {
+        return ('dism.exe failed: ' + $_.Exception.Message)
+    }
+}
+
+function Sync-SmbguardSmb1Feature {
+    $state = Get-SmbguardSmb1State
+    if ($state -eq 'Disabled with Payload Removed' -or $state -eq 'Disabled') {
+        Write-SmbguardStatus 'unchanged' ('SMB1 feature ' + $state)
+        return
+    }
+    if ($state -ne 'Enabled' -and $state -ne 'Enable Pending') {
+        Add-SmbguardProblem ('SMB1 feature state unknown (' + $state + '): K9 not verified')
+        return
+    }
+    if (-not (Test-SmbguardChange 'Windows feature SMB1Protocol' 'Disable and remove SMB1 (K9; takes effect after a restart)')) { return }
+    try {
+        # /Remove drops the payload: "disable and remove SMB1" (KB3185535 K9).
+        & dism.exe /Online /Disable-Feature /FeatureName:SMB1Protocol /Remove /NoRestart /Quiet | Out-Null
+        if ($LASTEXITCODE -ne 0 -and $LASTEXITCODE -ne 3010) {
+            Add-SmbguardProblem ('dism.exe could not remove SMB1 (exit code ' + $LASTEXITCODE + ')')
+            return
+        }
+        Write-SmbguardStatus 'removed' 'SMB1 feature (restart pending)'
+    } catch {
+        Add-SmbguardProblem ('dism.exe could not remove SMB1: ' + $_.Exception.Message)
+    }
+}
+
+# The SMB1 client driver (mrxsmb10) and the Workstation service's dependency
+# on it, as detect-enable-and-disable-smbv1-v2-v3.md ("Disable SMBv1 Client")
+# sets them: Start = 4 and DependOnService = Bowser, MRxSmb20, NSI (review
+# A.10). Where the driver is absent (SMB1 already removed) nothing is left.
+$Smb1ClientKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\mrxsmb10'
+$WorkstationKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\LanmanWorkstation'
+$WorkstationDepends = @('Bowser', 'MRxSmb20', 'NSI')
+
+function Test-SmbguardSmb1Client {
+    $d = @()
+    if (Test-Path -LiteralPath $Smb1ClientKey) {
+        $start = (Get-ItemProperty -LiteralPath $Smb1ClientKey -Name Start -ErrorAction SilentlyContinue).Start
+        if ([string]$start -ne '4') { $d += ('SMB1 client driver mrxsmb10 Start is ' + [string]$start) }
+    }
+    $deps = @((Get-ItemProperty -LiteralPath $WorkstationKey -Name DependOnService -ErrorAction SilentlyContinue).DependOnService)
+    if (@($deps | Where-Object { [string]$_ -eq 'MRxSmb10' }).Count -gt 0) {
+        $d += 'LanmanWorkstation still depends on MRxSmb10'
+    }
+    return $d
+}
+
+function Sync-SmbguardSmb1Client {
+    $diff = @(Test-SmbguardSmb1Client)
+    if ($diff.Count -eq 0) {
+        Write-SmbguardStatus 'unchanged' 'SMB1 client driver disabled'
+        return
+    }
+    if (-not (Test-SmbguardChange 'SMB1 client driver mrxsmb10' 'Disable (Start=4) and remove it from the Workstation dependencies (K9)')) { return }
+    try {
+        if (Test-Path -LiteralPath $Smb1ClientKey) {
+            Set-ItemProperty -LiteralPath $Smb1ClientKey -Name Start -Value 4 -Type DWord
+        }
+        Set-ItemProperty -LiteralPath $WorkstationKey -Name DependOnService -Value $WorkstationDepends -Type MultiString
+        Write-SmbguardStatus 'disabled' 'SMB1 client driver mrxsmb10 (restart pending)'
+    } catch {
+        Add-SmbguardProblem ('SMB1 client driver: ' + $_.Exception.Message)
     }
 }
 
@@ -474,20 +728,49 @@ function Sync-SmbguardServices {
     }
 }
 
-# Reads back everything the script owns from the store it wrote and fails
+# Windows settings that change what the rules of a store do (MS-GPFAS
+# 2.2.3.13-14, 2.2.3.3): local rules ignored when merge is off, every inbound
+# allow and bypass ignored in shielded mode (DoNotAllowExceptions; netsh
+# "blockinboundalways": blocks all inbound connections even if the connection
+# matches a rule).
+function Test-SmbguardEffectiveProfiles($Target) {
+    foreach ($profile in @(Get-NetFirewallProfile @Target)) {
+        if ($PolicyStore -eq 'PersistentStore' -and [string]$profile.AllowLocalFirewallRules -eq 'False') {
+            Add-SmbguardProblem ($profile.Name + ' profile: a GPO sets AllowLocalPolicyMerge = 0, so the local rules written here are ignored')
+        }
+        if ($PolicyStore -eq 'PersistentStore' -and $null -ne $Isolation -and [string]$profile.AllowLocalIPsecRules -eq 'False') {
+            Add-SmbguardProblem ($profile.Name + ' profile: a GPO sets AllowLocalIPsecPolicyMerge = 0, so the local connection security rule is ignored')
+        }
+        if ($HostsShares -and [string]$profile.AllowInboundRules -eq 'False') {
+            Add-SmbguardProblem ($profile.Name + ' profile is in shielded mode (DoNotAllowExceptions): inbound SMB to this ' + $Role + ' is blocked despite the allow and bypass rules')
+        }
+    }
+}
+
+# Reads back everything the script owns from what Windows enforces and fails
 # loudly on any difference (KB3185535: do not trust, verify).
 function Test-SmbguardState {
     $script:Session = $null
-    $target = Get-SmbguardTarget
+    if ($PolicyStore -eq 'localhost') {
+        # The local GPO applies through Group Policy processing.
+        & gpupdate.exe /target:computer /force | Out-Null
+    }
+    $target = Get-SmbguardReadTarget
+    Write-Host ('smbguard: reading back from ' + $target.PolicyStore)
+    if (-not $IsDomainGpo) { Test-SmbguardEffectiveProfiles $target }
     $owned = @(Get-NetFirewallRule @target -Group $RuleGroup -ErrorAction SilentlyContinue)
     foreach ($want in $Rules) {
-        $have = @($owned | Where-Object { $_.Name -eq $want.Name })
+        # By name, not only by group: a same-ID rule from a higher-precedence
+        # store replaces smbguard's (New-NetFirewallRule -Name).
+        $have = @(Get-NetFirewallRule @target -Name $want.Name -ErrorAction SilentlyContinue)
         if ($have.Count -eq 0) {
             Add-SmbguardProblem ('missing rule ' + $want.Name + ' (' + $want.DisplayName + ')')
             continue
         }
+        $source = [string]$have[0].PolicyStoreSource
+        Write-SmbguardStatus 'source' ($want.Name + ' from ' + $source + ' (' + [string]$have[0].PolicyStoreSourceType + ')')
         foreach ($d in @(Compare-SmbguardRule $want $have[0])) {
-            Add-SmbguardProblem ('rule ' + $want.Name + ': ' + $d)
+            Add-SmbguardProblem ('rule ' + $want.Name + ' (from ' + $source + '): ' + $d)
         }
     }
     foreach ($extra in $owned) {
@@ -518,7 +801,7 @@ function Test-SmbguardState {
         if ($null -eq $have) {
             Add-SmbguardProblem ('missing connection security rule ' + $Isolation.Name)
         } else {
-            foreach ($d in @(Compare-SmbguardIsolation $have)) {
+            foreach ($d in @(Compare-SmbguardIsolation $have $target)) {
                 Add-SmbguardProblem ('connection security rule ' + $Isolation.Name + ': ' + $d)
             }
         }
@@ -529,6 +812,13 @@ function Test-SmbguardState {
         }
         foreach ($d in @(Compare-SmbguardSettings (Get-SmbClientConfiguration) (Get-SmbguardClientSettings))) {
             Add-SmbguardProblem ('SMB client: ' + $d)
+        }
+        foreach ($reason in @(Get-SmbguardUnsupportedSmb)) {
+            $script:NotApplied.Add($reason)
+            Add-SmbguardProblem ('not applied on this Windows build: ' + $reason)
+        }
+        if ($Smb.DisableSmb1) {
+            foreach ($d in @(Test-SmbguardSmb1Client)) { Add-SmbguardProblem $d }
         }
     }
     if ($IsLocalMachine) {

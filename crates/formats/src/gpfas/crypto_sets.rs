@@ -1,0 +1,221 @@
+//! Phase 2 (quick mode) cryptographic sets ([MS-GPFAS] §2.2.5): keys
+//! `...\WindowsFirewall\Phase2CryptoSets\<SetId>` with the set values
+//! `Version`, `Name`, `Description`, `EmbeddedContext`, `PFS`, `2_16PFS`,
+//! and suite subkeys `<SuiteIndex>` with `Protocol`, `2_9Protocol`,
+//! `AhHash`, `EspHash`, `Encryption`, `TimeOutMinutes`, `TimeOutKbytes`,
+//! `SkipVersion` and the `2_1…` variants. Every value is read as REG_SZ
+//! (§2.2.5.x, e.g. "EspHash … Type: REG_SZ"); values are kept as their
+//! grammar tokens (`ESP`, `SHA256`, `AuthNoEncap`, …), so nothing is lost
+//! and a reader compares tokens.
+//!
+//! Null encapsulation (MS-FASP §2.2.69 FW_CRYPTO_PROTOCOL_AUTH_NO_ENCAP) is
+//! a 2.9 addition; like `Security2_9`, it travels in the versioned
+//! `2_9Protocol` value, with `Protocol` holding what older readers take.
+//! Phase 1 crypto sets are not modelled (kept verbatim in `other_entries`).
+
+use serde::{Deserialize, Serialize};
+
+/// The key below the firewall base key.
+pub const PHASE2_CRYPTO_SETS: &str = "Phase2CryptoSets";
+
+/// One suite (`<SetId>\<SuiteIndex>` key) of a phase 2 crypto set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptoSuite {
+    /// `Protocol`: `AH`, `ESP` or `AH&ESP`.
+    pub protocol: Option<String>,
+    /// `2_9Protocol`: `AuthNoEncap` (schema 2.9 and later).
+    pub protocol_2_9: Option<String>,
+    /// `AhHash`.
+    pub ah_hash: Option<String>,
+    /// `EspHash`.
+    pub esp_hash: Option<String>,
+    /// `Encryption`.
+    pub encryption: Option<String>,
+    /// `TimeOutMinutes`.
+    pub timeout_minutes: Option<String>,
+    /// `TimeOutKbytes`.
+    pub timeout_kbytes: Option<String>,
+    /// `SkipVersion`.
+    pub skip_version: Option<String>,
+    /// `2_1AhHash`.
+    pub ah_hash_2_1: Option<String>,
+    /// `2_1EspHash`.
+    pub esp_hash_2_1: Option<String>,
+    /// `2_1Encryption`.
+    pub encryption_2_1: Option<String>,
+}
+
+/// A phase 2 crypto set (`<SetId>` key).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptoSet {
+    /// `Version`.
+    pub version: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `EmbeddedContext`.
+    pub embedded_context: Option<String>,
+    /// `PFS`.
+    pub pfs: Option<String>,
+    /// `2_16PFS`.
+    pub pfs_2_16: Option<String>,
+    /// Suites by suite key name (`0000`, ...), in order of appearance:
+    /// the order of preference ("the first proposal that the peers have in
+    /// common", New-NetIPsecQuickModeCryptoSet).
+    pub suites: Vec<(String, CryptoSuite)>,
+}
+
+/// All phase 2 crypto sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptoSets {
+    /// Sets by set ID (key name), in order of appearance.
+    pub sets: Vec<(String, CryptoSet)>,
+}
+
+type Field<T> = fn(&mut T) -> &mut Option<String>;
+
+const SET_FIELDS: &[(&str, Field<CryptoSet>)] = &[
+    ("Version", |s| &mut s.version),
+    ("Name", |s| &mut s.name),
+    ("Description", |s| &mut s.description),
+    ("EmbeddedContext", |s| &mut s.embedded_context),
+    ("PFS", |s| &mut s.pfs),
+    ("2_16PFS", |s| &mut s.pfs_2_16),
+];
+
+const SUITE_FIELDS: &[(&str, Field<CryptoSuite>)] = &[
+    ("Protocol", |s| &mut s.protocol),
+    ("2_9Protocol", |s| &mut s.protocol_2_9),
+    ("AhHash", |s| &mut s.ah_hash),
+    ("EspHash", |s| &mut s.esp_hash),
+    ("Encryption", |s| &mut s.encryption),
+    ("TimeOutMinutes", |s| &mut s.timeout_minutes),
+    ("TimeOutKbytes", |s| &mut s.timeout_kbytes),
+    ("SkipVersion", |s| &mut s.skip_version),
+    ("2_1AhHash", |s| &mut s.ah_hash_2_1),
+    ("2_1EspHash", |s| &mut s.esp_hash_2_1),
+    ("2_1Encryption", |s| &mut s.encryption_2_1),
+];
+
+fn apply<T>(
+    fields: &[(&str, Field<T>)],
+    target: &mut T,
+    name: &str,
+    text: &str,
+) -> Result<bool, &'static str> {
+    let (_, field) = fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .ok_or("unknown crypto set value")?;
+    Ok(field(target).replace(text.to_owned()).is_some())
+}
+
+fn values<T: Clone>(
+    fields: &[(&'static str, Field<T>)],
+    target: &T,
+) -> Vec<(&'static str, String)> {
+    let mut copy = target.clone();
+    fields
+        .iter()
+        .filter_map(|(n, f)| f(&mut copy).clone().map(|v| (*n, v)))
+        .collect()
+}
+
+impl CryptoSets {
+    /// The set with `id` (case-insensitive), if present.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&CryptoSet> {
+        self.sets
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(id))
+            .map(|(_, s)| s)
+    }
+
+    fn set_mut(&mut self, id: &str) -> &mut CryptoSet {
+        let pos = match self
+            .sets
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(id))
+        {
+            Some(pos) => pos,
+            None => {
+                self.sets.push((id.to_owned(), CryptoSet::default()));
+                self.sets.len() - 1
+            }
+        };
+        &mut self.sets[pos].1
+    }
+
+    /// Stores one value of `<SetId>` (`suite` = `None`) or of
+    /// `<SetId>\<SuiteIndex>`; `Err` with a reason for an unknown name.
+    pub(crate) fn apply(
+        &mut self,
+        id: &str,
+        suite: Option<&str>,
+        name: &str,
+        text: &str,
+    ) -> Result<bool, &'static str> {
+        let known = match suite {
+            None => SET_FIELDS.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
+            Some(_) => SUITE_FIELDS
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name)),
+        };
+        if !known {
+            return Err("unknown crypto set value");
+        }
+        let set = self.set_mut(id);
+        match suite {
+            None => apply(SET_FIELDS, set, name, text),
+            Some(index) => {
+                let pos = match set
+                    .suites
+                    .iter()
+                    .position(|(k, _)| k.eq_ignore_ascii_case(index))
+                {
+                    Some(pos) => pos,
+                    None => {
+                        set.suites.push((index.to_owned(), CryptoSuite::default()));
+                        set.suites.len() - 1
+                    }
+                };
+                apply(SUITE_FIELDS, &mut set.suites[pos].1, name, text)
+            }
+        }
+    }
+
+    /// Every value as (key below `Phase2CryptoSets`, value name, text), in write order.
+    pub(crate) fn entries(&self) -> Vec<(String, &'static str, String)> {
+        let mut out = Vec::new();
+        for (id, set) in &self.sets {
+            for (n, v) in values(SET_FIELDS, set) {
+                out.push((id.clone(), n, v));
+            }
+            for (index, suite) in &set.suites {
+                for (n, v) in values(SUITE_FIELDS, suite) {
+                    out.push((format!(r"{id}\{index}"), n, v));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether there is no set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+}
+
+impl CryptoSuite {
+    /// Whether this suite is null encapsulation (authentication only).
+    #[must_use]
+    pub fn is_auth_no_encap(&self) -> bool {
+        let is = |v: &Option<String>| {
+            v.as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case("AuthNoEncap"))
+        };
+        is(&self.protocol_2_9) || is(&self.protocol)
+    }
+}
