@@ -315,6 +315,7 @@ fn group(rng: &mut Rng, knobs: &Knobs, i: usize) -> Group {
         },
         server_service,
         workstation_service,
+        outbound_block: rng.chance(1, 2),
         spans: GroupSpans::default(),
     }
 }
@@ -464,6 +465,7 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
         strategy,
         transports: t,
         smb: SmbSettings {
+            hardening: smbguard_model::SmbHardening::default(),
             smb1: false,
             min_dialect: Dialect::Smb300,
             encryption: Encryption::Required,

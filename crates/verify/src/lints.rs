@@ -163,11 +163,30 @@ pub enum LintCode {
     /// [SMB security
     /// hardening](https://learn.microsoft.com/windows-server/storage/file-server/smb-secure-traffic).
     PerimeterUnencrypted,
+    /// `SG-L008` `dc-outbound-open`.
+    ///
+    /// **What it does.**
+    /// Flags a domain-controller group without `outbound-block = true`, which KB3185535's default
+    /// scope leaves free to open SMB to any address.
+    ///
+    /// **Why it matters.**
+    /// Authentication coercion (PetitPotam, PrinterBug) makes a DC authenticate over outbound SMB
+    /// to an attacker's relay; blocking outbound SMB from DCs except to the servers they need cuts
+    /// that path.
+    ///
+    /// **Example.**
+    /// `[[groups]] role = "domain-controller"` without `outbound-block = true`.
+    ///
+    /// **Reference.**
+    /// KB3185535 row K6 (outbound rules on "clients or servers that do not host SMB shares").
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
+    /// [MS-EFSR abuse, ADV210003](https://msrc.microsoft.com/update-guide/vulnerability/ADV210003).
+    DcOutboundOpen,
 }
 
 impl LintCode {
     /// Every code, in `SG-L` order.
-    pub const ALL: [LintCode; 7] = [
+    pub const ALL: [LintCode; 8] = [
         LintCode::DeadAllow,
         LintCode::OutboundLocalPort,
         LintCode::InboundRemotePort,
@@ -175,6 +194,7 @@ impl LintCode {
         LintCode::BypassBroadGroup,
         LintCode::Ipv4OnlyRule,
         LintCode::PerimeterUnencrypted,
+        LintCode::DcOutboundOpen,
     ];
 
     /// The stable identifier, e.g. `SG-L001`.
@@ -188,6 +208,7 @@ impl LintCode {
             LintCode::BypassBroadGroup => "SG-L005",
             LintCode::Ipv4OnlyRule => "SG-L006",
             LintCode::PerimeterUnencrypted => "SG-L007",
+            LintCode::DcOutboundOpen => "SG-L008",
         }
     }
 
@@ -202,6 +223,7 @@ impl LintCode {
             LintCode::BypassBroadGroup => "bypass-broad-group",
             LintCode::Ipv4OnlyRule => "ipv4-only-rule",
             LintCode::PerimeterUnencrypted => "perimeter-unencrypted",
+            LintCode::DcOutboundOpen => "dc-outbound-open",
         }
     }
 
@@ -379,7 +401,7 @@ fn dc_outbound_open(estate: &Estate) -> Vec<Lint> {
         .iter()
         .filter(|g| g.role == smbguard_model::Role::DomainController && !g.outbound_block)
         .map(|g| Lint {
-            code: "dc-outbound-open",
+            code: LintCode::DcOutboundOpen.slug(),
             group: Some(g.name.clone()),
             rule_id: None,
             rule_name: None,

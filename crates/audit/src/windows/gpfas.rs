@@ -502,7 +502,7 @@ impl Lowering<'_> {
                     .first()
                     .is_some_and(|(_, s)| s.is_auth_no_encap()),
                 None => {
-                    self.note(&what, format!("Crypto2Set={set_id} names no Phase2CryptoSets key in this file; read as the default quick-mode set"));
+                    self.note(FindingCode::BrokenReference, &what, format!("Crypto2Set={set_id} names no Phase2CryptoSets key in this file; read as the default quick-mode set"));
                     false
                 }
             },
