@@ -154,6 +154,8 @@ proptest! {
         let parsed = parse_estate(&toml);
         prop_assume!(parsed.is_ok());
         let estate = parsed.expect("checked").estate;
+        // Only estates with a Windows group have a GPO to read back.
+        prop_assume!(estate.groups.iter().any(|g| g.platform == smbguard_model::Platform::Windows));
         let plan = compile(&estate);
         prop_assume!(plan.is_ok());
         let plan = plan.expect("checked");

@@ -495,6 +495,9 @@ fn group_toml(t: &mut String, groups: &[Group], g: &Group) {
     if let Some(sid) = &g.sid {
         let _ = writeln!(t, "sid = \"{sid}\"");
     }
+    if g.outbound_block {
+        t.push_str("outbound-block = true\n");
+    }
     if !g.client_groups.is_empty() || !g.clients.is_empty() {
         let _ = writeln!(
             t,
