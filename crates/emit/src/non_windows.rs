@@ -68,10 +68,9 @@ pub(crate) fn header_plain(
 /// A file-name stem for group `index`: its slug, with the index appended
 /// when another group has the same slug.
 pub(crate) fn group_stem(cx: &EmitContext<'_>, index: usize) -> String {
-    let slug = |i: usize| smbguard_semantics::ids::slug(&cx.plan.hosts[i].group);
-    let mine = slug(index);
-    let clash = (0..cx.plan.hosts.len()).any(|j| j != index && slug(j) == mine);
-    if clash {
+    let mine = smbguard_semantics::ids::slug(&cx.plan.hosts[index].group);
+    // The plan counts slugs once for all groups (a scan here made emit quadratic).
+    if cx.plan.group_slug_is_shared(index) {
         format!("{mine}-{index}")
     } else {
         mine

@@ -50,6 +50,7 @@ pub fn compile(estate: &Estate) -> Result<Plan, CompileError> {
         perimeter: perimeter(estate),
         hosts,
         notes,
+        index: Default::default(),
     })
 }
 

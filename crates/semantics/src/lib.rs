@@ -20,6 +20,7 @@ mod equivalence;
 pub mod eval;
 mod guard_rails;
 pub mod ids;
+mod index;
 mod kb;
 mod policy;
 mod rule;
