@@ -22,6 +22,7 @@ mod guard_rails;
 pub mod ids;
 mod index;
 mod kb;
+mod links;
 mod policy;
 mod rule;
 
