@@ -9,7 +9,7 @@
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../benches/scale_estate.rs"]
+#[path = "../benches/support/scale_estate.rs"]
 mod scale_estate;
 
 use std::process::ExitCode;
