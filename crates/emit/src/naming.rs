@@ -96,11 +96,6 @@ pub(crate) fn group_stems(cx: &EmitContext<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The stem of plan host `index` (see [`group_stems`]).
-pub(crate) fn group_stem(cx: &EmitContext<'_>, index: usize) -> String {
-    group_stems(cx).swap_remove(index)
-}
-
 /// Device names Windows reserves in every folder, with or without an
 /// extension (`CON`, `con.txt`, `COM1.ps1`).
 const RESERVED: [&str; 22] = [

@@ -44,8 +44,6 @@ pub(crate) fn header_plain(
         .collect()
 }
 
-pub(crate) use crate::naming::group_stem;
-
 /// `name [K1]`, control characters as spaces.
 pub(crate) fn entry_label(e: &AclEntry) -> String {
     clean(&format!("{} [{}]", e.name, e.kb))

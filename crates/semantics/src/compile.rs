@@ -9,6 +9,7 @@ use crate::builtin;
 use crate::guard_rails;
 use crate::ids::{rule_group, rule_id};
 use crate::kb::KbRow;
+use crate::links::{Links, union_all};
 use crate::policy::{
     HostPolicy, HostRules, LinuxPolicy, Note, Plan, ProfileDefaults, ServiceSetting, WindowsPolicy,
 };
@@ -35,11 +36,12 @@ pub fn compile(estate: &Estate) -> Result<Plan, CompileError> {
         return Err(CompileError::GuardRails(violations));
     }
     let mut notes = Vec::new();
+    let links = Links::new(estate);
     let hosts = estate
         .groups
         .iter()
         .enumerate()
-        .map(|(i, g)| HostCompiler::new(estate, i, g).compile(&mut notes))
+        .map(|(i, g)| HostCompiler::new(estate, &links, i, g).compile(&mut notes))
         .collect();
     Ok(Plan {
         estate: estate.name.clone(),
@@ -50,6 +52,7 @@ pub fn compile(estate: &Estate) -> Result<Plan, CompileError> {
         perimeter: perimeter(estate),
         hosts,
         notes,
+        index: Default::default(),
     })
 }
 
@@ -65,12 +68,12 @@ pub fn session_transports(estate: &Estate) -> Vec<Transport> {
 }
 
 /// The addresses a client may reach on servers, by server group.
-fn servers_for(estate: &Estate, client: usize) -> Vec<usize> {
+fn servers_for(estate: &Estate, links: &Links, client: usize) -> Vec<usize> {
     let g = &estate.groups[client];
-    estate
-        .groups
+    links
+        .servers
         .iter()
-        .enumerate()
+        .map(|&j| (j, &estate.groups[j]))
         .filter(|(_, s)| match s.role {
             Role::DomainController => {
                 g.domain_joined
@@ -119,15 +122,17 @@ fn purpose(t: Transport, what: &str) -> String {
 
 struct HostCompiler<'a> {
     estate: &'a Estate,
+    links: &'a Links,
     index: usize,
     group: &'a Group,
     rules: Vec<WindowsRule>,
 }
 
 impl<'a> HostCompiler<'a> {
-    fn new(estate: &'a Estate, index: usize, group: &'a Group) -> Self {
+    fn new(estate: &'a Estate, links: &'a Links, index: usize, group: &'a Group) -> Self {
         HostCompiler {
             estate,
+            links,
             index,
             group,
             rules: Vec::new(),
@@ -162,8 +167,11 @@ impl<'a> HostCompiler<'a> {
         let mut from = AddrSet::empty();
         let mut sids = Vec::new();
         let mut names = Vec::new();
-        for m in &self.estate.management {
-            if m.to_groups.contains(&self.index) && m.transports.contains(&t) {
+        for m in self.links.mgmt_into[self.index]
+            .iter()
+            .map(|&mi| &self.estate.management[mi])
+        {
+            if m.transports.contains(&t) {
                 from = from.union(&m.from);
                 names.push(m.name.clone());
                 for &g in &m.from_groups {
@@ -184,7 +192,7 @@ impl<'a> HostCompiler<'a> {
     fn outbound_sids(&self, t: Transport, session: &[Transport]) -> Vec<String> {
         let mut targets: Vec<usize> = Vec::new();
         if session.contains(&t) {
-            targets.extend(servers_for(self.estate, self.index));
+            targets.extend(servers_for(self.estate, self.links, self.index));
         }
         for m in &self.estate.management {
             if m.from_groups.contains(&self.index) && m.transports.contains(&t) {
@@ -208,25 +216,29 @@ impl<'a> HostCompiler<'a> {
 
     /// Where this group may open SMB on `t`, split into IPsec-capable and not.
     fn outbound_targets(&self, t: Transport, session: &[Transport]) -> (AddrSet, AddrSet) {
-        let mut ipsec = AddrSet::empty();
-        let mut clear = AddrSet::empty();
+        // The parts are merged once at the end (see `union_all`).
+        let mut ipsec: Vec<&AddrSet> = Vec::new();
+        let mut clear: Vec<&AddrSet> = Vec::new();
         // A bypass needs Kerberos IPsec on both ends: a source that cannot
         // negotiate it reaches every server through the complement carve-out.
         let source_ipsec = self.group.can_ipsec() && self.group.domain_joined;
-        let mut add = |g: &Group| {
+        let mut add = |g: &'a Group| {
             if source_ipsec && g.can_ipsec() && g.domain_joined {
-                ipsec = ipsec.union(&g.addresses);
+                ipsec.push(&g.addresses);
             } else {
-                clear = clear.union(&g.addresses);
+                clear.push(&g.addresses);
             }
         };
         if session.contains(&t) {
-            for s in servers_for(self.estate, self.index) {
+            for s in servers_for(self.estate, self.links, self.index) {
                 add(&self.estate.groups[s]);
             }
         }
-        for m in &self.estate.management {
-            if m.from_groups.contains(&self.index) && m.transports.contains(&t) {
+        for m in self.links.mgmt_from[self.index]
+            .iter()
+            .map(|&mi| &self.estate.management[mi])
+        {
+            if m.transports.contains(&t) {
                 for &g in &m.to_groups {
                     add(&self.estate.groups[g]);
                 }
@@ -237,10 +249,11 @@ impl<'a> HostCompiler<'a> {
             if matches!(e.direction, Crossing::Outbound | Crossing::Both)
                 && e.transports.contains(&t)
             {
-                clear = clear.union(&e.addresses);
+                clear.push(&e.addresses);
             }
         }
-        let clear = clear.difference(&ipsec);
+        let ipsec = union_all(ipsec.iter().copied());
+        let clear = union_all(clear.iter().copied()).difference(&ipsec);
         (ipsec, clear)
     }
 

@@ -16,7 +16,9 @@ mod equivalence;
 pub mod eval;
 mod guard_rails;
 pub mod ids;
+mod index;
 mod kb;
+mod links;
 mod policy;
 mod rule;
 

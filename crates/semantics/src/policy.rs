@@ -6,6 +6,7 @@ use smbguard_model::{
 };
 
 use crate::builtin;
+use crate::index::{Owners, PlanIndex, first_wins, owner_of, shared_slugs};
 use crate::kb::KbRow;
 use crate::rule::{Acl, ConnectionSecurityRule, WindowsRule};
 
@@ -189,16 +190,75 @@ pub struct Plan {
     pub hosts: Vec<HostPolicy>,
     /// Notes.
     pub notes: Vec<Note>,
+    /// Lookups built on first use (emit and verify ask once per group).
+    #[serde(skip)]
+    pub(crate) index: PlanIndex,
 }
 
 impl Plan {
-    /// The policy of the group containing `ip`, first declared wins.
+    /// The policy of the group containing `ip`, first declared wins; a
+    /// binary search in an index of every group's ranges.
     pub fn host_of(&self, ip: std::net::IpAddr) -> Option<&HostPolicy> {
-        self.hosts.iter().find(|h| h.addresses.contains(ip))
+        let owners = self.index.owners.get_or_init(|| self.owners());
+        let g = match ip {
+            std::net::IpAddr::V4(a) => owner_of(&owners.v4, u32::from(a)),
+            std::net::IpAddr::V6(a) => owner_of(&owners.v6, u128::from(a)),
+        };
+        self.hosts.get(g?)
     }
 
-    /// The KB rows the plan realises.
+    fn owners(&self) -> Owners {
+        let v4: Vec<(u32, u32, usize)> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(g, h)| {
+                h.addresses
+                    .v4
+                    .intervals()
+                    .iter()
+                    .map(move |&(lo, hi)| (lo, hi, g))
+            })
+            .collect();
+        let v6: Vec<(u128, u128, usize)> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(g, h)| {
+                h.addresses
+                    .v6
+                    .intervals()
+                    .iter()
+                    .map(move |&(lo, hi)| (lo, hi, g))
+            })
+            .collect();
+        Owners {
+            v4: first_wins(&v4),
+            v6: first_wins(&v6),
+        }
+    }
+
+    /// Whether another group of the plan has the same
+    /// [`slug`](crate::ids::slug) as group `group` (file names then need
+    /// more than the slug). Computed once for all groups.
+    pub fn group_slug_is_shared(&self, group: usize) -> bool {
+        let shared = self
+            .index
+            .shared_slugs
+            .get_or_init(|| shared_slugs(self.hosts.iter().map(|h| h.group.as_str())));
+        shared.get(group).copied().unwrap_or(false)
+    }
+
+    /// The KB rows the plan realises (every artefact header names them:
+    /// computed once).
     pub fn kb_rows(&self) -> Vec<KbRow> {
+        self.index
+            .kb_rows
+            .get_or_init(|| self.scan_kb_rows())
+            .clone()
+    }
+
+    fn scan_kb_rows(&self) -> Vec<KbRow> {
         let mut rows: Vec<KbRow> = self.perimeter.entries.iter().map(|e| e.kb).collect();
         for h in &self.hosts {
             match &h.rules {

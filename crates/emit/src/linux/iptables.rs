@@ -17,7 +17,7 @@ use smbguard_semantics::{Acl, AclAction, AclEntry};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
 use crate::linux::{Family, HostAcls, host_acls};
-use crate::non_windows::{artifact, clean, comment_header, entry_label, group_stem};
+use crate::non_windows::{artifact, clean, comment_header, entry_label};
 use crate::target::Target;
 
 /// smbguard's chain for inbound connections.
@@ -253,9 +253,11 @@ pub fn perimeter_rules(cx: &EmitContext<'_>) -> (String, String) {
 
 pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
     let mut out = Vec::new();
+    // One pass over every group's stem (per-group lookups made emit quadratic).
+    let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         let (v4, v6) = host_rules(cx, i, Profile::Domain)?;
-        let stem = group_stem(cx, i);
+        let stem = &stems[i];
         let g = clean(&h.group);
         out.push(artifact(
             Target::Iptables,

@@ -22,7 +22,7 @@ use smbguard_semantics::{Acl, AclAction, AclEntry};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
 use crate::linux::{Family, HostAcls, host_acls};
-use crate::non_windows::{artifact, clean, comment_header, entry_label, group_stem};
+use crate::non_windows::{artifact, clean, comment_header, entry_label};
 use crate::target::Target;
 
 /// The table smbguard owns (family `inet`).
@@ -247,6 +247,8 @@ pub(crate) fn artifacts_for(
     profile: Profile,
 ) -> Result<Vec<Artifact>, EmitError> {
     let mut out = Vec::new();
+    // One pass over every group's stem (per-group lookups made emit quadratic).
+    let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         let acls = host_acls(cx, Target::Nftables, i, profile)?;
         let what = match acls.profile {
@@ -255,7 +257,7 @@ pub(crate) fn artifacts_for(
         };
         out.push(artifact(
             Target::Nftables,
-            format!("nftables/{}.nft", group_stem(cx, i)),
+            format!("nftables/{}.nft", stems[i]),
             Some(&h.group),
             format!(
                 "nftables {what} for `{}`; load with `nft -f`",

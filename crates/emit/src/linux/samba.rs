@@ -12,7 +12,7 @@ use smbguard_model::{AddrSet, Dialect, Encryption, Platform, Transport};
 use smbguard_semantics::{AclAction, HostPolicy, HostRules};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::non_windows::{artifact, clean, comment_header, group_stem};
+use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
 /// The Samba protocol name of a dialect.
@@ -141,11 +141,13 @@ pub(crate) fn snippet(cx: &EmitContext<'_>, group: usize) -> Option<String> {
 
 pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
     let mut out = Vec::new();
+    // One pass over every group's stem (per-group lookups made emit quadratic).
+    let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         if let Some(text) = snippet(cx, i) {
             out.push(artifact(
                 Target::Samba,
-                format!("samba/{}.smb.conf", group_stem(cx, i)),
+                format!("samba/{}.smb.conf", stems[i]),
                 Some(&h.group),
                 format!(
                     "smb.conf [global] hardening for `{}`; merge into /etc/samba/smb.conf",

@@ -1,0 +1,69 @@
+//! Who relates to whom in an estate, computed once per [`compile`](crate::compile)
+//! instead of once per group (a per-group scan of every group and every
+//! management exception made compiling quadratic in the number of groups).
+
+use smbguard_model::{AddrSet, Estate, IntervalSet, Role};
+
+/// Per-estate lookups the host compiler reads.
+#[derive(Debug)]
+pub(crate) struct Links {
+    /// Domain controllers and file servers, in estate order.
+    pub(crate) servers: Vec<usize>,
+    /// Per group: the management exceptions listing it in `to`, in estate order.
+    pub(crate) mgmt_into: Vec<Vec<usize>>,
+    /// Per group: the management exceptions listing it in `from`, in estate order.
+    pub(crate) mgmt_from: Vec<Vec<usize>>,
+}
+
+impl Links {
+    pub(crate) fn new(estate: &Estate) -> Self {
+        let servers = estate
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| matches!(g.role, Role::DomainController | Role::FileServer))
+            .map(|(i, _)| i)
+            .collect();
+        let n = estate.groups.len();
+        let mut mgmt_into = vec![Vec::new(); n];
+        let mut mgmt_from = vec![Vec::new(); n];
+        for (mi, m) in estate.management.iter().enumerate() {
+            link(&mut mgmt_into, &m.to_groups, mi);
+            link(&mut mgmt_from, &m.from_groups, mi);
+        }
+        Links {
+            servers,
+            mgmt_into,
+            mgmt_from,
+        }
+    }
+}
+
+/// Records exception `mi` once for each group it names (names may repeat).
+fn link(table: &mut [Vec<usize>], groups: &[usize], mi: usize) {
+    for &g in groups {
+        if let Some(list) = table.get_mut(g) {
+            if list.last() != Some(&mi) {
+                list.push(mi);
+            }
+        }
+    }
+}
+
+/// The union of many sets in one sort, instead of one merge per set
+/// (which is quadratic when a group reaches thousands of others).
+pub(crate) fn union_all<'a>(parts: impl IntoIterator<Item = &'a AddrSet> + Clone) -> AddrSet {
+    AddrSet {
+        v4: IntervalSet::from_intervals(
+            parts
+                .clone()
+                .into_iter()
+                .flat_map(|p| p.v4.intervals().iter().copied()),
+        ),
+        v6: IntervalSet::from_intervals(
+            parts
+                .into_iter()
+                .flat_map(|p| p.v6.intervals().iter().copied()),
+        ),
+    }
+}
