@@ -10,8 +10,10 @@
 )]
 
 mod finding;
+pub mod intune;
 pub mod linux;
 pub mod windows;
 
 pub use finding::Finding;
+pub use intune::read_intune_policies;
 pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};

@@ -16,6 +16,7 @@ mod windows;
 
 pub mod cloud;
 pub mod fleet;
+pub mod intune;
 pub mod linux;
 pub mod network;
 mod non_windows;

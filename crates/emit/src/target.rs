@@ -30,11 +30,13 @@ pub enum Target {
     Samba,
     /// Ansible playbook deploying the Linux artefacts.
     Ansible,
+    /// Microsoft Intune settings-catalog policies (Microsoft Graph JSON).
+    Intune,
 }
 
 impl Target {
     /// Every target, in documentation order.
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 12] = [
         Target::PowerShell,
         Target::Netsh,
         Target::Gpo,
@@ -46,6 +48,7 @@ impl Target {
         Target::AwsNacl,
         Target::Samba,
         Target::Ansible,
+        Target::Intune,
     ];
 
     /// The name used on the command line and in file names.
@@ -62,11 +65,15 @@ impl Target {
             Target::AwsNacl => "aws-nacl",
             Target::Samba => "samba",
             Target::Ansible => "ansible",
+            Target::Intune => "intune",
         }
     }
 
     /// Emits this target's artefacts.
     pub fn emit(self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        if self == Target::Intune {
+            return crate::intune::artifacts(cx);
+        }
         if let Some(out) = crate::windows::emit(self, cx) {
             return out;
         }

@@ -15,6 +15,7 @@ mod interval;
 mod lower;
 mod profile;
 mod raw;
+mod service_tags;
 mod transport;
 
 pub use addr::{AddrParseError, AddrRange, AddrSet, parse_addr_spec};
@@ -24,8 +25,9 @@ pub use estate::{
     PerimeterException, Platform, Role, ServiceState, SmbSettings, Span, Strategy, UserInvariant,
 };
 pub use interval::{Domain, IntervalSet};
-pub use lower::{Parsed, parse_estate};
+pub use lower::{Parsed, TagLoader, parse_estate, parse_estate_with_service_tags};
 pub use profile::{Profile, ProfileSet};
+pub use service_tags::{ServiceTag, ServiceTagFile, ServiceTagsUsed, parse_service_tags};
 pub use transport::{PortSet, Proto, Transport, TransportParseError};
 
 /// The bundled example estate ("contoso"), annotated; `smbguard init` writes it.

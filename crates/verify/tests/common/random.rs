@@ -271,6 +271,7 @@ pub fn estate(rng: &mut Rng) -> Estate {
         management,
         perimeter_allow,
         invariants,
+        service_tags: None,
     }
 }
 
