@@ -6,8 +6,10 @@
 //! cannot model becomes a [`Finding`] warning and the widest safe meaning.
 
 mod finding;
+pub mod intune;
 pub mod linux;
 pub mod windows;
 
 pub use finding::{Finding, FindingCode};
+pub use intune::read_intune_policies;
 pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};

@@ -126,6 +126,9 @@ pub fn header_lines(cx: &EmitContext<'_>, target: Target, group: Option<&str>) -
     if let Some(g) = group {
         lines.push(format!("Group: {g}"));
     }
+    if let Some(tags) = &cx.estate.service_tags {
+        lines.push(tags.summary());
+    }
     if let Some(reason) = cx.unsafe_reason {
         lines.push(format!(
             "UNSAFE: emitted although built-in invariants fail; reason given: {reason}"
@@ -141,6 +144,11 @@ pub fn index_json(cx: &EmitContext<'_>, artifacts: &[Artifact]) -> String {
         "estate": cx.estate.name,
         "kb_rows": cx.plan.kb_rows(),
         "unsafe_reason": cx.unsafe_reason,
+        "service_tags": cx.estate.service_tags.as_ref().map(|t| serde_json::json!({
+            "file": t.file,
+            "change_number": t.change_number,
+            "tags": t.tags.iter().map(|(n, c)| serde_json::json!({ "name": n, "change_number": c })).collect::<Vec<_>>(),
+        })),
         "artifacts": artifacts,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"

@@ -196,3 +196,19 @@ impl Backend for Ansible {
         crate::fleet::ansible::artifacts(cx)
     }
 }
+
+/// The [`Target::Intune`] back end.
+#[derive(Debug)]
+pub(crate) struct Intune;
+
+impl Backend for Intune {
+    fn target(&self) -> Target {
+        Target::Intune
+    }
+    fn layout(&self) -> &'static str {
+        "intune/GROUP.firewall-rules-N.json ...  Microsoft Graph settings-catalog policies, deploy-intune.ps1"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::intune::artifacts(cx)
+    }
+}

@@ -32,11 +32,13 @@ pub enum Target {
     Samba,
     /// Ansible playbook deploying the Linux artefacts.
     Ansible,
+    /// Microsoft Intune settings-catalog policies (Microsoft Graph JSON).
+    Intune,
 }
 
 impl Target {
     /// Every target, in documentation order.
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 12] = [
         Target::PowerShell,
         Target::Netsh,
         Target::Gpo,
@@ -48,6 +50,7 @@ impl Target {
         Target::AwsNacl,
         Target::Samba,
         Target::Ansible,
+        Target::Intune,
     ];
 
     /// The name used on the command line and in file names.
@@ -64,6 +67,7 @@ impl Target {
             Target::AwsNacl => "aws-nacl",
             Target::Samba => "samba",
             Target::Ansible => "ansible",
+            Target::Intune => "intune",
         }
     }
 
@@ -96,6 +100,7 @@ impl Target {
             Target::AwsNacl => &backend::AwsNacl,
             Target::Samba => &backend::Samba,
             Target::Ansible => &backend::Ansible,
+            Target::Intune => &backend::Intune,
         }
     }
 

@@ -351,6 +351,9 @@ pub struct Estate {
     pub perimeter_allow: Vec<PerimeterException>,
     /// User invariants.
     pub invariants: Vec<UserInvariant>,
+    /// The Azure service tag file the perimeter exceptions were resolved
+    /// from, when any uses `service-tags`.
+    pub service_tags: Option<crate::service_tags::ServiceTagsUsed>,
 }
 
 impl Estate {

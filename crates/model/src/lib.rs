@@ -12,6 +12,7 @@ mod interval;
 mod lower;
 mod profile;
 mod raw;
+mod service_tags;
 mod transport;
 
 pub use addr::{AddrRange, AddrSet, is_local_scope, parse_addr_spec};
@@ -23,8 +24,9 @@ pub use estate::{
     UserInvariant,
 };
 pub use interval::{Domain, IntervalSet};
-pub use lower::{Parsed, parse_estate};
+pub use lower::{Parsed, TagLoader, parse_estate, parse_estate_with_service_tags};
 pub use profile::{Profile, ProfileSet};
+pub use service_tags::{ServiceTag, ServiceTagFile, ServiceTagsUsed, parse_service_tags};
 pub use transport::{PortSet, Proto, Transport};
 
 /// The bundled example estate ("contoso"), annotated; `smbguard init` writes it.

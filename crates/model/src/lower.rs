@@ -10,6 +10,7 @@ use crate::estate::{
 };
 use crate::profile::ProfileSet;
 use crate::raw::{RawEstate, RawGroup};
+use crate::service_tags::{ServiceTagFile, ServiceTagsUsed, parse_service_tags};
 use crate::transport::Transport;
 
 /// The outcome of a successful parse: the estate and its warnings.
@@ -24,6 +25,24 @@ pub struct Parsed {
 /// Parses and validates an estate file. On failure every problem found is
 /// returned, located (line and column filled from `source`).
 pub fn parse_estate(source: &str) -> Result<Parsed, Rejected> {
+    parse_estate_with_service_tags(source, &|_| {
+        Err(
+            "no service tag file: pass --service-tags FILE or set `service-tags-file` in [estate]"
+                .into(),
+        )
+    })
+}
+
+/// Loads the Azure service tag file: given the estate's `service-tags-file`
+/// value (if any), returns the file's display name and text, or why not.
+/// Called at most once, and only when an exception uses `service-tags`.
+pub type TagLoader<'a> = dyn Fn(Option<&str>) -> Result<(String, String), String> + 'a;
+
+/// [`parse_estate`], resolving `service-tags` with `load`.
+pub fn parse_estate_with_service_tags(
+    source: &str,
+    load: &TagLoader<'_>,
+) -> Result<Parsed, Rejected> {
     let raw: RawEstate = match toml::from_str(source) {
         Ok(raw) => raw,
         Err(e) => {
@@ -36,7 +55,11 @@ pub fn parse_estate(source: &str) -> Result<Parsed, Rejected> {
             });
         }
     };
-    let mut cx = Lowering::default();
+    let mut cx = Lowering {
+        diagnostics: Vec::new(),
+        tags: Tags::Unloaded(load),
+        used: std::collections::BTreeMap::new(),
+    };
     let estate = cx.estate(raw);
     let mut diagnostics = cx.diagnostics;
     for d in &mut diagnostics {
@@ -74,12 +97,80 @@ fn span_of<T>(s: &Spanned<T>) -> Span {
     Some(s.span())
 }
 
-#[derive(Default)]
-struct Lowering {
-    diagnostics: Vec<Diagnostic>,
+/// The service tag file: not needed yet, loaded, or failed (reported once).
+enum Tags<'a> {
+    Unloaded(&'a TagLoader<'a>),
+    Loaded(String, ServiceTagFile),
+    Failed,
 }
 
-impl Lowering {
+struct Lowering<'a> {
+    diagnostics: Vec<Diagnostic>,
+    tags: Tags<'a>,
+    /// Tags resolved: name as in the file → its changeNumber.
+    used: std::collections::BTreeMap<String, u64>,
+}
+
+impl Lowering<'_> {
+    /// The prefixes of one service tag; an empty set after reporting a
+    /// located error (file missing or malformed, tag unknown or empty).
+    fn service_tag(
+        &mut self,
+        tag: &Spanned<String>,
+        file_key: Option<&Spanned<String>>,
+    ) -> AddrSet {
+        if let Tags::Unloaded(load) = self.tags {
+            let loaded = load(file_key.map(|k| k.get_ref().as_str())).and_then(|(name, text)| {
+                parse_service_tags(&text)
+                    .map(|f| (name.clone(), f))
+                    .map_err(|e| format!("{name}: {e}"))
+            });
+            self.tags = match loaded {
+                Ok((name, f)) => Tags::Loaded(name, f),
+                Err(e) => {
+                    self.push(
+                        Diagnostic::error("service-tags-file", e)
+                            .at(file_key.map_or(span_of(tag), span_of))
+                            .label("service tags resolved from here")
+                            .hint("download ServiceTags_Public_YYYYMMDD.json from Microsoft (download id 56519) and pass --service-tags FILE or set service-tags-file"),
+                    );
+                    Tags::Failed
+                }
+            };
+        }
+        let Tags::Loaded(file, tags) = &self.tags else {
+            return AddrSet::empty();
+        };
+        let (file, found) = (file.clone(), tags.tag(tag.get_ref()).cloned());
+        match found {
+            None => {
+                self.push(
+                    Diagnostic::error("unknown-service-tag", format!("service tag `{}` is not in {file}", tag.get_ref()))
+                        .at(span_of(tag))
+                        .label("unknown tag")
+                        .hint("Azure Files has no tag of its own: use Storage.<Region>, e.g. Storage.WestEurope"),
+                );
+                AddrSet::empty()
+            }
+            Some(t) if t.addresses.is_empty() => {
+                self.push(
+                    Diagnostic::error(
+                        "empty-service-tag",
+                        format!("service tag `{}` has no address prefixes in {file}", t.name),
+                    )
+                    .at(span_of(tag))
+                    .label("no prefixes")
+                    .hint("use a regional tag with prefixes, or list the addresses"),
+                );
+                AddrSet::empty()
+            }
+            Some(t) => {
+                self.used.insert(t.name.clone(), t.change_number);
+                t.addresses
+            }
+        }
+    }
+
     fn push(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
     }
@@ -316,16 +407,23 @@ impl Lowering {
             .iter()
             .map(|p| {
                 self.check_name("perimeter exception", &p.name);
-                let addresses = self.addresses(p.addresses.get_ref());
-                if p.addresses.get_ref().is_empty() {
-                    self.push(Diagnostic::error("empty-group", "the exception lists no address").at(span_of(&p.addresses)));
+                let listed = p.addresses.as_ref().map_or(&[][..], |a| a.get_ref().as_slice());
+                let mut addresses = self.addresses(listed);
+                let tags = p.service_tags.as_ref().map_or(&[][..], |t| t.get_ref().as_slice());
+                for tag in tags {
+                    addresses = addresses.union(&self.service_tag(tag, h.service_tags_file.as_ref()));
+                }
+                if listed.is_empty() && tags.is_empty() {
+                    let at = p.addresses.as_ref().map_or(span_of(&p.name), span_of);
+                    self.push(Diagnostic::error("empty-group", "the exception lists no address and no service tag").at(at));
                 }
                 if addresses.intersects(&internal) {
+                    let at = p.addresses.as_ref().map_or(span_of(&p.name), span_of);
                     self.push(
                         Diagnostic::error("exception-inside", format!(
                             "perimeter exception `{}` overlaps the internal network ({})",
                             p.name.get_ref(), addresses.intersection(&internal)))
-                            .at(span_of(&p.addresses))
+                            .at(at)
                             .hint("perimeter exceptions name endpoints outside `internal`, such as Azure Files"),
                     );
                 }
@@ -390,6 +488,14 @@ impl Lowering {
             management,
             perimeter_allow,
             invariants,
+            service_tags: match &self.tags {
+                Tags::Loaded(file, f) if !self.used.is_empty() => Some(ServiceTagsUsed {
+                    file: file.clone(),
+                    change_number: f.change_number,
+                    tags: self.used.iter().map(|(n, c)| (n.clone(), *c)).collect(),
+                }),
+                _ => None,
+            },
         }
     }
 

@@ -35,6 +35,9 @@ pub(crate) struct RawHeader {
     pub(crate) strategy: Option<Spanned<Strategy>>,
     #[serde(default)]
     pub(crate) transports: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Azure service tag file, relative to the estate file.
+    #[serde(default)]
+    pub(crate) service_tags_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,7 +123,11 @@ pub(crate) struct RawPerimeterAllow {
     pub(crate) name: Spanned<String>,
     #[serde(default)]
     pub(crate) description: Option<String>,
-    pub(crate) addresses: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(crate) addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Azure service tags whose prefixes join `addresses`.
+    #[serde(default)]
+    pub(crate) service_tags: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) direction: Direction,
     #[serde(default)]
     pub(crate) transports: Option<Spanned<Vec<Spanned<String>>>>,

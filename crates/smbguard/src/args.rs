@@ -40,6 +40,10 @@ Examples:
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Azure service tag file (ServiceTags_Public_*.json) resolving `service-tags` in the
+    /// estate; overrides the estate's `service-tags-file`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) service_tags: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,4 +75,6 @@ pub(crate) enum Command {
     /// Read captures, classify every SMB/NetBIOS flow against the estate, show what the plan would block.
     #[command(long_about = crate::commands::traffic::TRAFFIC_LONG_ABOUT)]
     Traffic(crate::commands::traffic::TrafficArgs),
+    /// Show what a new Azure service tag file adds to or removes from each perimeter exception.
+    DiffTags(crate::commands::diff_tags::DiffTagsArgs),
 }

@@ -2,12 +2,15 @@
 //! diagnostics with source snippets.
 
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
 };
-use smbguard_model::{Diagnostic, EXAMPLE_ESTATE, Estate, Severity, parse_estate};
+use smbguard_model::{
+    Diagnostic, EXAMPLE_ESTATE, Estate, Severity, TagLoader, parse_estate_with_service_tags,
+};
 use smbguard_semantics::{CompileError, Plan, compile};
 
 use crate::CliError;
@@ -87,9 +90,48 @@ pub(crate) struct LoadedEstate {
     pub(crate) estate: Estate,
 }
 
+/// The global `--service-tags FILE`, set once by `main`.
+static SERVICE_TAGS: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// Records `--service-tags` for every estate loaded afterwards.
+pub(crate) fn set_service_tags(path: Option<PathBuf>) {
+    let _ = SERVICE_TAGS.set(path);
+}
+
+/// Reads a service tag file: `--service-tags` wins, else the estate's
+/// `service-tags-file` relative to the estate file's folder.
+fn read_tags(estate: Option<&Path>, key: Option<&str>) -> Result<(String, String), String> {
+    let path = match (SERVICE_TAGS.get().and_then(Option::as_ref), key) {
+        (Some(cli), _) => cli.clone(),
+        (None, Some(k)) => estate
+            .and_then(Path::parent)
+            .map_or_else(|| PathBuf::from(k), |dir| dir.join(k)),
+        (None, None) => {
+            return Err("no service tag file: pass --service-tags FILE or set `service-tags-file` in [estate]".into());
+        }
+    };
+    read_tag_file(&path)
+}
+
+/// The display name and text of a service tag file.
+pub(crate) fn read_tag_file(path: &Path) -> Result<(String, String), String> {
+    let name = path.display().to_string();
+    std::fs::read_to_string(path)
+        .map(|text| (name.clone(), text))
+        .map_err(|e| format!("cannot read service tag file {name}: {e}"))
+}
+
 /// Reads and validates the estate; prints warnings; bad input is an error
 /// carrying the rendered diagnostics.
 pub(crate) fn load_estate(path: Option<&Path>) -> Result<LoadedEstate, CliError> {
+    load_estate_with(path, &|key| read_tags(path, key))
+}
+
+/// [`load_estate`] with service tags resolved by `tags`.
+pub(crate) fn load_estate_with(
+    path: Option<&Path>,
+    tags: &TagLoader<'_>,
+) -> Result<LoadedEstate, CliError> {
     let (name, source) = match path {
         Some(p) => (p.display().to_string(), read_estate_file(p)?),
         None => {
@@ -102,7 +144,7 @@ pub(crate) fn load_estate(path: Option<&Path>) -> Result<LoadedEstate, CliError>
             )
         }
     };
-    match parse_estate(&source) {
+    match parse_estate_with_service_tags(&source, tags) {
         Ok(parsed) => {
             if !parsed.warnings.is_empty() {
                 eprint!("{}", render_diagnostics(&name, &source, &parsed.warnings));

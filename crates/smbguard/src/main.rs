@@ -35,6 +35,7 @@ pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     out::quiet_on_broken_pipe();
     let cli = args::Cli::parse();
+    input::set_service_tags(cli.service_tags.clone());
     let result = match cli.command {
         args::Command::Init(a) => commands::init::run(&a),
         args::Command::Plan(a) => commands::plan::run(&a),
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         args::Command::Lab(a) => commands::lab::run(&a),
         args::Command::Emit(a) => commands::emit::run(&a),
         args::Command::Traffic(a) => commands::traffic::run(&a),
+        args::Command::DiffTags(a) => commands::diff_tags::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -330,5 +330,6 @@ pub fn estate(p: &Params) -> Estate {
         management,
         perimeter_allow,
         invariants,
+        service_tags: None,
     }
 }

@@ -241,6 +241,14 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
             loaded.estate.name, loaded.estate.name
         );
     }
+    if requested.contains(&Target::Intune)
+        && let Ok(ip) = smbguard_emit::intune_plan(&loaded.estate)
+    {
+        ip.notes.iter().for_each(|n| eprintln!("note: intune: {n}"));
+        println!(
+            "deploy to Intune: pwsh <out>/intune/deploy-intune.ps1 -WhatIf, then without -WhatIf"
+        );
+    }
     if requested.contains(&Target::PowerShell) {
         println!(
             "try a script first: powershell -ExecutionPolicy Bypass -File <out>\\GROUP.powershell.ps1 -WhatIf"

@@ -2,6 +2,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod check;
+pub(crate) mod diff_tags;
 pub(crate) mod emit;
 pub(crate) mod init;
 pub(crate) mod lab;

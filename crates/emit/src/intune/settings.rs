@@ -1,0 +1,152 @@
+//! The settings-catalog rows for SMB hardening and firewall profiles.
+//!
+//! One row per setting: adding a setting the estate model learns (NTLM
+//! blocking, mailslots, audit, ...) is one more entry in [`SMB_ROWS`].
+//! `verified` says whether the setting definition ID is in smbguard's
+//! reference notes; unverified IDs follow the Policy CSP path pattern and
+//! the policy description says so (they may need adjusting in the portal).
+
+use serde_json::Value;
+use smbguard_model::{Dialect, Encryption, SmbSettings};
+use smbguard_semantics::ProfileDefaults;
+
+use super::graph::{choice_instance, setting};
+
+/// One settings-catalog setting of the SMB hardening policy.
+pub(crate) struct SmbRow {
+    /// `settingDefinitionId`.
+    pub(crate) id: &'static str,
+    /// The Policy CSP node, for the description.
+    pub(crate) csp: &'static str,
+    /// The choice option the estate asks for (`{id}_{option}`); `None`:
+    /// not asked, not written.
+    pub(crate) value: fn(&SmbSettings) -> Option<String>,
+    /// Lowest Windows build that has the setting (`None`: all supported).
+    pub(crate) min_build: Option<&'static str>,
+    /// True when the ID is confirmed by the reference notes.
+    pub(crate) verified: bool,
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.to_owned())
+}
+
+/// `MinSmb2Dialect` as the settings catalog numbers it (768 = 3.0, 785 = 3.1.1).
+pub(crate) fn dialect_value(d: Dialect) -> u32 {
+    match d {
+        Dialect::Smb202 => 0x0202,
+        Dialect::Smb210 => 0x0210,
+        Dialect::Smb300 => 0x0300,
+        Dialect::Smb302 => 0x0302,
+        Dialect::Smb311 => 0x0311,
+    }
+}
+
+const BUILD_24H2: Option<&str> = Some("10.0.26100");
+
+/// Every SMB setting smbguard can deliver through Intune.
+pub(crate) const SMB_ROWS: &[SmbRow] = &[
+    SmbRow {
+        id: "device_vendor_msft_policy_config_mssecurityguide_configuresmbv1server",
+        csp: "./Device/Vendor/MSFT/Policy/Config/MSSecurityGuide/ConfigureSMBV1Server",
+        value: |s| if s.smb1 { None } else { opt("0") },
+        min_build: None,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_localpoliciessecurityoptions_microsoftnetworkclient_digitallysigncommunicationsalways",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/MicrosoftNetworkClient_DigitallySignCommunicationsAlways",
+        value: |s| if s.signing { opt("1") } else { None },
+        min_build: None,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_localpoliciessecurityoptions_microsoftnetworkserver_digitallysigncommunicationsalways",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/MicrosoftNetworkServer_DigitallySignCommunicationsAlways",
+        value: |s| if s.signing { opt("1") } else { None },
+        min_build: None,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_requireencryption",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/RequireEncryption",
+        value: |s| {
+            if s.encryption == Encryption::Required {
+                opt("1")
+            } else {
+                None
+            }
+        },
+        min_build: BUILD_24H2,
+        verified: true,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanserver_minsmb2dialect",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanServer/MinSmb2Dialect",
+        value: |s| Some(dialect_value(s.min_dialect).to_string()),
+        min_build: BUILD_24H2,
+        verified: true,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_minsmb2dialect",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/MinSmb2Dialect",
+        value: |s| Some(dialect_value(s.min_dialect).to_string()),
+        min_build: BUILD_24H2,
+        verified: true,
+    },
+];
+
+/// What the estate asks for that no Policy CSP setting carries.
+pub(crate) fn smb_not_carried(s: &SmbSettings) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.encryption != Encryption::Off {
+        out.push(
+            "server-side SMB encryption (EncryptData / RejectUnencryptedAccess) has no Policy CSP setting: set it with Set-SmbServerConfiguration in a remediation script".to_owned(),
+        );
+    }
+    out
+}
+
+/// The rows the estate asks for, with their values, in table order.
+pub(crate) fn smb_settings(s: &SmbSettings) -> Vec<(&'static SmbRow, Value)> {
+    SMB_ROWS
+        .iter()
+        .filter_map(|row| {
+            let o = (row.value)(s)?;
+            Some((row, setting(choice_instance(row.id.to_owned(), &o))))
+        })
+        .collect()
+}
+
+/// The Firewall CSP profile nodes (`MdmStore/{Domain,Private,Public}Profile`).
+pub(crate) fn profile_settings(defaults: &[ProfileDefaults]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for d in defaults {
+        let p = format!(
+            "vendor_msft_firewall_mdmstore_{}profile",
+            d.profile.as_str().to_ascii_lowercase()
+        );
+        let b = |v: bool| if v { "true" } else { "false" };
+        // DefaultInboundAction / DefaultOutboundAction: 0 allow, 1 block.
+        let a = |block: bool| if block { "1" } else { "0" };
+        out.push(setting(choice_instance(
+            format!("{p}_enablefirewall"),
+            b(d.enabled),
+        )));
+        out.push(setting(choice_instance(
+            format!("{p}_defaultinboundaction"),
+            a(d.block_inbound),
+        )));
+        out.push(setting(choice_instance(
+            format!("{p}_defaultoutboundaction"),
+            a(d.block_outbound),
+        )));
+        // Local rules (built-in ones included) are ignored: Intune cannot
+        // disable single built-in rules (see plan.rs).
+        out.push(setting(choice_instance(
+            format!("{p}_allowlocalpolicymerge"),
+            "false",
+        )));
+    }
+    out
+}
