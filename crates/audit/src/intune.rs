@@ -14,7 +14,7 @@ use smbguard_semantics::{
     Action, Direction, KbRow, Origin, ProfileDefaults, WindowsPolicy, WindowsRule, builtin,
 };
 
-use crate::finding::Finding;
+use crate::finding::{Finding, FindingCode};
 use crate::windows::LoweredWindows;
 
 const FW_RULES: &str = "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}";
@@ -28,7 +28,11 @@ pub fn read_intune_policies(docs: &[(&str, &[u8])]) -> LoweredWindows {
     for (location, bytes) in docs {
         match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => r.document(location, &v),
-            Err(e) => r.note(location, format!("not JSON ({e}); ignored")),
+            Err(e) => r.note(
+                FindingCode::UnreadableInput,
+                location,
+                format!("not JSON ({e}); ignored"),
+            ),
         }
     }
     r.finish()
@@ -59,8 +63,8 @@ fn option<'a>(id: &str, value: &'a str) -> Option<&'a str> {
 }
 
 impl Reader {
-    fn note(&mut self, location: &str, message: impl Into<String>) {
-        self.findings.push(Finding::new(location, message));
+    fn note(&mut self, code: FindingCode, location: &str, message: impl Into<String>) {
+        self.findings.push(Finding::new(code, location, message));
     }
 
     fn document(&mut self, location: &str, v: &Value) {
@@ -75,14 +79,22 @@ impl Reader {
 
     fn policy(&mut self, location: &str, p: &Value) {
         if !p.is_object() {
-            self.note(location, "not a configuration policy object; ignored");
+            self.note(
+                FindingCode::FormatWarning,
+                location,
+                "not a configuration policy object; ignored",
+            );
             return;
         }
         for (i, s) in array_at(p, "settings").iter().enumerate() {
             let at = format!("{location}: settings[{i}]");
             let inst = s.get("settingInstance").unwrap_or(&Value::Null);
             let Some(id) = str_at(inst, "settingDefinitionId") else {
-                self.note(&at, "setting without settingDefinitionId; ignored");
+                self.note(
+                    FindingCode::FormatWarning,
+                    &at,
+                    "setting without settingDefinitionId; ignored",
+                );
                 continue;
             };
             if id == FW_RULES {
@@ -121,7 +133,11 @@ impl Reader {
             .and_then(|c| str_at(c, "value"))
             .and_then(|v| option(id, v));
         let Some(value) = value else {
-            self.note(at, format!("{id}: no readable choice value; ignored"));
+            self.note(
+                FindingCode::FormatWarning,
+                at,
+                format!("{id}: no readable choice value; ignored"),
+            );
             return true;
         };
         let idx = match self.defaults.iter().position(|d| d.profile == profile) {
@@ -139,7 +155,11 @@ impl Reader {
             ("defaultoutboundaction", v) => d.block_outbound = v == "1",
             ("allowlocalpolicymerge", "false") => self.merge_off.push(profile),
             ("allowlocalpolicymerge", _) => {}
-            _ => self.note(at, format!("{id}: profile setting not modelled; ignored")),
+            _ => self.note(
+                FindingCode::ProfileSetting,
+                at,
+                format!("{id}: profile setting not modelled; ignored"),
+            ),
         }
         true
     }
@@ -148,6 +168,7 @@ impl Reader {
         let all_off = Profile::ALL.iter().all(|p| self.merge_off.contains(p));
         if !all_off && !self.merge_off.is_empty() {
             self.note(
+                FindingCode::Widened,
                 "profiles",
                 "AllowLocalPolicyMerge is off in some profiles only; built-in rules read as enabled everywhere (widest)",
             );
@@ -271,7 +292,11 @@ impl Reader {
             Some("in") => Direction::Inbound,
             Some("out") | None => Direction::Outbound,
             Some(other) => {
-                self.note(&at, format!("direction `{other}` unknown; rule ignored"));
+                self.note(
+                    FindingCode::FormatWarning,
+                    &at,
+                    format!("direction `{other}` unknown; rule ignored"),
+                );
                 return None;
             }
         };
@@ -279,7 +304,11 @@ impl Reader {
             Some("0") => Action::Block,
             Some("1") | None => Action::Allow,
             Some(other) => {
-                self.note(&at, format!("action `{other}` unknown; rule ignored"));
+                self.note(
+                    FindingCode::FormatWarning,
+                    &at,
+                    format!("action `{other}` unknown; rule ignored"),
+                );
                 return None;
             }
         };
@@ -289,6 +318,7 @@ impl Reader {
             Some(17) => Some(Proto::Udp),
             _ => {
                 self.note(
+                    FindingCode::OutOfScope,
                     &at,
                     "protocol other than TCP or UDP cannot carry SMB; rule ignored",
                 );
@@ -309,6 +339,7 @@ impl Reader {
             .is_some_and(|v| v.iter().any(|t| *t != "all"))
         {
             self.note(
+                FindingCode::Widened,
                 &at,
                 "interface types narrow the rule; read as every interface",
             );
@@ -316,6 +347,7 @@ impl Reader {
         for (suffix, _) in &c.0 {
             if !KNOWN.contains(suffix) {
                 self.note(
+                    FindingCode::Widened,
                     &at,
                     format!("`{suffix}` not modelled; read as matching every flow"),
                 );
@@ -342,7 +374,11 @@ impl Reader {
             match parsed {
                 Some((a, b)) if a <= b => set = set.union(&PortSet::range(a, b)),
                 _ => {
-                    self.note(at, format!("port `{t}` unreadable; read as every port"));
+                    self.note(
+                        FindingCode::Widened,
+                        at,
+                        format!("port `{t}` unreadable; read as every port"),
+                    );
                     return PortSet::full();
                 }
             }
@@ -364,6 +400,7 @@ impl Reader {
                 Ok(a) => set = set.union(&a),
                 Err(_) => {
                     self.note(
+                        FindingCode::Widened,
                         at,
                         format!("address `{t}` (keyword or unreadable) read as any address"),
                     );
@@ -393,7 +430,11 @@ impl Reader {
                     }
                 }
                 _ => {
-                    self.note(at, format!("profile `{v}` unknown; read as every profile"));
+                    self.note(
+                        FindingCode::Widened,
+                        at,
+                        format!("profile `{v}` unknown; read as every profile"),
+                    );
                     return ProfileSet::ALL;
                 }
             }

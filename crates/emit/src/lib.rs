@@ -28,8 +28,8 @@ mod non_windows;
 
 pub use artifact::{Artifact, EmitContext, EmitError, header_lines, index_json};
 pub use backend::Backend;
-pub use naming::windows_name_problem;
 pub use intune::{IntunePlan, MAX_RULES_PER_POLICY, intune_plan};
+pub use naming::windows_name_problem;
 pub use target::Target;
 pub use write::{INDEX, WriteReport, write_artifacts};
 

@@ -1,6 +1,8 @@
 //! The command table (clap derive): which arguments each subcommand takes
 //! (each command module owns its own) and the top-level help.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 // The shared argument types, for the commands that still take them from

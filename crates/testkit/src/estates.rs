@@ -444,6 +444,7 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
         management,
         perimeter_allow,
         invariants,
+        service_tags: None,
     }
 }
 
