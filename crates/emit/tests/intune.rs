@@ -332,63 +332,9 @@ fn example_snapshots() {
     }
 }
 
-fn addr(i: u8, v6: bool) -> String {
-    if v6 {
-        format!("2001:db8:1:{i:x}::/64")
-    } else {
-        format!("10.0.{i}.0/28")
-    }
-}
-
-// The random-estate generator of windows_gpo_translation.rs (kept in step
-// with it by hand: test files cannot share a `prop_compose!`).
-prop_compose! {
-    fn estate_toml()(
-        complement in any::<bool>(),
-        transports in prop::sample::subsequence(vec!["tcp/445", "tcp/139", "udp/137", "udp/138", "tcp/5445"], 1..=5),
-        netbios in any::<bool>(),
-        roles in prop::collection::vec((0usize..4, any::<bool>(), any::<bool>(), 1u8..40), 1..5),
-        mgmt in any::<bool>(),
-        dc_clients in any::<bool>(),
-    ) -> String {
-        let mut t = format!(
-            "[estate]\nname = \"prop\"\ninternal = [\"10.0.0.0/8\", \"2001:db8::/32\"]\nstrategy = \"{}\"\ntransports = [{}]\n[smb]\nnetbios = {netbios}\n",
-            if complement { "complement" } else { "ipsec-bypass" },
-            transports.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", "),
-        );
-        t.push_str("[[groups]]\nname = \"dc\"\nrole = \"domain-controller\"\naddresses = [\"10.0.0.10\", \"2001:db8::10\"]\nsid = \"S-1-5-21-1-2-3-516\"\n");
-        if dc_clients {
-            t.push_str("clients = [\"10.0.0.0/16\"]\n");
-        }
-        let names: Vec<String> = (0..roles.len()).map(|i| format!("g{i}")).collect();
-        let mut has_member_with_sid = None;
-        let mut has_workstation = None;
-        for (i, (role, linux, v6, net)) in roles.iter().enumerate() {
-            let role_name = ["file-server", "member", "workstation", "isolated"][*role];
-            let linux = *linux && *role == 0;
-            let _ = std::fmt::Write::write_fmt(&mut t, format_args!(
-                "[[groups]]\nname = \"{}\"\nrole = \"{role_name}\"\naddresses = [\"{}\"{}]\nsid = \"S-1-5-21-1-2-3-{}\"\n",
-                names[i], addr(*net + i as u8 * 50, false), if *v6 { format!(", \"{}\"", addr(*net + i as u8 * 50, true)) } else { String::new() }, 1000 + i,
-            ));
-            if linux {
-                t.push_str("platform = \"linux\"\n");
-            }
-            if *role == 0 {
-                let clients: Vec<String> = names.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, n)| format!("\"{n}\"")).collect();
-                if clients.is_empty() {
-                    t.push_str("clients = [\"10.0.0.0/24\"]\n");
-                } else {
-                    let _ = std::fmt::Write::write_fmt(&mut t, format_args!("clients = [{}]\n", clients.join(", ")));
-                }
-            }
-            if *role == 1 { has_member_with_sid = Some(names[i].clone()); }
-            if *role == 2 { has_workstation = Some(names[i].clone()); }
-        }
-        if let (true, Some(from), Some(to)) = (mgmt, has_member_with_sid, has_workstation) {
-            let _ = std::fmt::Write::write_fmt(&mut t, format_args!("[[management]]\nname = \"m\"\nfrom = [\"{from}\"]\nto = [\"{to}\"]\n"));
-        }
-        t
-    }
+/// Random operator-shaped estate files from the workspace's one generator.
+fn estate_toml() -> impl proptest::strategy::Strategy<Value = String> {
+    proptest::strategy::Strategy::prop_map(any::<u64>(), smbguard_testkit::estates::toml_from_seed)
 }
 
 proptest! {
@@ -399,6 +345,8 @@ proptest! {
         let parsed = parse_estate(&toml);
         prop_assume!(parsed.is_ok());
         let estate = parsed.expect("checked").estate;
+        // Only estates with a Windows group have an Intune policy to read back.
+        prop_assume!(estate.groups.iter().any(|g| g.platform == smbguard_model::Platform::Windows));
         prop_assume!(compile(&estate).is_ok());
         prop_assume!(intune_plan(&estate).is_ok());
         validate(&estate);

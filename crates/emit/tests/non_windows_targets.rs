@@ -264,6 +264,35 @@ fn hostile_names_are_escaped_for_every_language() {
     check_with_tools(&cx, "hostile_names_are_escaped_for_every_language");
 }
 
+/// Issue 11, defect 12: IOS refuses a `remark` over 100 characters, and
+/// the ACL's opening remark (estate name + direction + explanation) was
+/// 125 characters with a 40-character estate name.
+#[test]
+fn cisco_remarks_exceed_ios_100_characters() {
+    let long = HOSTILE.replacen(
+        "name = ",
+        &format!("name = \"{}\"\n# was ", "e".repeat(60)),
+        1,
+    );
+    let (estate, plan) = from_toml(&long).expect("estate with a long name compiles");
+    assert!(estate.name.chars().count() >= 40, "{}", estate.name);
+    let cx = cx(&estate, &plan);
+    let mut remarks = 0;
+    for a in all(&cx).iter().filter(|a| a.target == Target::CiscoIos) {
+        for line in text(a).lines() {
+            if let Some(r) = line.trim_start().strip_prefix("remark ") {
+                remarks += 1;
+                assert!(
+                    r.chars().count() <= 100,
+                    "{} chars: {line}",
+                    r.chars().count()
+                );
+            }
+        }
+    }
+    assert!(remarks > 3, "{remarks} remarks");
+}
+
 /// nft -c on every nftables file (including Ansible's copies),
 /// iptables-restore --test on every iptables file, testparm on the Samba
 /// snippets, and a YAML parser on the playbook.

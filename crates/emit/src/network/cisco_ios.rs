@@ -112,14 +112,18 @@ fn acl(out: &mut String, cx: &EmitContext<'_>, side: Side, v6: bool) {
     };
     let _ = writeln!(out, "no {kw} {name}");
     let _ = writeln!(out, "{kw} {name}");
+    // Every remark goes through `remark`: IOS refuses one over 100 characters.
     let _ = writeln!(
         out,
-        " remark smbguard {} {}: first match, from the plan's perimeter ACL",
-        clean(&cx.estate.name).chars().take(40).collect::<String>(),
-        match side {
-            Side::Inbound => "inbound (internet to internal)",
-            Side::Outbound => "outbound (internal to internet)",
-        }
+        " remark {}",
+        remark(&format!(
+            "smbguard {} {}: first match of the perimeter ACL",
+            clean(&cx.estate.name).chars().take(40).collect::<String>(),
+            match side {
+                Side::Inbound => "inbound",
+                Side::Outbound => "outbound",
+            }
+        ))
     );
     for e in &cx.plan.perimeter.entries {
         if !sides(cx, e).contains(&side) {
