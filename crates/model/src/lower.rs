@@ -1,5 +1,7 @@
 //! Raw TOML → validated [`Estate`], collecting every problem at once.
 
+use std::collections::{HashMap, HashSet};
+
 use toml::Spanned;
 
 use crate::addr::{AddrSet, parse_addr_spec};
@@ -8,6 +10,7 @@ use crate::estate::{
     Dialect, Encryption, Estate, Group, GroupSpans, ManagementException, PerimeterException,
     Platform, Role, SmbSettings, Span, UserInvariant,
 };
+use crate::interval::{Domain, IntervalSet};
 use crate::profile::ProfileSet;
 use crate::raw::{RawEstate, RawGroup};
 use crate::service_tags::{ServiceTagFile, ServiceTagsUsed, parse_service_tags};
@@ -227,29 +230,36 @@ impl Lowering<'_> {
         out
     }
 
-    /// Resolves a list of group names or address specs.
+    /// Resolves a list of group names or address specs. The union is built
+    /// once from every interval: folding `union` per item is quadratic when a
+    /// list names thousands of groups.
     fn endpoints(
         &mut self,
         list: &[Spanned<String>],
-        names: &[String],
+        names: &Names,
         groups: &[Group],
     ) -> (AddrSet, Vec<usize>) {
-        let mut set = AddrSet::empty();
+        let mut v4: Vec<(u32, u32)> = Vec::new();
+        let mut v6: Vec<(u128, u128)> = Vec::new();
+        let mut add = |a: &AddrSet| {
+            v4.extend_from_slice(a.v4.intervals());
+            v6.extend_from_slice(a.v6.intervals());
+        };
         let mut ids = Vec::new();
         for item in list {
             let text = item.get_ref();
-            if let Some(i) = names.iter().position(|n| n == text) {
+            if let Some(i) = names.position(text) {
                 if let Some(g) = groups.get(i) {
-                    set = set.union(&g.addresses);
+                    add(&g.addresses);
                 }
                 ids.push(i);
             } else if let Ok(a) = parse_addr_spec(text) {
-                set = set.union(&a);
+                add(&a);
             } else {
-                let hint = if names.is_empty() {
+                let hint = if names.list.is_empty() {
                     "name a group declared with [[groups]] or give an address".to_string()
                 } else {
-                    format!("known groups: {}", names.join(", "))
+                    format!("known groups: {}", names.list.join(", "))
                 };
                 self.push(
                     Diagnostic::error(
@@ -261,6 +271,10 @@ impl Lowering<'_> {
                 );
             }
         }
+        let set = AddrSet {
+            v4: IntervalSet::from_intervals(v4),
+            v6: IntervalSet::from_intervals(v6),
+        };
         (set, ids)
     }
 
@@ -332,11 +346,7 @@ impl Lowering<'_> {
             );
         }
         let smb = self.smb(&raw);
-        let names: Vec<String> = raw
-            .groups
-            .iter()
-            .map(|g| g.name.get_ref().clone())
-            .collect();
+        let names = Names::new(&raw.groups);
         let mut groups: Vec<Group> = raw
             .groups
             .iter()
@@ -668,7 +678,7 @@ impl Lowering<'_> {
         }
     }
 
-    fn group_clients(&mut self, i: usize, rg: &RawGroup, names: &[String], groups: &mut [Group]) {
+    fn group_clients(&mut self, i: usize, rg: &RawGroup, names: &Names, groups: &mut [Group]) {
         let role = groups[i].role;
         match (&rg.clients, role) {
             (Some(c), Role::FileServer | Role::DomainController) => {
@@ -708,12 +718,11 @@ impl Lowering<'_> {
         }
     }
 
+    /// Every declaration of a name after its first, in file order.
     fn duplicate_names(&mut self, raw: &[RawGroup]) {
-        for (i, g) in raw.iter().enumerate() {
-            if raw[..i]
-                .iter()
-                .any(|o| o.name.get_ref() == g.name.get_ref())
-            {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(raw.len());
+        for g in raw {
+            if !seen.insert(g.name.get_ref().as_str()) {
                 self.push(
                     Diagnostic::error(
                         "duplicate-group",
@@ -726,43 +735,55 @@ impl Lowering<'_> {
         }
     }
 
+    /// Reports every pair of groups sharing an address, ordered by the later
+    /// group then the earlier one (the order of the former pairwise loop).
+    /// Candidate pairs come from a sweep over sorted ranges, so the cost is
+    /// O(ranges · log ranges + overlapping pairs), not O(groups²).
     fn overlaps(&mut self, raw: &[RawGroup], groups: &[Group]) {
-        for j in 0..groups.len() {
-            for i in 0..j {
-                let common = groups[i].addresses.intersection(&groups[j].addresses);
-                if common.is_empty() {
-                    continue;
-                }
-                if groups[i].role != groups[j].role || groups[i].platform != groups[j].platform {
-                    self.push(
-                        Diagnostic::error(
-                            "conflicting-roles",
-                            format!(
-                                "{} is in group `{}` ({}) and in group `{}` ({})",
-                                common,
-                                groups[i].name,
-                                groups[i].role.as_str(),
-                                groups[j].name,
-                                groups[j].role.as_str()
-                            ),
-                        )
-                        .at(span_of(&raw[j].addresses))
-                        .label("overlaps an earlier group")
-                        .hint("a host has one role; remove the overlap"),
-                    );
-                } else {
-                    self.push(
-                        Diagnostic::warning(
-                            "overlapping-groups",
-                            format!(
-                                "{} is in groups `{}` and `{}`; smbguard evaluates it as `{}`",
-                                common, groups[i].name, groups[j].name, groups[i].name
-                            ),
-                        )
-                        .at(span_of(&raw[j].addresses)),
-                    );
-                }
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        overlapping_pairs(groups.iter().map(|g| &g.addresses.v4), &mut pairs);
+        overlapping_pairs(groups.iter().map(|g| &g.addresses.v6), &mut pairs);
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (j, i) in pairs {
+            let common = groups[i].addresses.intersection(&groups[j].addresses);
+            if common.is_empty() {
+                continue;
             }
+            self.overlap(&raw[j], &groups[i], &groups[j], &common);
+        }
+    }
+
+    /// One overlap between the earlier group `a` and the later group `b`.
+    fn overlap(&mut self, raw_b: &RawGroup, a: &Group, b: &Group, common: &AddrSet) {
+        if a.role != b.role || a.platform != b.platform {
+            self.push(
+                Diagnostic::error(
+                    "conflicting-roles",
+                    format!(
+                        "{} is in group `{}` ({}) and in group `{}` ({})",
+                        common,
+                        a.name,
+                        a.role.as_str(),
+                        b.name,
+                        b.role.as_str()
+                    ),
+                )
+                .at(span_of(&raw_b.addresses))
+                .label("overlaps an earlier group")
+                .hint("a host has one role; remove the overlap"),
+            );
+        } else {
+            self.push(
+                Diagnostic::warning(
+                    "overlapping-groups",
+                    format!(
+                        "{} is in groups `{}` and `{}`; smbguard evaluates it as `{}`",
+                        common, a.name, b.name, a.name
+                    ),
+                )
+                .at(span_of(&raw_b.addresses)),
+            );
         }
     }
 
@@ -780,6 +801,54 @@ impl Lowering<'_> {
                     .hint("add a [[groups]] entry with role = \"domain-controller\", or set domain-joined = false"),
             );
         }
+    }
+}
+
+/// Group names with a map from each name to its first declaration, so a
+/// reference resolves in O(1) (the first group wins, as a scan would).
+struct Names {
+    list: Vec<String>,
+    first: HashMap<String, usize>,
+}
+
+impl Names {
+    fn new(raw: &[RawGroup]) -> Self {
+        let list: Vec<String> = raw.iter().map(|g| g.name.get_ref().clone()).collect();
+        let mut first = HashMap::with_capacity(list.len());
+        for (i, n) in list.iter().enumerate() {
+            first.entry(n.clone()).or_insert(i);
+        }
+        Self { list, first }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.first.get(name).copied()
+    }
+}
+
+/// Appends `(later, earlier)` for every two distinct groups whose sets share
+/// a value. Sweep: ranges sorted by start; the active list holds the ranges
+/// still open at the current start, all of which overlap the current range
+/// (one group's intervals are disjoint, so a group never meets itself).
+pub(crate) fn overlapping_pairs<'a, T: Domain>(
+    sets: impl Iterator<Item = &'a IntervalSet<T>>,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let mut ranges: Vec<(T, T, usize)> = Vec::new();
+    for (g, set) in sets.enumerate() {
+        ranges.extend(set.intervals().iter().map(|&(lo, hi)| (lo, hi, g)));
+    }
+    ranges.sort_unstable();
+    let mut active: Vec<(T, usize)> = Vec::new();
+    for (lo, hi, g) in ranges {
+        active.retain(|&(end, _)| end >= lo);
+        out.extend(
+            active
+                .iter()
+                .filter(|&&(_, o)| o != g)
+                .map(|&(_, o)| (g.max(o), g.min(o))),
+        );
+        active.push((hi, g));
     }
 }
 
@@ -842,5 +911,51 @@ fn locate_briefly(d: &mut Diagnostic, source: &str) {
         .map_or(source.len(), |i| span.start + i);
     if end - start > MAX_QUOTED_LINE || span.len() > MAX_QUOTED_LINE {
         d.span = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::overlapping_pairs;
+    use crate::interval::IntervalSet;
+
+    /// The former algorithm: every pair of groups, later group first.
+    fn pairwise(sets: &[IntervalSet<u32>]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for j in 0..sets.len() {
+            for i in 0..j {
+                if !sets[i].intersection(&sets[j]).is_empty() {
+                    out.push((j, i));
+                }
+            }
+        }
+        out
+    }
+
+    /// Small values so that random sets overlap, touch and nest often.
+    fn group_set() -> impl Strategy<Value = IntervalSet<u32>> {
+        proptest::collection::vec((0u32..200, 0u32..40), 0..5).prop_map(|v| {
+            IntervalSet::from_intervals(v.into_iter().map(|(lo, len)| (lo, lo + len)))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Regression for issue 11 defect 11 (100,000 groups never planned):
+        /// the sweep that replaced the O(groups²) loop finds exactly the
+        /// same overlapping pairs, in the same order.
+        #[test]
+        fn sweep_finds_the_same_overlaps_as_pairwise(
+            sets in proptest::collection::vec(group_set(), 0..40)
+        ) {
+            let mut pairs = Vec::new();
+            overlapping_pairs(sets.iter(), &mut pairs);
+            pairs.sort_unstable();
+            pairs.dedup();
+            prop_assert_eq!(pairs, pairwise(&sets));
+        }
     }
 }

@@ -52,6 +52,13 @@ fn run(toml: &str) -> Result<(), String> {
     let t = Instant::now();
     let report = smbguard_verify::verify(&plan, &estate);
     let verify = t.elapsed();
+    // Printed before emit, so a failing emit still reports the other stages.
+    eprintln!(
+        "parse {:.3}s compile {:.3}s verify {:.3}s",
+        parse.as_secs_f64(),
+        compile.as_secs_f64(),
+        verify.as_secs_f64()
+    );
     let t = Instant::now();
     let cx = EmitContext {
         estate: &estate,
@@ -62,6 +69,9 @@ fn run(toml: &str) -> Result<(), String> {
     let artifacts = emit(&cx, &Target::ALL).map_err(|e| e.to_string())?;
     let emit_time = t.elapsed();
     let bytes: usize = artifacts.iter().map(|a| a.contents.len()).sum();
+    // Heap held by the contents (growth slack included): what emit's peak
+    // memory is made of.
+    let held: usize = artifacts.iter().map(|a| a.contents.capacity()).sum();
     println!(
         "groups {} failed {} artefacts {} bytes {bytes}",
         estate.groups.len(),
@@ -75,5 +85,6 @@ fn run(toml: &str) -> Result<(), String> {
         verify.as_secs_f64(),
         emit_time.as_secs_f64()
     );
+    println!("artefact contents {bytes} bytes in {held} bytes of buffers");
     Ok(())
 }
