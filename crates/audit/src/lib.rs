@@ -10,4 +10,7 @@ pub mod linux;
 pub mod windows;
 
 pub use finding::{Finding, FindingCode};
-pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
+pub use windows::{
+    AuditError, GpoSmbSettings, LoweredWindows, lower_firewall_policy, read_gpo_smb,
+    read_registry_pol_policy,
+};
