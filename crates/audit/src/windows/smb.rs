@@ -151,7 +151,7 @@ mod tests {
             (CLIENT_POLICY, "AuditServerDoesNotSupportEncryption"),
         ]
         .iter()
-        .map(|(k, v)| RegistryEntry::dword(&k.to_uppercase(), v, 1))
+        .map(|(k, v)| RegistryEntry::dword(k.to_uppercase(), *v, 1))
         .collect();
         assert!(!read_gpo_smb(&entries).audit);
         entries.push(RegistryEntry::dword(
