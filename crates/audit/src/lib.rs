@@ -12,4 +12,7 @@ pub mod windows;
 
 pub use finding::{Finding, FindingCode};
 pub use intune::read_intune_policies;
-pub use windows::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
+pub use windows::{
+    AuditError, GpoSmbSettings, LoweredWindows, lower_firewall_policy, read_gpo_smb,
+    read_registry_pol_policy,
+};

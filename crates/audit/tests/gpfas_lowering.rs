@@ -140,11 +140,16 @@ fn shielded_mode_and_merge_off_reach_the_profile_defaults() {
     let l = lower(&[
         RegistryEntry::dword(format!(r"{BASE}\DomainProfile"), "DoNotAllowExceptions", 1),
         RegistryEntry::dword(format!(r"{BASE}\PublicProfile"), "AllowLocalPolicyMerge", 0),
+        RegistryEntry::dword(
+            format!(r"{BASE}\PublicProfile"),
+            "AllowLocalIPsecPolicyMerge",
+            0,
+        ),
     ]);
     let domain = l.policy.defaults(Profile::Domain);
-    assert!(domain.shielded && domain.local_rules);
+    assert!(domain.shielded && domain.local_rules && domain.local_ipsec_rules);
     let public = l.policy.defaults(Profile::Public);
-    assert!(!public.shielded && !public.local_rules);
+    assert!(!public.shielded && !public.local_rules && !public.local_ipsec_rules);
     assert!(!l.policy.defaults(Profile::Private).shielded);
 }
 

@@ -7,7 +7,7 @@
 mod windows_support;
 
 use proptest::prelude::*;
-use smbguard_audit::read_registry_pol_policy;
+use smbguard_audit::{GpoSmbSettings, read_gpo_smb, read_registry_pol_policy};
 use smbguard_emit::{EmitContext, Target};
 use smbguard_model::{AddrSet, Estate, Strategy, parse_estate};
 use smbguard_semantics::{Plan, compare_windows, compile};
@@ -71,9 +71,35 @@ fn validate(estate: &Estate, plan: &Plan) -> usize {
         want.sort_unstable();
         got.sort_unstable();
         assert_eq!(want, got, "group {}", host.group);
+        smb_means_the_plan(&plan.smb, &pol.contents, &host.group);
     }
     assert!(groups > 0);
     classes
+}
+
+/// The SMB settings of the `registry.pol`, read back from the registry
+/// values Windows documents (smbguard-audit's reader, not the emitter's
+/// table), are the plan's: K2, K9 and the 24H2 / Server 2025 hardening.
+fn smb_means_the_plan(smb: &smbguard_model::SmbSettings, pol: &[u8], group: &str) {
+    let entries = smbguard_formats::registry_pol::read_registry_pol(pol).expect("reads");
+    let got = read_gpo_smb(&entries);
+    let h = &smb.hardening;
+    let want = GpoSmbSettings {
+        smb1_server_off: !smb.smb1,
+        smb1_client_off: !smb.smb1,
+        signing_required: smb.signing,
+        encryption: smb.encryption,
+        min_dialect: Some(smb.min_dialect),
+        block_ntlm: h.block_ntlm,
+        ntlm_exceptions: if h.block_ntlm {
+            h.ntlm_exceptions.clone()
+        } else {
+            Vec::new()
+        },
+        remote_mailslots_off: !h.remote_mailslots,
+        audit: h.audit,
+    };
+    assert_eq!(want, got, "group {group}: SMB settings");
 }
 
 #[test]

@@ -4,44 +4,85 @@
 
 mod windows_support;
 
-use smbguard_emit::{Artifact, Target};
+use std::path::{Path, PathBuf};
+
+use smbguard_emit::Target;
 use smbguard_formats::gpfas::FirewallPolicy;
 use smbguard_formats::registry_pol::{RegData, read_registry_pol};
 use smbguard_model::{EXAMPLE_ESTATE, Strategy, parse_estate};
 use smbguard_semantics::{Action, Direction, HostRules, compile};
 use windows_support::{artifacts, example, find};
 
-fn text(a: &Artifact) -> String {
-    let bytes = a
-        .contents
+fn text_of(contents: &[u8]) -> String {
+    let bytes = contents
         .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
-        .unwrap_or(&a.contents);
+        .unwrap_or(contents);
     String::from_utf8(bytes.to_vec()).expect("utf8")
 }
 
-fn ps(group: &str) -> String {
+/// `SMBGUARD_OLD_OUT`, when set, names a directory written by another
+/// build's `smbguard emit --target windows` for the bundled example. Every
+/// artefact-reading test then runs its assertions on those files instead:
+/// pointed at the output from before the review, each such test fails,
+/// which shows it bites (docs/windows.md, "Regression tests"). Unset (the
+/// normal run), nothing outside the repository is read.
+fn old_out() -> Option<PathBuf> {
+    std::env::var_os("SMBGUARD_OLD_OUT").map(PathBuf::from)
+}
+
+/// The file of `group` ending in `suffix` in an old output directory:
+/// `GROUP.powershell.ps1` / `GROUP.netsh.cmd` at the top, GPO files under
+/// `gpo/GROUP/`.
+fn old_file(dir: &Path, group: &str, suffix: &str) -> Vec<u8> {
+    fn walk(dir: &Path, suffix: &str) -> Option<PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if let Some(found) = walk(&path, suffix) {
+                    return Some(found);
+                }
+            } else if path.to_string_lossy().ends_with(suffix) {
+                return Some(path);
+            }
+        }
+        None
+    }
+    let path = if suffix.starts_with('/') {
+        walk(&dir.join("gpo").join(group), suffix)
+    } else {
+        std::fs::read_dir(dir).ok().and_then(|entries| {
+            entries.flatten().map(|e| e.path()).find(|p| {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+                name.is_some_and(|n| n.starts_with(&format!("{group}.")) && n.ends_with(suffix))
+            })
+        })
+    };
+    let path = path.unwrap_or_else(|| panic!("no {suffix} for {group} in {}", dir.display()));
+    std::fs::read(&path).expect("old artefact reads")
+}
+
+/// The bytes of `group`'s artefact ending in `suffix` for `target`: the
+/// emitter's, or the old output's when `SMBGUARD_OLD_OUT` is set.
+fn artefact(target: Target, group: &str, suffix: &str) -> Vec<u8> {
+    if let Some(dir) = old_out() {
+        return old_file(&dir, group, suffix);
+    }
     let (estate, plan) = example(Strategy::IpsecBypass);
-    text(find(
-        &artifacts(&estate, &plan, &[Target::PowerShell]),
-        group,
-        ".ps1",
-    ))
+    find(&artifacts(&estate, &plan, &[target]), group, suffix)
+        .contents
+        .clone()
+}
+
+fn ps(group: &str) -> String {
+    text_of(&artefact(Target::PowerShell, group, ".ps1"))
 }
 
 fn netsh(group: &str) -> String {
-    let (estate, plan) = example(Strategy::IpsecBypass);
-    text(find(
-        &artifacts(&estate, &plan, &[Target::Netsh]),
-        group,
-        ".cmd",
-    ))
-    .replace("\r\n", "\n")
+    text_of(&artefact(Target::Netsh, group, ".cmd")).replace("\r\n", "\n")
 }
 
 fn pol(group: &str) -> Vec<smbguard_formats::registry_pol::RegistryEntry> {
-    let (estate, plan) = example(Strategy::IpsecBypass);
-    let arts = artifacts(&estate, &plan, &[Target::Gpo]);
-    read_registry_pol(&find(&arts, group, "/registry.pol").contents).expect("reads")
+    read_registry_pol(&artefact(Target::Gpo, group, "/registry.pol")).expect("reads")
 }
 
 fn firewall(group: &str) -> FirewallPolicy {
@@ -163,6 +204,30 @@ fn readback_uses_active_store() {
 }
 
 #[test]
+fn domain_gpo_readback_uses_active_store_when_applied_else_says_gpo_only() {
+    // Review A.5 for -PolicyStore DOMAIN\GPO: after gpupdate, read back what
+    // Windows enforces when RSoP shows the GPO applied to this computer;
+    // otherwise say that only the GPO's contents were verified.
+    let s = ps("workstations");
+    let test = function(&s, "Test-SmbguardState");
+    assert!(
+        test.contains("if ($PolicyStore -eq 'localhost' -or $IsDomainGpo)"),
+        "{test}"
+    );
+    assert!(test.contains("$script:GpoApplied = Test-SmbguardGpoApplied"));
+    let applied = function(&s, "Test-SmbguardGpoApplied");
+    assert!(applied.contains("-Namespace 'root\\rsop\\computer' -ClassName RSOP_GPO"));
+    assert!(applied.contains("$gpo.filterAllowed -and -not $gpo.accessDenied"));
+    let read = function(&s, "Get-SmbguardReadTarget");
+    assert!(
+        read.contains("if ($IsDomainGpo -and -not $script:GpoApplied)"),
+        "{read}"
+    );
+    assert!(read.contains("only (this computer is not in its scope"));
+    assert!(s.contains("services in ' + $script:ReadScope)"));
+}
+
+#[test]
 fn readback_fails_when_merge_off_or_shielded() {
     let s = ps("workstations");
     let profiles = function(&s, "Test-SmbguardEffectiveProfiles");
@@ -204,6 +269,12 @@ fn outbound_rules(estate_text: &str, group: &str) -> Vec<(Action, String)> {
 #[test]
 fn dc_and_file_server_get_no_outbound_block_by_default() {
     // KB3185535: outbound rules for hosts "that do not host SMB Shares".
+    // The emitted file server script carries no outbound rule at all.
+    let fs = ps("file-server");
+    assert!(
+        !fs.contains("Direction = 'Outbound'"),
+        "file server has outbound rules"
+    );
     assert!(outbound_rules(EXAMPLE_ESTATE, "file-server").is_empty());
     let without = EXAMPLE_ESTATE.replace("outbound-block = true\n", "");
     assert_ne!(without, EXAMPLE_ESTATE, "the example's DCs opt in");
@@ -366,9 +437,7 @@ fn file_sharing_rules_are_scanned_once() {
 
 #[test]
 fn kiosks_gpo_has_no_unreachable_workstation_item() {
-    let (estate, plan) = example(Strategy::IpsecBypass);
-    let arts = artifacts(&estate, &plan, &[Target::Gpo]);
-    let services = text(find(&arts, "kiosks", "/Services.xml"));
+    let services = text_of(&artefact(Target::Gpo, "kiosks", "/Services.xml"));
     assert!(!services.contains("PartOfDomain = FALSE"), "{services}");
     assert!(!services.contains("name=\"LanmanWorkstation\""));
 }
@@ -394,8 +463,34 @@ fn hardening_24h2_settings_are_applied_where_supported_and_reported_where_not() 
     let unsupported = function(&s, "Get-SmbguardUnsupportedSmb");
     assert!(unsupported.contains("Get-SmbguardHardening"));
     assert!(unsupported.contains("not supported by this Windows build"));
-    // The GPO turns remote mailslots off on both sides.
+    // The GPO turns remote mailslots off on both sides, blocks NTLM on the
+    // client (LanmanWorkstation.admx Pol_BlockNTLM) and sets the four
+    // documented audit policies (Policy CSP LanmanServer/LanmanWorkstation).
     let entries = pol("workstations");
+    for (key, value) in [
+        (r"Windows\LanmanWorkstation", "BlockNTLM"),
+        (
+            r"Windows\LanmanServer",
+            "AuditClientDoesNotSupportEncryption",
+        ),
+        (r"Windows\LanmanServer", "AuditClientDoesNotSupportSigning"),
+        (
+            r"Windows\LanmanWorkstation",
+            "AuditServerDoesNotSupportEncryption",
+        ),
+        (
+            r"Windows\LanmanWorkstation",
+            "AuditServerDoesNotSupportSigning",
+        ),
+    ] {
+        assert!(
+            entries.iter().any(|e| e.key.ends_with(key)
+                && e.key.contains("Policies")
+                && e.value == value
+                && e.data == RegData::Dword(1)),
+            "{key}!{value}"
+        );
+    }
     for key in [r"Windows\NetworkProvider", r"Windows\Bowser"] {
         assert!(
             entries.iter().any(|e| e.key.ends_with(key)

@@ -96,6 +96,7 @@ fn ipsec(
         local: local.is_some_and(|h| h.ipsec_in(local_profile)),
         peer: peer.is_some_and(|h| h.ipsec_in(peer_profile)),
         peer_sids: peer.and_then(|h| h.sid.clone()).into_iter().collect(),
+        local_store: false,
     }
 }
 

@@ -55,22 +55,26 @@ fn ipsec_contexts<'a>(rules: impl Iterator<Item = &'a WindowsRule>) -> Vec<Ipsec
             local: false,
             peer: false,
             peer_sids: vec![],
+            local_store: false,
         },
         IpsecContext {
             local: true,
             peer: false,
             peer_sids: vec![],
+            local_store: false,
         },
         IpsecContext {
             local: true,
             peer: true,
             peer_sids: vec![],
+            local_store: false,
         },
     ];
     out.extend(sids.into_iter().map(|s| IpsecContext {
         local: true,
         peer: true,
         peer_sids: vec![s],
+        local_store: false,
     }));
     out
 }

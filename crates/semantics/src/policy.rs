@@ -32,6 +32,12 @@ pub struct ProfileDefaults {
     /// built-in rules, are ignored in this profile.
     #[serde(skip_serializing_if = "is_true")]
     pub local_rules: bool,
+    /// Local connection security rules apply (`AllowLocalIPsecPolicyMerge`,
+    /// MS-GPFAS §2.2.3.14; default on). Off: an isolation rule of the local
+    /// store does not authenticate anything in this profile, so the bypass
+    /// and allow-if-secure rules that need it do not apply.
+    #[serde(skip_serializing_if = "is_true")]
+    pub local_ipsec_rules: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
@@ -49,6 +55,7 @@ impl ProfileDefaults {
             block_outbound: false,
             shielded: false,
             local_rules: true,
+            local_ipsec_rules: true,
         }
     }
 }

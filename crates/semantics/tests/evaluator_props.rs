@@ -115,13 +115,15 @@ fn context() -> impl Strategy<Value = WindowsContext> {
         any::<bool>(),
         any::<bool>(),
         prop::option::of(0usize..2),
+        any::<bool>(),
     )
-        .prop_map(|(p, local, peer, sid)| WindowsContext {
+        .prop_map(|(p, local, peer, sid, local_store)| WindowsContext {
             profile: Profile::ALL[p],
             ipsec: IpsecContext {
                 local,
                 peer,
                 peer_sids: sid.map(|i| SIDS[i].to_string()).into_iter().collect(),
+                local_store,
             },
         })
 }
@@ -171,7 +173,9 @@ fn reference(
     defaults: ProfileDefaults,
     edge: bool,
 ) -> Verdict {
-    let secure = ctx.ipsec.local && ctx.ipsec.peer;
+    // A local-store isolation rule is ignored with local IPsec merge off.
+    let local_isolation = ctx.ipsec.local && (defaults.local_ipsec_rules || !ctx.ipsec.local_store);
+    let secure = local_isolation && ctx.ipsec.peer;
     let mut best: Option<(u8, Verdict)> = None;
     for r in rules {
         if !defaults.local_rules && r.origin == Origin::BuiltIn {
@@ -244,10 +248,10 @@ proptest! {
         ctx in context(),
         inbound in any::<bool>(),
         block_out in any::<bool>(),
-        (shielded, local_rules, edge) in any::<(bool, bool, bool)>(),
+        (shielded, local_rules, edge, local_ipsec_rules) in any::<(bool, bool, bool, bool)>(),
     ) {
         let d = if inbound { Direction::Inbound } else { Direction::Outbound };
-        let defaults = ProfileDefaults { profile: ctx.profile, enabled: true, block_inbound: true, block_outbound: block_out, shielded, local_rules };
+        let defaults = ProfileDefaults { profile: ctx.profile, enabled: true, block_inbound: true, block_outbound: block_out, shielded, local_rules, local_ipsec_rules };
         let got = eval_windows_edge(&rules, defaults, d, &f, &ctx, edge);
         prop_assert_eq!(got.verdict, reference(&rules, d, &f, &ctx, defaults, edge));
         prop_assert!(got.matched.iter().filter(|m| m.decisive).count() <= 1);
@@ -300,15 +304,44 @@ proptest! {
         }
     }
 
+    /// `AllowLocalIPsecPolicyMerge = 0` with the isolation rule in the local
+    /// store is the same as having no isolation rule at all; with the rule
+    /// in a GPO, the setting changes nothing.
+    #[test]
+    fn local_ipsec_merge_off_ignores_a_local_store_isolation_rule(
+        rules in prop::collection::vec(rule(), 0..8),
+        f in flow(),
+        ctx in context(),
+        inbound in any::<bool>(),
+    ) {
+        let d = if inbound { Direction::Inbound } else { Direction::Outbound };
+        let on = ProfileDefaults::windows_default(ctx.profile);
+        let off = ProfileDefaults { local_ipsec_rules: false, ..on };
+        let mut local = ctx.clone();
+        local.ipsec.local_store = true;
+        let mut none = ctx.clone();
+        none.ipsec.local = false;
+        prop_assert_eq!(
+            eval_windows(&rules, off, d, &f, &local).verdict,
+            eval_windows(&rules, on, d, &f, &none).verdict
+        );
+        let mut gpo = ctx.clone();
+        gpo.ipsec.local_store = false;
+        prop_assert_eq!(
+            eval_windows(&rules, off, d, &f, &gpo).verdict,
+            eval_windows(&rules, on, d, &f, &gpo).verdict
+        );
+    }
+
     #[test]
     fn rule_order_never_matters_on_windows(
         rules in prop::collection::vec(rule(), 1..8),
         f in flow(),
         ctx in context(),
         rotate in 0usize..8,
-        (shielded, local_rules, edge) in any::<(bool, bool, bool)>(),
+        (shielded, local_rules, edge, local_ipsec_rules) in any::<(bool, bool, bool, bool)>(),
     ) {
-        let defaults = ProfileDefaults { shielded, local_rules, ..ProfileDefaults::windows_default(ctx.profile) };
+        let defaults = ProfileDefaults { shielded, local_rules, local_ipsec_rules, ..ProfileDefaults::windows_default(ctx.profile) };
         let mut shuffled = rules.clone();
         shuffled.reverse();
         let len = shuffled.len();
@@ -380,6 +413,7 @@ fn allow_if_secure_without_override_does_not_beat_a_block() {
             local: true,
             peer: true,
             peer_sids: vec![],
+            local_store: false,
         },
     };
     let f = Flow::new(v4(1), v4(2), Transport::SMB);
@@ -415,6 +449,7 @@ fn inbound_bypass_without_authorised_computers_never_applies() {
             local: true,
             peer: true,
             peer_sids: vec![SIDS[0].into()],
+            local_store: false,
         },
     };
     let f = Flow::new(v4(1), v4(2), Transport::SMB);

@@ -596,6 +596,7 @@ impl Lowering<'_> {
             d.block_outbound = s.default_outbound() == Some(DefaultAction::Block);
             d.shielded = s.shielded() == Some(true);
             d.local_rules = s.local_policy_merge() != Some(false);
+            d.local_ipsec_rules = s.local_ipsec_policy_merge() != Some(false);
         }
         d
     }

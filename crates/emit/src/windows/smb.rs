@@ -156,6 +156,57 @@ pub(crate) fn smb_registry_values(smb: &SmbSettings) -> Vec<SmbValue> {
             });
         }
     }
+    if smb.hardening.block_ntlm {
+        // LanmanWorkstation.admx policy Pol_BlockNTLM ("Block NTLM (LM, NTLM,
+        // NTLMv2)", smb-ntlm-blocking.md Group Policy tab): key
+        // Software\Policies\Microsoft\Windows\LanmanWorkstation, valueName
+        // BlockNTLM, enabledValue 1. Microsoft Learn names the policy but not
+        // its value; the value is the shipped 26100 ADMX's (docs/windows.md
+        // says where it comes from).
+        out.push(SmbValue {
+            key: CLIENT_POLICY,
+            value: "BlockNTLM",
+            data: 1,
+            policy: true,
+            note: "SMB client blocks NTLM (policy; Windows 11 24H2 / Server 2025)",
+        });
+    }
+    if smb.hardening.audit {
+        // Policy CSP LanmanServer / LanmanWorkstation, "Group policy mapping"
+        // of Audit{Client,Server}DoesNotSupport{Encryption,Signing}: these
+        // keys and value names, 1 = enabled; 10.0.26100.3613 and later. SMB1
+        // access auditing has no documented policy value (PowerShell only).
+        for (key, value, note) in [
+            (
+                SERVER_POLICY,
+                "AuditClientDoesNotSupportEncryption",
+                "server audits clients without encryption (policy; 24H2 / Server 2025)",
+            ),
+            (
+                SERVER_POLICY,
+                "AuditClientDoesNotSupportSigning",
+                "server audits clients without signing (policy; 24H2 / Server 2025)",
+            ),
+            (
+                CLIENT_POLICY,
+                "AuditServerDoesNotSupportEncryption",
+                "client audits servers without encryption (policy; 24H2 / Server 2025)",
+            ),
+            (
+                CLIENT_POLICY,
+                "AuditServerDoesNotSupportSigning",
+                "client audits servers without signing (policy; 24H2 / Server 2025)",
+            ),
+        ] {
+            out.push(SmbValue {
+                key,
+                value,
+                data: 1,
+                policy: true,
+                note,
+            });
+        }
+    }
     for key in [SERVER_POLICY, CLIENT_POLICY] {
         out.push(SmbValue {
             key,

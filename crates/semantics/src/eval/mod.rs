@@ -96,6 +96,11 @@ pub struct IpsecContext {
     pub peer: bool,
     /// AD group SIDs the peer computer belongs to.
     pub peer_sids: Vec<String>,
+    /// The local host's connection security rule lives in the local store
+    /// (netsh, `-PolicyStore PersistentStore`), not in a GPO: a profile with
+    /// `AllowLocalIPsecPolicyMerge = 0` ignores it (MS-GPFAS §2.2.3.14).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub local_store: bool,
 }
 
 impl IpsecContext {

@@ -13,7 +13,9 @@
 //! (`DoNotAllowExceptions`) no inbound allow or bypass applies and inbound is
 //! blocked; with local-policy merge off (`AllowLocalPolicyMerge = 0`) the
 //! local store's rules (the built-in ones) are ignored (MS-GPFAS §2.2.3.3,
-//! §2.2.3.13). Traffic that arrived through edge traversal (Teredo) is
+//! §2.2.3.13); with local IPsec merge off (`AllowLocalIPsecPolicyMerge = 0`,
+//! §2.2.3.14) a local-store isolation rule authenticates nothing
+//! ([`local_ipsec`]). Traffic that arrived through edge traversal (Teredo) is
 //! allowed only by rules that allow edge traversal; blocks apply to it as to
 //! any traffic (New-NetFirewallRule -EdgeTraversalPolicy). Rules of several
 //! stores are merged first ([`merge_stores`]).
@@ -80,11 +82,16 @@ pub fn rule_matches(
 }
 
 /// Why a bypass rule cannot apply, or `None` when it does.
-fn bypass_blocker(r: &WindowsRule, direction: Direction, ctx: &WindowsContext) -> Option<String> {
+fn bypass_blocker(
+    r: &WindowsRule,
+    direction: Direction,
+    ctx: &WindowsContext,
+    local_ipsec: bool,
+) -> Option<String> {
     if r.security == Security::None {
         return Some("a bypass rule must require authentication; Windows ignores it".into());
     }
-    if !ctx.ipsec.local {
+    if !local_ipsec {
         return Some(
             "no connection security rule authenticates this host, so the bypass cannot apply"
                 .into(),
@@ -150,6 +157,14 @@ fn profile_blocker(
     None
 }
 
+/// Whether this host's isolation rule applies in the profile: with
+/// `AllowLocalIPsecPolicyMerge = 0` a connection security rule of the local
+/// store is ignored (MS-GPFAS §2.2.3.14; netsh `set … settings
+/// localconsecrules disable`), so it authenticates nothing.
+pub fn local_ipsec(ctx: &WindowsContext, defaults: ProfileDefaults) -> bool {
+    ctx.ipsec.local && (defaults.local_ipsec_rules || !ctx.ipsec.local_store)
+}
+
 /// [`eval_windows`] for a flow that arrived through edge traversal when
 /// `edge` is true.
 pub fn eval_windows_edge<'r>(
@@ -167,6 +182,7 @@ pub fn eval_windows_edge<'r>(
             reason: format!("the firewall is off in the {} profile", ctx.profile),
         };
     }
+    let local_ipsec = local_ipsec(ctx, defaults);
     let mut matched: Vec<(&WindowsRule, RuleMatch, bool)> = rules
         .into_iter()
         .filter(|r| rule_matches(r, direction, flow, ctx))
@@ -176,7 +192,7 @@ pub fn eval_windows_edge<'r>(
             let blocked = profile_blocker(r, defaults, direction, edge);
             let (applies, note) = match r.action {
                 _ if blocked.is_some() => (false, blocked.unwrap_or_default().to_string()),
-                Action::Bypass => match bypass_blocker(r, direction, ctx) {
+                Action::Bypass => match bypass_blocker(r, direction, ctx, local_ipsec) {
                     None if r.remote_machines.is_empty() => {
                         (true, "authenticated bypass: IPsec on both ends; overrides block rules".to_string())
                     }
@@ -184,7 +200,7 @@ pub fn eval_windows_edge<'r>(
                     Some(why) => (false, why),
                 },
                 Action::Block => (true, "block rule".to_string()),
-                Action::Allow if r.security != Security::None && !ctx.ipsec.established() => {
+                Action::Allow if r.security != Security::None && !(local_ipsec && ctx.ipsec.peer) => {
                     (false, "allow-if-secure, but no IPsec session can be negotiated".to_string())
                 }
                 Action::Allow => (true, "allow rule".to_string()),

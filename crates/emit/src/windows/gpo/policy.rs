@@ -523,9 +523,9 @@ pub(crate) fn registry_entries(
     }
     let h24 = &cx.plan.smb.hardening;
     if h24.block_ntlm && !h24.ntlm_exceptions.is_empty() {
-        // "Block NTLM Server Exception List" (modern-smb.md). The value behind
-        // "Block NTLM" itself is unverified, so the GPO does not set it: the
-        // PowerShell script does (docs/windows.md).
+        // "Block NTLM Server Exception List": LanmanWorkstation.admx policy
+        // Pol_BlockNTLMServerExceptionList, a multiText (REG_MULTI_SZ) beside
+        // BlockNTLM (smb-ntlm-blocking.md; docs/windows.md).
         entries.push(RegistryEntry {
             key: r"SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation".to_owned(),
             value: "BlockNTLMServerExceptionList".to_owned(),

@@ -13,6 +13,9 @@ $script:Problems = [System.Collections.Generic.List[string]]::new()
 # host and counted as problems, never skipped silently (review A.7).
 $script:NotApplied = [System.Collections.Generic.List[string]]::new()
 $script:FileSharingRules = $null
+# Where the read-back looked (Get-SmbguardReadTarget), named in the final line.
+$script:GpoApplied = $false
+$script:ReadScope = $PolicyStore
 $ReadOnlyStores = @('ActiveStore', 'RSOP', 'SystemDefaults', 'StaticServiceStore', 'ConfigurableServiceStore')
 $IsDomainGpo = $PolicyStore.Contains('\')
 # SMB settings, services and the host guard rails concern the machine the
@@ -127,14 +130,38 @@ function Get-SmbguardTarget {
 # a higher-precedence store or AllowLocalPolicyMerge = 0 can change what is
 # enforced (MS-GPFAS 2.2.3.13). So local targets are verified in ActiveStore,
 # what Windows enforces, after gpupdate for the local GPO (review A.5, A.6).
-# A domain GPO is verified as written; each member verifies its own
-# ActiveStore when this script runs there with -PolicyStore PersistentStore
-# or through the GPO (docs/windows.md).
+# A domain GPO is verified in ActiveStore too when Group Policy applied it to
+# this computer (Test-SmbguardGpoApplied); otherwise only the GPO's contents
+# can be read, and the script says so ($script:ReadScope).
 function Get-SmbguardReadTarget {
-    if ($IsDomainGpo) {
+    if ($IsDomainGpo -and -not $script:GpoApplied) {
+        $script:ReadScope = 'the contents of ' + $PolicyStore + ' only (this computer is not in its scope: not what Windows enforces here)'
         return @{ PolicyStore = $PolicyStore }
     }
+    $script:ReadScope = 'ActiveStore (what Windows enforces on this computer)'
     return @{ PolicyStore = 'ActiveStore' }
+}
+
+# Whether the last Group Policy refresh applied the domain GPO to this
+# computer. RSoP logging records each GPO of the computer's GPO list as an
+# RSOP_GPO instance in root\rsop\computer; an applied GPO is enabled, passed
+# its WMI filter (filterAllowed) and was not denied by security filtering
+# (accessDenied) (RSOP_GPO class; MS-GPOL 3.2.5.1.6). -PolicyStore names the
+# GPO as DOMAIN\display-name, and RSOP_GPO.name is the display name.
+function Test-SmbguardGpoApplied {
+    $name = $PolicyStore.Substring($PolicyStore.IndexOf('\') + 1)
+    try {
+        $gpos = @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName RSOP_GPO -ErrorAction Stop)
+    } catch {
+        Write-SmbguardStatus 'note' ('cannot read RSoP (root\rsop\computer): ' + $_.Exception.Message)
+        return $false
+    }
+    foreach ($gpo in $gpos) {
+        if ([string]$gpo.name -eq $name -and $gpo.enabled -and $gpo.filterAllowed -and -not $gpo.accessDenied) {
+            return $true
+        }
+    }
+    return $false
 }
 
 function Compare-SmbguardRule($Want, $Have) {
@@ -751,13 +778,16 @@ function Test-SmbguardEffectiveProfiles($Target) {
 # loudly on any difference (KB3185535: do not trust, verify).
 function Test-SmbguardState {
     $script:Session = $null
-    if ($PolicyStore -eq 'localhost') {
-        # The local GPO applies through Group Policy processing.
+    $script:GpoApplied = $false
+    if ($PolicyStore -eq 'localhost' -or $IsDomainGpo) {
+        # GPO stores apply through Group Policy processing; a domain GPO also
+        # needs this computer in its scope (link, security and WMI filters).
         & gpupdate.exe /target:computer /force | Out-Null
     }
+    if ($IsDomainGpo) { $script:GpoApplied = Test-SmbguardGpoApplied }
     $target = Get-SmbguardReadTarget
-    Write-Host ('smbguard: reading back from ' + $target.PolicyStore)
-    if (-not $IsDomainGpo) { Test-SmbguardEffectiveProfiles $target }
+    Write-Host ('smbguard: reading back from ' + $script:ReadScope)
+    if ($target.PolicyStore -eq 'ActiveStore') { Test-SmbguardEffectiveProfiles $target }
     $owned = @(Get-NetFirewallRule @target -Group $RuleGroup -ErrorAction SilentlyContinue)
     foreach ($want in $Rules) {
         # By name, not only by group: a same-ID rule from a higher-precedence

@@ -39,4 +39,4 @@ Test-SmbguardState
 if ($script:Problems.Count -gt 0) {
     throw ('smbguard: verification FAILED for group ' + $GroupName + [Environment]::NewLine + ($script:Problems -join [Environment]::NewLine))
 }
-Write-Host ('smbguard: verified ' + @($Rules).Count + ' firewall rule(s), ' + @($BuiltinRuleIds).Count + ' built-in rule(s) disabled, profiles, isolation, SMB settings and services in ' + $PolicyStore)
+Write-Host ('smbguard: verified ' + @($Rules).Count + ' firewall rule(s), ' + @($BuiltinRuleIds).Count + ' built-in rule(s) disabled, profiles, isolation, SMB settings and services in ' + $script:ReadScope)
