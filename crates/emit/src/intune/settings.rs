@@ -43,6 +43,9 @@ pub(crate) fn dialect_value(d: Dialect) -> u32 {
 }
 
 const BUILD_24H2: Option<&str> = Some("10.0.26100");
+/// The SMB audit policies arrived with a 24H2 cumulative update
+/// (policy-csp-lanmanworkstation: "10.0.26100.3613 and later").
+const BUILD_24H2_AUDIT: Option<&str> = Some("10.0.26100.3613");
 
 /// Every SMB setting smbguard can deliver through Intune.
 pub(crate) const SMB_ROWS: &[SmbRow] = &[
@@ -94,11 +97,61 @@ pub(crate) const SMB_ROWS: &[SmbRow] = &[
         min_build: BUILD_24H2,
         verified: true,
     },
+    // 24H2 / Server 2025 hardening (issue 12's `[smb]` keys). The Policy CSP
+    // nodes are documented (policy-csp-lanmanworkstation / -lanmanserver);
+    // the settings-catalog IDs follow the CSP path pattern, unverified.
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_blockntlm",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/BlockNTLM",
+        value: |s| s.hardening.block_ntlm.then(|| "1".to_owned()),
+        min_build: BUILD_24H2,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_enablemailslots",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/EnableMailslots",
+        value: |s| (!s.hardening.remote_mailslots).then(|| "0".to_owned()),
+        min_build: BUILD_24H2,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_auditserverdoesnotsupportencryption",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/AuditServerDoesNotSupportEncryption",
+        value: |s| s.hardening.audit.then(|| "1".to_owned()),
+        min_build: BUILD_24H2_AUDIT,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanworkstation_auditserverdoesnotsupportsigning",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/AuditServerDoesNotSupportSigning",
+        value: |s| s.hardening.audit.then(|| "1".to_owned()),
+        min_build: BUILD_24H2_AUDIT,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanserver_auditclientdoesnotsupportencryption",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanServer/AuditClientDoesNotSupportEncryption",
+        value: |s| s.hardening.audit.then(|| "1".to_owned()),
+        min_build: BUILD_24H2_AUDIT,
+        verified: false,
+    },
+    SmbRow {
+        id: "device_vendor_msft_policy_config_lanmanserver_auditclientdoesnotsupportsigning",
+        csp: "./Device/Vendor/MSFT/Policy/Config/LanmanServer/AuditClientDoesNotSupportSigning",
+        value: |s| s.hardening.audit.then(|| "1".to_owned()),
+        min_build: BUILD_24H2_AUDIT,
+        verified: false,
+    },
 ];
 
 /// What the estate asks for that no Policy CSP setting carries.
 pub(crate) fn smb_not_carried(s: &SmbSettings) -> Vec<String> {
     let mut out = Vec::new();
+    if s.hardening.quic_servers.is_empty() {
+        out.push(
+            "turning the SMB over QUIC client off has no documented Policy CSP setting: set it with Set-SmbClientConfiguration -EnableSMBQUIC $false in a remediation script".to_owned(),
+        );
+    }
     if s.encryption != Encryption::Off {
         out.push(
             "server-side SMB encryption (EncryptData / RejectUnencryptedAccess) has no Policy CSP setting: set it with Set-SmbServerConfiguration in a remediation script".to_owned(),
