@@ -13,8 +13,8 @@ use smbguard_deploy::{
 use smbguard_emit::EmitContext;
 use smbguard_emit::nftables::host_ruleset;
 
-use crate::args::{EstateArg, ProfileArg};
 use crate::commands::check::profile;
+use crate::common_args::{EstateArg, ProfileArg};
 use crate::input::load_plan;
 use crate::safety::{self, Safety};
 use crate::{CliError, EXIT_FAILED};

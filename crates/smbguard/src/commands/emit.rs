@@ -45,7 +45,7 @@ Examples:
 #[derive(Debug, Args)]
 pub(crate) struct EmitArgs {
     #[command(flatten)]
-    pub(crate) estate: crate::args::EstateArg,
+    pub(crate) estate: crate::common_args::EstateArg,
     /// Targets, comma-separated: powershell, netsh, gpo (or `windows` for those three), any other
     /// target name listed in the long help, or `all`.
     #[arg(
