@@ -69,3 +69,31 @@ fn no_module_cycles_in_any_crate() {
         .collect();
     assert!(gone.is_empty(), "fixed, remove from KNOWN: {gone:?}");
 }
+
+/// With `autotests = false` (one `integration` binary per crate), a new
+/// `tests/NAME.rs` would be silently never compiled or run: every test file
+/// must live under `tests/integration/` and be a `mod` of its `main.rs`.
+#[test]
+fn no_test_file_is_left_outside_the_integration_binary() {
+    let mut stray = Vec::new();
+    for entry in std::fs::read_dir(crates_dir()).unwrap_or_else(|e| panic!("crates/: {e}")) {
+        let krate = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap_or_default();
+        if !manifest.contains("autotests = false") {
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(krate.join("tests")) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if f.path().extension().is_some_and(|e| e == "rs") {
+                stray.push(f.path().display().to_string());
+            }
+        }
+    }
+    stray.sort();
+    assert!(
+        stray.is_empty(),
+        "move into tests/integration/ and add `mod` to its main.rs: {stray:?}"
+    );
+}
