@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing, then runs
-# every check CI runs (format, lints, the whole test suite). `.ci/run` calls
-# exactly this script.
+# every check CI runs (format, lints, docs, the whole test suite, no stale
+# snapshot). `.ci/run` calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +35,14 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+# Snapshots, reviewed with "unreferenced = reject" and without needing
+# cargo-insta: a mismatch fails instead of writing a `.snap.new`
+# (INSTA_UPDATE=no), and insta appends every snapshot file an assertion
+# touches to INSTA_SNAPSHOT_REFERENCES_FILE, so a `.snap` no test names is
+# found below.
+refs="$(mktemp)"
+trap 'rm -f "$refs"' EXIT
+INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked
+scripts/check-snapshots.sh "$refs"

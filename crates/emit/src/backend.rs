@@ -8,6 +8,43 @@
 use crate::artifact::{Artifact, EmitContext, EmitError};
 use crate::target::Target;
 
+impl Target {
+    /// This target's back end. The one place a target meets its back end:
+    /// the match is exhaustive, so a new variant without a back end does not
+    /// compile.
+    ///
+    /// ```compile_fail,E0004
+    /// // A target with no arm here is a compile error (E0004), e.g.:
+    /// enum Target { PowerShell, Pf }
+    /// fn backend(t: Target) -> &'static str {
+    ///     match t {
+    ///         Target::PowerShell => "powershell",
+    ///     }
+    /// }
+    /// ```
+    pub fn backend(self) -> &'static dyn Backend {
+        match self {
+            Target::PowerShell => &PowerShell,
+            Target::Netsh => &Netsh,
+            Target::Gpo => &Gpo,
+            Target::Nftables => &Nftables,
+            Target::Iptables => &Iptables,
+            Target::CiscoIos => &CiscoIos,
+            Target::Junos => &Junos,
+            Target::AzureNsg => &AzureNsg,
+            Target::AwsNacl => &AwsNacl,
+            Target::Samba => &Samba,
+            Target::Ansible => &Ansible,
+            Target::Intune => &Intune,
+        }
+    }
+
+    /// Emits this target's artefacts.
+    pub fn emit(self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        self.backend().emit(cx)
+    }
+}
+
 /// A back end: turns a plan into the files of one target.
 pub trait Backend: Sync {
     /// The target it implements.
@@ -210,5 +247,18 @@ impl Backend for Intune {
     }
     fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
         crate::intune::artifacts(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_declares_its_own_target() {
+        for t in Target::ALL {
+            assert_eq!(t.backend().target(), t);
+            assert!(!t.backend().layout().is_empty());
+        }
     }
 }

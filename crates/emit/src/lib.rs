@@ -16,6 +16,7 @@ mod artifact;
 mod backend;
 mod naming;
 mod target;
+mod target_list;
 mod windows;
 mod write;
 

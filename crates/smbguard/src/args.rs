@@ -5,10 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-// The shared argument types, for the commands that still take them from
-// here; new code takes them from `common_args`.
-pub(crate) use crate::common_args::{EstateArg, Format, ProfileArg};
-
 const ABOUT: &str = "Stop SMB lateral movement: compile Microsoft's KB3185535 guidance into proven firewall policy.";
 
 const LONG_ABOUT: &str = "\

@@ -1,6 +1,7 @@
 //! The guard `emit` and `apply` share: run KB3185535's built-in invariants
 //! (smbguard-verify) and refuse an unsafe plan unless the user gives a reason.
 
+use smbguard_emit::EmitContext;
 use smbguard_model::Estate;
 use smbguard_semantics::Plan;
 
@@ -53,4 +54,26 @@ pub(crate) fn check<'a>(
             }
         }
     }
+}
+
+/// [`check`], then the context the artefacts are built from (the reason, if
+/// any, goes into every header); `None` when the plan is refused and the
+/// caller exits with `EXIT_FAILED`. `emit` and `apply` share it.
+pub(crate) fn context<'a>(
+    plan: &'a Plan,
+    estate: &'a Estate,
+    allow_unsafe: Option<&'a str>,
+    doing: &str,
+) -> Option<EmitContext<'a>> {
+    let unsafe_reason = match check(plan, estate, allow_unsafe, doing) {
+        Safety::Safe => None,
+        Safety::Allowed(reason) => Some(reason),
+        Safety::Refused => return None,
+    };
+    Some(EmitContext {
+        estate,
+        plan,
+        version: env!("CARGO_PKG_VERSION"),
+        unsafe_reason,
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod estates;
+pub mod modules;
 pub mod netns;
 pub mod preg;
 pub mod scale;

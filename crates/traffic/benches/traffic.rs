@@ -11,7 +11,7 @@
 // Benchmark harness: criterion's generated fns are undocumented; setup failures may panic and print.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

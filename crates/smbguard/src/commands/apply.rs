@@ -10,13 +10,12 @@ use clap::{Args, ValueEnum};
 use smbguard_deploy::{
     self as deploy, ApplyRequest, DeployError, RolledBack, TABLE, default_state_dir,
 };
-use smbguard_emit::EmitContext;
 use smbguard_emit::nftables::host_ruleset;
 
-use crate::args::{EstateArg, ProfileArg};
 use crate::commands::check::profile;
+use crate::common_args::{EstateArg, ProfileArg};
 use crate::input::load_plan;
-use crate::safety::{self, Safety};
+use crate::safety;
 use crate::{CliError, EXIT_FAILED};
 
 pub(crate) const APPLY_LONG_ABOUT: &str = "\
@@ -131,21 +130,13 @@ pub(crate) fn run_apply(args: &ApplyArgs) -> Result<ExitCode, CliError> {
             names.join(", ")
         )));
     };
-    let unsafe_reason = match safety::check(
+    let Some(cx) = safety::context(
         &plan,
         &loaded.estate,
         args.allow_unsafe.as_deref(),
         "applied",
-    ) {
-        Safety::Safe => None,
-        Safety::Allowed(reason) => Some(reason),
-        Safety::Refused => return Ok(ExitCode::from(EXIT_FAILED)),
-    };
-    let cx = EmitContext {
-        estate: &loaded.estate,
-        plan: &plan,
-        version: env!("CARGO_PKG_VERSION"),
-        unsafe_reason,
+    ) else {
+        return Ok(ExitCode::from(EXIT_FAILED));
     };
     let ruleset = host_ruleset(&cx, group, profile(args.profile))
         .map_err(|e| CliError::BadInput(format!("error: {e}")))?;

@@ -6,13 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use smbguard_emit::{
-    Artifact, EmitContext, EmitError, Target, WriteReport, emit, index_json, write_artifacts,
-};
+use smbguard_emit::{Artifact, EmitError, Target, WriteReport, emit, index_json, write_artifacts};
 use smbguard_model::Diagnostic;
 
 use crate::input::{LoadedEstate, load_plan, render_diagnostics};
-use crate::safety::{self, Safety};
+use crate::safety;
 use crate::{CliError, EXIT_FAILED};
 
 pub(crate) const EMIT_LONG_ABOUT: &str = "\
@@ -45,7 +43,7 @@ Examples:
 #[derive(Debug, Args)]
 pub(crate) struct EmitArgs {
     #[command(flatten)]
-    pub(crate) estate: crate::args::EstateArg,
+    pub(crate) estate: crate::common_args::EstateArg,
     /// Targets, comma-separated: powershell, netsh, gpo (or `windows` for those three), any other
     /// target name listed in the long help, or `all`.
     #[arg(
@@ -184,22 +182,13 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
     // The built-in invariants of KB3185535 (smbguard-verify): a plan that
     // locks domain members out of their DCs or leaves lateral SMB open is not
     // written unless the user gives a reason.
-    let unsafe_reason = match safety::check(
+    let Some(cx) = safety::context(
         &plan,
         &loaded.estate,
         args.allow_unsafe.as_deref(),
         "written",
-    ) {
-        Safety::Safe => None,
-        Safety::Allowed(reason) => Some(reason),
-        Safety::Refused => return Ok(ExitCode::from(EXIT_FAILED)),
-    };
-
-    let cx = EmitContext {
-        estate: &loaded.estate,
-        plan: &plan,
-        version: env!("CARGO_PKG_VERSION"),
-        unsafe_reason,
+    ) else {
+        return Ok(ExitCode::from(EXIT_FAILED));
     };
     let artifacts = emit(&cx, &requested).map_err(|e| located(&loaded, &e))?;
 
@@ -260,6 +249,7 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smbguard_emit::EmitContext;
 
     #[test]
     fn emit_listing_fits_80_columns() {

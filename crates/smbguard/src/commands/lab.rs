@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use smbguard_lab::{LabError, LabOptions};
 use smbguard_model::Profile;
 
-use crate::args::{EstateArg, Format};
+use crate::common_args::{EstateArg, Format};
 use crate::input::load_estate;
 use crate::render::lab_text::render_text;
 use crate::render::to_json;

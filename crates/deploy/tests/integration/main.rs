@@ -1,0 +1,5 @@
+//! The deploy crate's integration tests, one binary (ripgrep's layout) so the
+//! suite links once per crate instead of once per file.
+
+mod scope;
+mod state_files;

@@ -1,0 +1,11 @@
+//! The smbguard crate's integration tests, one binary (ripgrep's layout) so the
+//! suite links once per crate instead of once per file.
+
+mod apply;
+mod cli;
+mod emit_cli;
+mod lab_cli;
+mod service_tags_cli;
+mod traffic_cli;
+mod verify_cli;
+mod verify_html;
