@@ -13,7 +13,7 @@ use smbguard_model::{Estate, Strategy, parse_estate};
 use smbguard_semantics::{compare_windows, compile};
 use crate::windows_support::{artifacts, example};
 
-const SCHEMA: &str = include_str!("../schemas/intune-configuration-policy.schema.json");
+const SCHEMA: &str = include_str!("../../schemas/intune-configuration-policy.schema.json");
 const FW_RULES: &str = "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}";
 
 fn json(a: &Artifact) -> Value {
