@@ -12,7 +12,7 @@ use smbguard_formats::registry_pol::{
 fuzz_target!(|data: &[u8]| {
     let outcome = read_registry_pol_partial(data);
     if let Some(err) = &outcome.error {
-        assert!(err.offset <= data.len());
+        assert!(err.offset().is_none_or(|o| o <= data.len()));
     }
     let _ = resolve(&outcome.entries);
     let (policy, _warnings) = FirewallPolicy::from_registry(&outcome.entries);

@@ -3,7 +3,7 @@
 //! class), the JSON schema, the 150-rule limit, unique names, determinism,
 //! snapshots, the deploy script's syntax and the honesty notes.
 
-
+use crate::windows_support::{artifacts, example};
 use proptest::prelude::*;
 use serde_json::Value;
 use smbguard_audit::read_intune_policies;
@@ -11,7 +11,6 @@ use smbguard_emit::{Artifact, EmitContext, Target, index_json};
 use smbguard_emit::{MAX_RULES_PER_POLICY, intune_plan};
 use smbguard_model::{Estate, Strategy, parse_estate};
 use smbguard_semantics::{compare_windows, compile};
-use crate::windows_support::{artifacts, example};
 
 const SCHEMA: &str = include_str!("../../schemas/intune-configuration-policy.schema.json");
 const FW_RULES: &str = "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}";
