@@ -83,5 +83,7 @@ pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
 pub use merge::Merged;
 pub use report::{Analysis, Options, Stats};
-pub use smb::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
+pub use smb::{
+    Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
+};
 pub use timestamp::Timestamp;

@@ -19,7 +19,9 @@ mod smb2_records;
 mod transform;
 mod transform_records;
 
-pub use facts::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
+pub use facts::{
+    Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
+};
 
 use nbss::{NbssStream, StreamCounters};
 use session::SmbSession;

@@ -24,6 +24,7 @@ const SMB2_FLAGS_SERVER_TO_REDIR: u32 = 0x0000_0001;
 const SMB2_FLAGS_ASYNC_COMMAND: u32 = 0x0000_0002;
 const SMB2_FLAGS_RELATED_OPERATIONS: u32 = 0x0000_0004;
 const SMB2_FLAGS_SIGNED: u32 = 0x0000_0008;
+const SMB2_SHAREFLAG_ENCRYPT_DATA: u32 = 0x0000_8000;
 
 /// The SMB2 packet header (sync or async form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,9 +180,10 @@ impl Smb2TreeConnectResponse {
     pub(crate) const fn is_pipe_share(&self) -> bool {
         self.share_type == 0x02
     }
-    /// SMB2_SHAREFLAG_ENCRYPT_DATA.
+    /// SMB2_SHAREFLAG_ENCRYPT_DATA (§2.2.10: 0x00008000; 0x0008 is not a
+    /// share flag at all, the caching bits are 0x0030).
     pub(crate) const fn encrypt_data(&self) -> bool {
-        self.share_flags & 0x0000_0008 != 0
+        self.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA != 0
     }
 }
 
