@@ -102,11 +102,15 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     );
     for (i, f) in impact.flows.iter().take(MAX_ROWS).enumerate() {
         let r = f.flow;
-        let smb = match r.smb.dialect {
+        let mut smb = match r.smb.dialect {
             Some(d) if r.smb.encrypted => format!("{d} encrypted"),
             Some(d) => d.to_string(),
             None => String::new(),
         };
+        for note in r.smb.notes() {
+            smb.push_str("; ");
+            smb.push_str(&note);
+        }
         let names: Vec<&str> = r
             .smb
             .shares

@@ -50,6 +50,9 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
     if let Some(c) = &f.class.cloud_exception {
         let _ = write!(s, " cloud {}", esc(c));
     }
+    for note in r.smb.notes() {
+        let _ = write!(s, "; {}", esc(&note));
+    }
     let _ = write!(s, " ({})", esc(capture));
     s
 }
@@ -188,6 +191,29 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     }
     if !any {
         out.push_str("  none\n");
+    }
+    out.push_str(&outcomes(merged, impact));
+    out
+}
+
+/// Flows with compression, refused attempts or malformations: exposures
+/// and failures a category count alone would show as ordinary access.
+fn outcomes(merged: &Merged, impact: &Impact<'_>) -> String {
+    let mut out = String::from("\nExposures, refused attempts, malformations\n");
+    let hits: Vec<(usize, &ImpactedFlow<'_>)> = impact
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.flow.smb.notes().is_empty())
+        .collect();
+    if hits.is_empty() {
+        out.push_str("  none\n");
+    }
+    for (i, f) in hits.iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "  {}", flow_line(f, merged.capture_of(*i)));
+    }
+    if hits.len() > MAX_LISTED {
+        let _ = writeln!(out, "  ... and {} more", hits.len() - MAX_LISTED);
     }
     out
 }

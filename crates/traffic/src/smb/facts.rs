@@ -291,6 +291,27 @@ impl SmbFacts {
         })
     }
 
+    /// One-line notes on what a reader must not miss, in a fixed order:
+    /// SMB 3.1.1 compression (the CVE-2020-0796 "SMBGhost" attack surface),
+    /// refused attempts, malformations. Empty for an unremarkable flow.
+    #[must_use]
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.compressed {
+            notes.push("SMB 3.1.1 compression (CVE-2020-0796 exposure)".to_owned());
+        }
+        for d in &self.denied {
+            notes.push(match &d.share {
+                Some(share) => format!("denied {} {share}: {}", d.operation, d.status),
+                None => format!("denied {}: {}", d.operation, d.status),
+            });
+        }
+        for a in &self.anomalies {
+            notes.push(format!("malformed: {a}"));
+        }
+        notes
+    }
+
     pub(crate) fn mark_encrypted(&mut self, update: impl FnOnce(&mut EncryptionEvidence)) {
         update(&mut self.encryption);
         self.encrypted = self.encryption.any();
@@ -360,7 +381,7 @@ fn push_unique(list: &mut Vec<String>, mut item: String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Dialect, SmbFacts};
+    use super::{Anomaly, Dialect, NtStatus, Operation, SmbFacts};
 
     #[test]
     fn dialect_names_and_revisions() {
@@ -387,5 +408,30 @@ mod tests {
         }
         assert_eq!(f.pipes.len(), super::MAX_NAMES);
         assert!(f.pipes.iter().all(|p| p.len() <= super::MAX_NAME_LEN));
+    }
+
+    #[test]
+    fn notes_name_compression_denials_and_anomalies() {
+        let mut f = SmbFacts::default();
+        assert!(f.notes().is_empty());
+        f.compressed = true;
+        f.session_setup_answered(NtStatus::MORE_PROCESSING_REQUIRED);
+        assert!(f.denied.is_empty(), "an interim leg is not a refusal");
+        f.session_setup_answered(NtStatus(0xc000_006d));
+        f.add_denial(
+            Operation::TreeConnect,
+            NtStatus(0xc000_1234),
+            Some(r"\\h\C$".into()),
+        );
+        f.add_anomaly(Anomaly::Smb1TreeConnectOutsideByteCount);
+        assert_eq!(
+            f.notes(),
+            vec![
+                "SMB 3.1.1 compression (CVE-2020-0796 exposure)",
+                "denied session setup: STATUS_LOGON_FAILURE",
+                r"denied tree connect \\h\C$: 0xC0001234",
+                "malformed: SMB1 TREE_CONNECT_ANDX strings outside ByteCount",
+            ]
+        );
     }
 }
