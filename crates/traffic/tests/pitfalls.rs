@@ -506,3 +506,24 @@ fn refused_session_setup_and_tree_connect_are_denials() {
     let a = analyze(&fixture("sv__smb210_psexec_add_user_nbns.pcap"));
     assert!(a.flows.iter().all(|f| f.smb.denied.is_empty()));
 }
+
+#[test]
+fn logon_failures_on_a_real_capture_are_denials() {
+    // sv__mixed_lan_nbns_nbdgm_139_smb2_smb3.pcap frames 710, 720, 730, 740,
+    // 766: SESSION_SETUP responses with STATUS_LOGON_FAILURE on the flows
+    // from ports 49670..=49674 (tshark `smb2.nt_status==0xc000006d`).
+    let a = analyze(&fixture("sv__mixed_lan_nbns_nbdgm_139_smb2_smb3.pcap"));
+    let mut ports: Vec<u16> = a
+        .flows
+        .iter()
+        .filter(|f| {
+            f.smb
+                .denied
+                .iter()
+                .any(|d| d.status.to_string() == "STATUS_LOGON_FAILURE")
+        })
+        .map(|f| f.client_port)
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports, vec![49670, 49671, 49672, 49673, 49674]);
+}
