@@ -422,3 +422,51 @@ fn write_pcap(frames: &[Vec<u8>], name: &str) -> PathBuf {
     std::fs::write(&p, pcap).unwrap();
     p
 }
+
+#[test]
+fn one_unreadable_input_does_not_suppress_the_report() {
+    // Issue 15: a junk file among the captures hid every other capture's
+    // flows. Now the readable ones are reported, the junk one is listed with
+    // its reason in text, JSON and HTML, and the exit code is still 2.
+    let junk = scratch("junk-among-captures.bin");
+    std::fs::write(&junk, b"this is not a capture\n").unwrap();
+    let junk = junk.to_str().unwrap();
+    let good = fixture("sv__smb210_copy_to_admin_c_share.pcap");
+    let estate = lab_estate();
+    let out = smbguard(&["traffic", &estate, &good, junk]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sv__smb210_copy_to_admin_c_share.pcap"),
+        "{text}"
+    );
+    assert!(text.contains("1 SMB/NetBIOS flows"), "{text}");
+    assert!(
+        text.contains("Unreadable inputs")
+            && text.contains("junk-among-captures.bin: unrecognised input format"),
+        "{text}"
+    );
+    let out = smbguard(&["traffic", &estate, &good, junk, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(last["unreadable"], "junk-among-captures.bin");
+    assert!(
+        json.lines().count() > 1,
+        "the readable capture's flows come first"
+    );
+    let html = scratch("partial.html");
+    let out = smbguard(&[
+        "traffic",
+        &estate,
+        &good,
+        junk,
+        "--format",
+        "html",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("Unreadable inputs") && html.contains("junk-among-captures.bin"));
+}

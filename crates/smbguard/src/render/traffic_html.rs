@@ -145,6 +145,14 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
                 .unwrap_or_default()
         );
     }
-    o.push_str("</table></section></main></body></html>\n");
+    o.push_str("</table></section>");
+    if !merged.unreadable.is_empty() {
+        o.push_str("<section><h2>Unreadable inputs (not covered by this report)</h2><ul>");
+        for (name, reason) in &merged.unreadable {
+            let _ = write!(o, "<li><code>{}</code>: {}</li>", esc(name), esc(reason));
+        }
+        o.push_str("</ul></section>");
+    }
+    o.push_str("</main></body></html>\n");
     o
 }

@@ -193,6 +193,12 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
         out.push_str("  none\n");
     }
     out.push_str(&outcomes(merged, impact));
+    if !merged.unreadable.is_empty() {
+        out.push_str("\nUnreadable inputs (not covered by this report)\n");
+        for (name, reason) in &merged.unreadable {
+            let _ = writeln!(out, "  {}: {}", esc(name), esc(reason));
+        }
+    }
     out
 }
 
@@ -246,6 +252,13 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
         out.push_str(
             &serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
         );
+        out.push('\n');
+    }
+    // One line per unreadable input, after the flows: a consumer keyed on
+    // "verdict" skips them, one keyed on "unreadable" finds them.
+    for (name, reason) in &merged.unreadable {
+        let v = serde_json::json!({"unreadable": name, "reason": reason});
+        out.push_str(&v.to_string());
         out.push('\n');
     }
     out
