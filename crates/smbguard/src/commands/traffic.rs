@@ -49,7 +49,8 @@ bandwidth: BENCHMARKS.md has the figures. With several threads, --mmap (no copy 
 cache) is the fastest way to read a capture nothing is writing to.
 
 Exit code 0 when every capture could be read (even partly), 2 when a capture could not be
-read at all (missing, unreadable, unknown format) or the estate is invalid.";
+read at all (missing, unreadable, unknown format: the report still covers the others and lists
+it with its reason) or the estate is invalid.";
 
 /// Output formats of `traffic`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

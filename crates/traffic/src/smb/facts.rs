@@ -161,6 +161,9 @@ pub struct SmbFacts {
     /// NetBIOS names queried, registered or used as datagram source or
     /// destination, as `NAME<xx>` with the hex suffix.
     pub netbios_names: Vec<String>,
+    /// A SESSION_SETUP request carried an NTLM AUTHENTICATE message (the
+    /// client authenticated with NTLM, not Kerberos).
+    pub ntlm: bool,
     /// The final status of the last SESSION_SETUP response (interim
     /// STATUS_MORE_PROCESSING_REQUIRED legs are skipped).
     pub session_setup_status: Option<NtStatus>,

@@ -9,7 +9,9 @@ use super::smb1_records::{
     parse_smb1_nt_create_andx_request, parse_smb1_tree_connect_andx_request,
     parse_smb1_tree_connect_andx_response, smb1_dialects,
 };
-use super::{DissectCounters, is_ipc_path, oem_to_string, pipe_name, utf16le_to_string};
+use super::{
+    DissectCounters, is_ipc_path, is_ntlm_authenticate, oem_to_string, pipe_name, utf16le_to_string,
+};
 
 const MAX_ANDX: usize = 8;
 /// Other AndX commands whose chain is followed (LOCKING, OPEN, READ, WRITE,
@@ -133,9 +135,12 @@ fn command_block(
             facts.session_setup_answered(NtStatus(h.status));
             parse_smb1_andx(block.words).ok().map(|(_, a)| a)
         }
-        (SMB_COM_SESSION_SETUP_ANDX | SMB_COM_NT_CREATE_ANDX, _) => {
+        (SMB_COM_SESSION_SETUP_ANDX, false) => {
+            // Extended security puts the SPNEGO blob first in the data block.
+            facts.ntlm |= is_ntlm_authenticate(block.bytes);
             parse_smb1_andx(block.words).ok().map(|(_, a)| a)
         }
+        (SMB_COM_NT_CREATE_ANDX, _) => parse_smb1_andx(block.words).ok().map(|(_, a)| a),
         (c, _) if OTHER_ANDX.contains(&c) => parse_smb1_andx(block.words).ok().map(|(_, a)| a),
         _ => None,
     }

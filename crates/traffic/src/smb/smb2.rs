@@ -5,10 +5,10 @@ use super::session::{Proto, SmbSession};
 use super::smb2_records::{
     SMB2_CREATE, SMB2_HEADER_LEN, SMB2_NEGOTIATE, SMB2_SESSION_SETUP, SMB2_TREE_CONNECT,
     Smb2Header, parse_smb2_create_request, parse_smb2_header, parse_smb2_negotiate_response,
-    parse_smb2_session_setup_response, parse_smb2_tree_connect_request,
-    parse_smb2_tree_connect_response,
+    parse_smb2_session_setup_request, parse_smb2_session_setup_response,
+    parse_smb2_tree_connect_request, parse_smb2_tree_connect_response,
 };
-use super::{DissectCounters, is_ipc_path, pipe_name, utf16le_to_string};
+use super::{DissectCounters, is_ipc_path, is_ntlm_authenticate, pipe_name, utf16le_to_string};
 
 /// Compound chains longer than this are cut short (real ones have 2-4).
 const MAX_CHAIN: usize = 32;
@@ -78,6 +78,11 @@ fn message(
             if let Ok((_, r)) = parse_smb2_negotiate_response(body) {
                 // 0x02FF (wildcard) is replaced by the follow-up NEGOTIATE.
                 facts.dialect = Some(Dialect::from_revision(r.dialect_revision));
+            }
+        }
+        (SMB2_SESSION_SETUP, false) => {
+            if let Ok((_, r)) = parse_smb2_session_setup_request(msg, body) {
+                facts.ntlm |= is_ntlm_authenticate(r.security_buffer);
             }
         }
         (SMB2_SESSION_SETUP, true) => {

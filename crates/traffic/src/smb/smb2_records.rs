@@ -147,6 +147,28 @@ pub(crate) fn parse_smb2_session_setup_response(
     Ok((i, Smb2SessionSetupResponse { session_flags }))
 }
 
+/// SESSION_SETUP request (§2.2.5): the GSS/SPNEGO security buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Smb2SessionSetupRequest<'a> {
+    pub(crate) security_buffer: &'a [u8],
+}
+
+pub(crate) fn parse_smb2_session_setup_request<'a>(
+    msg: &'a [u8],
+    body: &'a [u8],
+) -> IResult<&'a [u8], Smb2SessionSetupRequest<'a>> {
+    let (i, _structure_size) = le_u16(body)?;
+    let (i, _flags) = le_u8(i)?;
+    let (i, _security_mode) = le_u8(i)?;
+    let (i, _capabilities) = le_u32(i)?;
+    let (i, _channel) = le_u32(i)?;
+    let (i, offset) = le_u16(i)?;
+    let (i, length) = le_u16(i)?;
+    let (i, _previous_session_id) = le_u64(i)?;
+    let (_, security_buffer) = buffer_at(msg, u32::from(offset), u32::from(length))?;
+    Ok((i, Smb2SessionSetupRequest { security_buffer }))
+}
+
 /// TREE_CONNECT request (§2.2.9): the UNC share path, UTF-16LE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Smb2TreeConnectRequest<'a> {
