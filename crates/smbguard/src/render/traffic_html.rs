@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use smbguard_model::Estate;
-use smbguard_traffic::classify::{Category, Impact};
+use smbguard_traffic::classify::{Category, Impact, ImpactedFlow};
 
-use super::traffic_text::rule_text;
+use super::traffic_text::{policy_text, rule_text};
 use super::verify_html::esc;
 use smbguard_traffic::Merged;
 
@@ -42,6 +42,38 @@ fn tags(categories: &[Category]) -> String {
 }
 
 /// The HTML report.
+/// A violating flow is styled like a blocked one: both need action.
+fn policy_class(f: &ImpactedFlow<'_>) -> &'static str {
+    if f.policy.is_empty() {
+        "allow"
+    } else {
+        "block"
+    }
+}
+
+/// The policy verdict counts, beside the firewall's "would be blocked".
+fn policy_summary(impact: &Impact<'_>) -> String {
+    let violating = impact.flows.iter().filter(|f| !f.policy.is_empty()).count();
+    let mut o = format!(
+        "<section><h2>Policy verdict (estate [smb] settings)</h2><p><strong>{violating}</strong> \
+         of {} flows violate.</p>",
+        impact.flows.len()
+    );
+    if !impact.policy.is_empty() {
+        o.push_str("<table><tr><th>breach</th><th>flows</th></tr>");
+        for (b, n) in &impact.policy {
+            let _ = write!(
+                o,
+                "<tr><td class=\"block\">{}</td><td class=\"n\">{n}</td></tr>",
+                b.as_str()
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("</section>");
+    o
+}
+
 pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> String {
     let mut o = String::new();
     let blocked: u64 = impact.blocked.iter().map(|r| r.flows).sum();
@@ -92,12 +124,13 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
         o.push_str("</table>");
     }
     o.push_str("</section>");
+    o.push_str(&policy_summary(impact));
     let shown = impact.flows.len().min(MAX_ROWS);
     let _ = write!(
         o,
         "<section><h2>Flows ({shown} of {})</h2><table><tr><th>capture</th><th>client</th>\
          <th>server</th><th>service</th><th>SMB</th><th>shares / pipes</th>\
-         <th>categories</th><th>verdict</th><th>rule</th></tr>",
+         <th>categories</th><th>firewall</th><th>policy</th><th>rule</th></tr>",
         impact.flows.len()
     );
     for (i, f) in impact.flows.iter().take(MAX_ROWS).enumerate() {
@@ -126,7 +159,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             o,
             "<tr><td>{}</td><td><code>{}</code><br>{}</td><td><code>{}:{}</code><br>{}</td>\
              <td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-             <td class=\"{}\">{}</td><td>{}</td></tr>",
+             <td class=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             esc(merged.capture_of(i)),
             r.client,
             esc(f.class.client.label()),
@@ -139,6 +172,8 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             tags(&f.class.categories),
             f.verdict.as_str(),
             f.verdict.as_str(),
+            policy_class(f),
+            esc(&policy_text(f)),
             f.rule
                 .as_ref()
                 .map(|x| esc(&rule_text(x)))
