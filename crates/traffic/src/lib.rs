@@ -58,6 +58,7 @@ mod bookkeeping;
 mod capture;
 pub mod classify;
 mod decode;
+mod decompress;
 mod error;
 mod flow;
 mod mapped;

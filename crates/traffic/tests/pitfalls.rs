@@ -527,3 +527,34 @@ fn logon_failures_on_a_real_capture_are_denials() {
     ports.sort_unstable();
     assert_eq!(ports, vec![49670, 49671, 49672, 49673, 49674]);
 }
+
+#[test]
+fn gzip_and_zstd_captures_are_read_like_the_plain_ones() {
+    // Issue 15: tshark reads .pcap.gz and .pcap.zst; smbguard refused them
+    // as an unknown format. Every entry point must give the plain result.
+    use std::io::Write;
+    for path in fixtures() {
+        let plain = std::fs::read(&path).unwrap();
+        let expected = analyze(&plain);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (ext, data) in [("gz", &gz), ("zst", &zst)] {
+            let file = common::scratch_dir().join(format!("{name}.{ext}"));
+            std::fs::write(&file, data).unwrap();
+            let opts = Options::default();
+            let results = [
+                analyze(data),
+                smbguard_traffic::analyze_reader(&data[..], &opts).unwrap(),
+                smbguard_traffic::analyze_file(&file, &opts).unwrap(),
+                smbguard_traffic::analyze_file(&file, &opts.clone().with_threads(2)).unwrap(),
+                smbguard_traffic::analyze_file_mmap(&file, &opts).unwrap(),
+            ];
+            for (i, got) in results.iter().enumerate() {
+                assert_eq!(got.flows, expected.flows, "{name}.{ext} entry point {i}");
+            }
+        }
+    }
+}
