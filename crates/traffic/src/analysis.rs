@@ -1,12 +1,13 @@
 //! Entry points: analyse a file, a reader or an in-memory capture.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::analyzer::Analyzer;
 use crate::capture::stream::{ChunkReader, for_each_line_in_reader};
 use crate::capture::{FrameStepper, InputFormat};
+use crate::decompress::{Compression, maybe_decompress};
 use crate::error::TrafficError;
 use crate::parallel::WindowSizes;
 use crate::report::{Analysis, Options};
@@ -65,8 +66,24 @@ fn analyze_path(
     windows: WindowSizes,
     progress: Option<&dyn Fn(u64)>,
 ) -> Result<Analysis, TrafficError> {
-    let file = File::open(path)?;
-    let positional = options.threads > 1 && file.metadata()?.is_file();
+    let mut file = File::open(path)?;
+    let streamed = Input {
+        file: None,
+        progress,
+    };
+    if !file.metadata()?.is_file() {
+        // A pipe or device: read once, front to back.
+        return analyze_input(maybe_decompress(&file)?, streamed, options, windows);
+    }
+    let mut head = [0u8; 4];
+    let n = file.read(&mut head)?;
+    if Compression::sniff(&head[..n]).is_some() {
+        // A compressed stream has no positions to share between threads.
+        let rest = Cursor::new(head).take(n as u64).chain(&file);
+        return analyze_input(maybe_decompress(rest)?, streamed, options, windows);
+    }
+    file.seek(SeekFrom::Start(0))?;
+    let positional = options.threads > 1;
     let input = Input {
         file: positional.then_some(&file),
         progress,
@@ -108,7 +125,12 @@ impl<R: Read> Read for Counting<'_, R> {
 ///
 /// As [`analyze_file`].
 pub fn analyze_reader(reader: impl Read, options: &Options) -> Result<Analysis, TrafficError> {
-    analyze_input(reader, Input::default(), options, WindowSizes::default())
+    analyze_input(
+        maybe_decompress(reader)?,
+        Input::default(),
+        options,
+        WindowSizes::default(),
+    )
 }
 
 /// Sniffs the format from `reader`, then reads the rest from it, or as
@@ -160,6 +182,10 @@ pub(crate) fn analyze_bytes_with(
     options: &Options,
     windows: WindowSizes,
 ) -> Result<Analysis, TrafficError> {
+    if Compression::sniff(data).is_some() {
+        // Decompressed as a stream: no in-place frames, bounded memory.
+        return analyze_input(maybe_decompress(data)?, Input::default(), options, windows);
+    }
     let format = sniff(&data[..data.len().min(SNIFF_LEN)])?;
     if let Some(mut stepper) = FrameStepper::new(format) {
         let mut analyzer = Analyzer::with_window_sizes(options, windows)?;

@@ -58,6 +58,7 @@ mod bookkeeping;
 mod capture;
 pub mod classify;
 mod decode;
+mod decompress;
 mod error;
 mod flow;
 mod mapped;
@@ -83,5 +84,7 @@ pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
 pub use merge::Merged;
 pub use report::{Analysis, Options, Stats};
-pub use smb::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
+pub use smb::{
+    Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
+};
 pub use timestamp::Timestamp;

@@ -21,6 +21,9 @@ pub struct Merged {
     pub bytes: u64,
     /// Warnings kept (suppressed ones not counted).
     pub warnings: usize,
+    /// Inputs that could not be read at all, as (name, reason), in
+    /// argument order: listed in the report, which covers the others.
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl Merged {
@@ -40,6 +43,11 @@ impl Merged {
         self.origin
             .extend(std::iter::repeat_n(index, analysis.flows.len()));
         self.flows.extend(analysis.flows);
+    }
+
+    /// Records an input that could not be read at all.
+    pub fn add_unreadable(&mut self, name: impl Into<String>, reason: impl Into<String>) {
+        self.unreadable.push((name.into(), reason.into()));
     }
 
     /// The name of the capture flow `i` came from.

@@ -19,7 +19,9 @@ mod smb2_records;
 mod transform;
 mod transform_records;
 
-pub use facts::{Dialect, EncryptionEvidence, NetbiosKind, SmbFacts};
+pub use facts::{
+    Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
+};
 
 use nbss::{NbssStream, StreamCounters};
 use session::SmbSession;
@@ -151,6 +153,17 @@ pub(crate) fn wanted_prefix(head: &[u8], len: u32) -> usize {
         _ => HEAD_LEN,
     };
     want.max(head.len()).min(len)
+}
+
+/// `NTLMSSP\0` then MessageType 3 ([MS-NLMP] §2.2.1.3): the client
+/// authenticates with NTLM. SPNEGO carries the token verbatim inside its
+/// DER wrapping, so a byte search finds it without an ASN.1 parser.
+const NTLMSSP_AUTHENTICATE: &[u8; 12] = b"NTLMSSP\0\x03\0\0\0";
+
+/// Whether a session setup security blob holds an NTLM AUTHENTICATE.
+pub(crate) fn is_ntlm_authenticate(blob: &[u8]) -> bool {
+    blob.windows(NTLMSSP_AUTHENTICATE.len())
+        .any(|w| w == NTLMSSP_AUTHENTICATE)
 }
 
 /// UTF-16LE to a String, stopping at a NUL; bad code units become U+FFFD.

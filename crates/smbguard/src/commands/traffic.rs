@@ -49,7 +49,8 @@ bandwidth: BENCHMARKS.md has the figures. With several threads, --mmap (no copy 
 cache) is the fastest way to read a capture nothing is writing to.
 
 Exit code 0 when every capture could be read (even partly), 2 when a capture could not be
-read at all (missing, unreadable, unknown format) or the estate is invalid.";
+read at all (missing, unreadable, unknown format: the report still covers the others and lists
+it with its reason) or the estate is invalid.";
 
 /// Output formats of `traffic`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,18 +138,21 @@ fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, S
     analyze_file(path, options).map_err(|e| e.to_string())
 }
 
-/// Reads every capture and merges them; warnings go to stderr; a capture
-/// that cannot be read at all is bad input.
-pub(crate) fn read_captures(
-    captures: &[PathBuf],
-    options: &Options,
-    mmap: bool,
-) -> Result<Merged, CliError> {
+/// Reads every capture and merges them; warnings go to stderr. A capture
+/// that cannot be read at all is listed in `unreadable` (and on stderr)
+/// rather than suppressing what the others show.
+pub(crate) fn read_captures(captures: &[PathBuf], options: &Options, mmap: bool) -> Merged {
     let mut merged = Merged::new();
     for path in captures {
-        let analysis = analyze_one(path, options, mmap)
-            .map_err(|e| CliError::BadInput(format!("error: {}: {e}", path.display())))?;
         let name = display_name(path);
+        let analysis = match analyze_one(path, options, mmap) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {}: {}", esc(&path.display().to_string()), esc(&e));
+                merged.add_unreadable(name, e);
+                continue;
+            }
+        };
         // Warnings quote capture bytes (names, paths): escaped like the report.
         for w in &analysis.warnings {
             eprintln!("warning: {}: {}", esc(&name), esc(&w.to_string()));
@@ -162,7 +166,7 @@ pub(crate) fn read_captures(
         }
         merged.add(name, analysis);
     }
-    Ok(merged)
+    merged
 }
 
 /// `--threads`, capped at the machine's parallelism: more threads than
@@ -182,7 +186,7 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
     let (estate_path, captures) = split(args)?;
     let (loaded, plan) = load_plan(estate_path)?;
     let options = Options::default().with_threads(threads(args.threads));
-    let merged = read_captures(captures, &options, args.mmap)?;
+    let merged = read_captures(captures, &options, args.mmap);
     let impact = impact(&loaded.estate, &plan, &merged.flows, profile(args.profile));
     let body = match args.format {
         TrafficFormat::Text => render::term::sanitize(render::traffic_text::render(
@@ -206,5 +210,11 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
         }
         _ => out::stdout(&body)?,
     }
-    Ok(ExitCode::SUCCESS)
+    // The report covers what was readable; the exit code still says that
+    // an input was not (2, the bad-input code).
+    if merged.unreadable.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(2))
+    }
 }

@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use smbguard_model::Estate;
-use smbguard_traffic::classify::{Category, Impact};
+use smbguard_traffic::classify::{Category, Impact, ImpactedFlow};
 
-use super::traffic_text::rule_text;
+use super::traffic_text::{policy_text, rule_text};
 use super::verify_html::esc;
 use smbguard_traffic::Merged;
 
@@ -42,6 +42,38 @@ fn tags(categories: &[Category]) -> String {
 }
 
 /// The HTML report.
+/// A violating flow is styled like a blocked one: both need action.
+fn policy_class(f: &ImpactedFlow<'_>) -> &'static str {
+    if f.policy.is_empty() {
+        "allow"
+    } else {
+        "block"
+    }
+}
+
+/// The policy verdict counts, beside the firewall's "would be blocked".
+fn policy_summary(impact: &Impact<'_>) -> String {
+    let violating = impact.flows.iter().filter(|f| !f.policy.is_empty()).count();
+    let mut o = format!(
+        "<section><h2>Policy verdict (estate [smb] settings)</h2><p><strong>{violating}</strong> \
+         of {} flows violate.</p>",
+        impact.flows.len()
+    );
+    if !impact.policy.is_empty() {
+        o.push_str("<table><tr><th>breach</th><th>flows</th></tr>");
+        for (b, n) in &impact.policy {
+            let _ = write!(
+                o,
+                "<tr><td class=\"block\">{}</td><td class=\"n\">{n}</td></tr>",
+                b.as_str()
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("</section>");
+    o
+}
+
 pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> String {
     let mut o = String::new();
     let blocked: u64 = impact.blocked.iter().map(|r| r.flows).sum();
@@ -92,21 +124,26 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
         o.push_str("</table>");
     }
     o.push_str("</section>");
+    o.push_str(&policy_summary(impact));
     let shown = impact.flows.len().min(MAX_ROWS);
     let _ = write!(
         o,
         "<section><h2>Flows ({shown} of {})</h2><table><tr><th>capture</th><th>client</th>\
          <th>server</th><th>service</th><th>SMB</th><th>shares / pipes</th>\
-         <th>categories</th><th>verdict</th><th>rule</th></tr>",
+         <th>categories</th><th>firewall</th><th>policy</th><th>rule</th></tr>",
         impact.flows.len()
     );
     for (i, f) in impact.flows.iter().take(MAX_ROWS).enumerate() {
         let r = f.flow;
-        let smb = match r.smb.dialect {
+        let mut smb = match r.smb.dialect {
             Some(d) if r.smb.encrypted => format!("{d} encrypted"),
             Some(d) => d.to_string(),
             None => String::new(),
         };
+        for note in r.smb.notes() {
+            smb.push_str("; ");
+            smb.push_str(&note);
+        }
         let names: Vec<&str> = r
             .smb
             .shares
@@ -122,7 +159,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             o,
             "<tr><td>{}</td><td><code>{}</code><br>{}</td><td><code>{}:{}</code><br>{}</td>\
              <td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-             <td class=\"{}\">{}</td><td>{}</td></tr>",
+             <td class=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             esc(merged.capture_of(i)),
             r.client,
             esc(f.class.client.label()),
@@ -135,12 +172,22 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             tags(&f.class.categories),
             f.verdict.as_str(),
             f.verdict.as_str(),
+            policy_class(f),
+            esc(&policy_text(f)),
             f.rule
                 .as_ref()
                 .map(|x| esc(&rule_text(x)))
                 .unwrap_or_default()
         );
     }
-    o.push_str("</table></section></main></body></html>\n");
+    o.push_str("</table></section>");
+    if !merged.unreadable.is_empty() {
+        o.push_str("<section><h2>Unreadable inputs (not covered by this report)</h2><ul>");
+        for (name, reason) in &merged.unreadable {
+            let _ = write!(o, "<li><code>{}</code>: {}</li>", esc(name), esc(reason));
+        }
+        o.push_str("</ul></section>");
+    }
+    o.push_str("</main></body></html>\n");
     o
 }

@@ -24,6 +24,50 @@ pub(crate) fn rule_text(r: &RuleRef) -> String {
     }
 }
 
+/// The policy verdict of a flow: `policy complies` or
+/// `policy violates (smb1, ntlm)`.
+pub(crate) fn policy_text(f: &ImpactedFlow<'_>) -> String {
+    if f.policy.is_empty() {
+        return "policy complies".to_owned();
+    }
+    let names: Vec<&str> = f.policy.iter().map(|b| b.as_str()).collect();
+    format!("policy violates ({})", names.join(", "))
+}
+
+/// The policy section: flows breaking the estate's `[smb]` settings,
+/// whatever the firewall does with them.
+fn policy_section(merged: &Merged, impact: &Impact<'_>) -> String {
+    let mut out = String::new();
+    let violating: Vec<(usize, &ImpactedFlow<'_>)> = impact
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.policy.is_empty())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nPolicy verdict (estate [smb] settings): {} of {} flows violate",
+        violating.len(),
+        impact.flows.len()
+    );
+    for (b, n) in &impact.policy {
+        let _ = writeln!(out, "  {:<20} {n:>6}", b.as_str());
+    }
+    for (i, f) in violating.iter().take(MAX_LISTED) {
+        let _ = writeln!(
+            out,
+            "  {} -> firewall {}, {}",
+            flow_line(f, merged.capture_of(*i)),
+            f.verdict.as_str(),
+            policy_text(f)
+        );
+    }
+    if violating.len() > MAX_LISTED {
+        let _ = writeln!(out, "  ... and {} more", violating.len() - MAX_LISTED);
+    }
+    out
+}
+
 /// One flow in one line.
 pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
     let r = f.flow;
@@ -49,6 +93,9 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
     }
     if let Some(c) = &f.class.cloud_exception {
         let _ = write!(s, " cloud {}", esc(c));
+    }
+    for note in r.smb.notes() {
+        let _ = write!(s, "; {}", esc(&note));
     }
     let _ = write!(s, " ({})", esc(capture));
     s
@@ -159,6 +206,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     } else {
         out.push_str(&blocked_table(&impact.blocked));
     }
+    out.push_str(&policy_section(merged, impact));
     out.push_str("\nNotable findings\n");
     let mut any = false;
     for c in Category::ALL.into_iter().filter(|c| c.is_notable()) {
@@ -177,9 +225,10 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             let capture = merged.capture_of(*i);
             let _ = writeln!(
                 out,
-                "    {} -> {}",
+                "    {} -> firewall {}, {}",
                 flow_line(f, capture),
-                f.verdict.as_str()
+                f.verdict.as_str(),
+                policy_text(f)
             );
         }
         if hits.len() > MAX_LISTED {
@@ -188,6 +237,35 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     }
     if !any {
         out.push_str("  none\n");
+    }
+    out.push_str(&outcomes(merged, impact));
+    if !merged.unreadable.is_empty() {
+        out.push_str("\nUnreadable inputs (not covered by this report)\n");
+        for (name, reason) in &merged.unreadable {
+            let _ = writeln!(out, "  {}: {}", esc(name), esc(reason));
+        }
+    }
+    out
+}
+
+/// Flows with compression, refused attempts or malformations: exposures
+/// and failures a category count alone would show as ordinary access.
+fn outcomes(merged: &Merged, impact: &Impact<'_>) -> String {
+    let mut out = String::from("\nExposures, refused attempts, malformations\n");
+    let hits: Vec<(usize, &ImpactedFlow<'_>)> = impact
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.flow.smb.notes().is_empty())
+        .collect();
+    if hits.is_empty() {
+        out.push_str("  none\n");
+    }
+    for (i, f) in hits.iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "  {}", flow_line(f, merged.capture_of(*i)));
+    }
+    if hits.len() > MAX_LISTED {
+        let _ = writeln!(out, "  ... and {} more", hits.len() - MAX_LISTED);
     }
     out
 }
@@ -209,6 +287,8 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
             "cloud_exception": f.class.cloud_exception,
             "categories": f.class.categories,
             "verdict": f.verdict,
+            "policy_verdict": f.policy_verdict(),
+            "policy": f.policy,
             "rule": f.rule,
             "profile": impact.profile,
             "smb": f.flow.smb,
@@ -220,6 +300,13 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
         out.push_str(
             &serde_json::to_string(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
         );
+        out.push('\n');
+    }
+    // One line per unreadable input, after the flows: a consumer keyed on
+    // "verdict" skips them, one keyed on "unreadable" finds them.
+    for (name, reason) in &merged.unreadable {
+        let v = serde_json::json!({"unreadable": name, "reason": reason});
+        out.push_str(&v.to_string());
         out.push('\n');
     }
     out

@@ -328,3 +328,145 @@ fn threads_are_capped_at_the_machine_s_parallelism() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("note: --threads 10000 capped at"), "{err}");
 }
+
+/// An SMB2 response header (NBSS-framed) to TREE_CONNECT MessageId 7 with
+/// `status` and a 9-byte error body.
+fn tree_connect_refused(status: u32) -> Vec<u8> {
+    let mut smb = vec![0xfe, b'S', b'M', b'B', 64, 0, 0, 0];
+    smb.extend(status.to_le_bytes());
+    smb.extend(3u16.to_le_bytes()); // TREE_CONNECT
+    smb.extend([1, 0]);
+    smb.extend(1u32.to_le_bytes()); // SMB2_FLAGS_SERVER_TO_REDIR
+    smb.extend(0u32.to_le_bytes());
+    smb.extend(7u64.to_le_bytes()); // MessageId
+    smb.extend([0u8; 4 + 4 + 8 + 16]);
+    smb.extend([9, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let mut nbss = vec![0, 0];
+    nbss.extend(u16::try_from(smb.len()).unwrap().to_be_bytes());
+    nbss.extend(smb);
+    nbss
+}
+
+#[test]
+fn denied_tree_connect_and_compression_are_shown_in_text_and_html() {
+    // Issue 15: a refused ADMIN$ looked like an access, and SMB 3.1.1
+    // compression (CVE-2020-0796) appeared in JSON only.
+    let (ws1, ws2) = ([192, 168, 10, 31], [192, 168, 10, 30]);
+    let request = tree_connect("\\\\192.168.10.30\\ADMIN$");
+    let refused = tree_connect_refused(0xc000_0022);
+    // SMB2 COMPRESSION_TRANSFORM_HEADER (MS-SMB2 2.2.42), LZNT1, unchained.
+    let mut compressed = vec![0, 0, 0, 20, 0xfc, b'S', b'M', b'B', 64, 0, 0, 0, 1, 0, 0, 0];
+    compressed.extend([0u8; 8]);
+    let frames = [
+        tcp_frame(ws1, ws2, (50000, 445), 1000, 0x02, &[]),
+        tcp_frame(ws2, ws1, (445, 50000), 5000, 0x12, &[]),
+        tcp_frame(ws1, ws2, (50000, 445), 1001, 0x18, &request),
+        tcp_frame(ws2, ws1, (445, 50000), 5001, 0x18, &refused),
+        tcp_frame(
+            ws1,
+            ws2,
+            (50000, 445),
+            1001 + len32(&request),
+            0x18,
+            &compressed,
+        ),
+    ];
+    let capture = write_pcap(&frames, "denied-compressed.pcap");
+    let capture = capture.to_str().unwrap();
+    let estate = lab_estate();
+    let text = run_ok(&["traffic", &estate, capture]);
+    assert!(
+        text.contains("denied tree connect \\\\192.168.10.30\\ADMIN$: STATUS_ACCESS_DENIED"),
+        "{text}"
+    );
+    assert!(text.contains("CVE-2020-0796"), "{text}");
+    let html = scratch("denied.html");
+    run_ok(&[
+        "traffic",
+        &estate,
+        capture,
+        "--format",
+        "html",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("STATUS_ACCESS_DENIED"), "{html}");
+    assert!(html.contains("CVE-2020-0796"));
+    let json = run_ok(&["traffic", &estate, capture, "--format", "json"]);
+    assert!(
+        json.contains("\"status\":\"STATUS_ACCESS_DENIED\""),
+        "{json}"
+    );
+}
+
+fn len32(b: &[u8]) -> u32 {
+    u32::try_from(b.len()).unwrap()
+}
+
+/// A pcap of `frames` in the scratch directory.
+fn write_pcap(frames: &[Vec<u8>], name: &str) -> PathBuf {
+    let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    pcap.extend([0u8; 8]);
+    pcap.extend(65535u32.to_le_bytes());
+    pcap.extend(1u32.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        pcap.extend(u32::try_from(1_700_000_000 + i).unwrap().to_le_bytes());
+        pcap.extend(0u32.to_le_bytes());
+        let len = u32::try_from(f.len()).unwrap().to_le_bytes();
+        pcap.extend(len);
+        pcap.extend(len);
+        pcap.extend(f);
+    }
+    let p = scratch(name);
+    std::fs::write(&p, pcap).unwrap();
+    p
+}
+
+#[test]
+fn one_unreadable_input_does_not_suppress_the_report() {
+    // Issue 15: a junk file among the captures hid every other capture's
+    // flows. Now the readable ones are reported, the junk one is listed with
+    // its reason in text, JSON and HTML, and the exit code is still 2.
+    let junk = scratch("junk-among-captures.bin");
+    std::fs::write(&junk, b"this is not a capture\n").unwrap();
+    let junk = junk.to_str().unwrap();
+    let good = fixture("sv__smb210_copy_to_admin_c_share.pcap");
+    let estate = lab_estate();
+    let out = smbguard(&["traffic", &estate, &good, junk]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sv__smb210_copy_to_admin_c_share.pcap"),
+        "{text}"
+    );
+    assert!(text.contains("1 SMB/NetBIOS flows"), "{text}");
+    assert!(
+        text.contains("Unreadable inputs")
+            && text.contains("junk-among-captures.bin: unrecognised input format"),
+        "{text}"
+    );
+    let out = smbguard(&["traffic", &estate, &good, junk, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(last["unreadable"], "junk-among-captures.bin");
+    assert!(
+        json.lines().count() > 1,
+        "the readable capture's flows come first"
+    );
+    let html = scratch("partial.html");
+    let out = smbguard(&[
+        "traffic",
+        &estate,
+        &good,
+        junk,
+        "--format",
+        "html",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("Unreadable inputs") && html.contains("junk-among-captures.bin"));
+}

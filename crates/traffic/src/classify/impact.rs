@@ -6,7 +6,7 @@ use serde::Serialize;
 use smbguard_model::{Estate, Profile};
 use smbguard_semantics::{Flow, FlowReport, KbRow, Plan, Profiles, StageKind, Verdict, check_flow};
 
-use super::{Category, Classification, classify, transport_of};
+use super::{Category, Classification, PolicyBreach, classify, policy_breaches, transport_of};
 use crate::flow::FlowRecord;
 
 /// The rule that decided a verdict.
@@ -33,6 +33,21 @@ pub struct ImpactedFlow<'a> {
     /// What decided it: the first blocking stage's decisive rule, or for an
     /// allowed flow the destination's decisive rule.
     pub rule: Option<RuleRef>,
+    /// The estate's SMB policy verdict: what the flow breaks (empty: it
+    /// complies). Independent of the firewall verdict.
+    pub policy: Vec<PolicyBreach>,
+}
+
+impl ImpactedFlow<'_> {
+    /// `"complies"` or `"violates"`: the policy verdict in one word.
+    #[must_use]
+    pub fn policy_verdict(&self) -> &'static str {
+        if self.policy.is_empty() {
+            "complies"
+        } else {
+            "violates"
+        }
+    }
 }
 
 /// One row of the "would be blocked" table.
@@ -62,6 +77,9 @@ pub struct Impact<'a> {
     pub blocked: Vec<BlockedRow>,
     /// Flow count per category, in [`Category::ALL`] order (zeros omitted).
     pub categories: Vec<(Category, u64)>,
+    /// Flow count per policy breach, in [`PolicyBreach::ALL`] order (zeros
+    /// omitted).
+    pub policy: Vec<(PolicyBreach, u64)>,
 }
 
 fn decisive(report: &FlowReport) -> Option<RuleRef> {
@@ -96,6 +114,7 @@ pub fn impact<'a>(
     type Key = (String, String, String, String, String);
     let mut blocked: BTreeMap<Key, (RuleRef, u64)> = BTreeMap::new();
     let mut counts: BTreeMap<Category, u64> = BTreeMap::new();
+    let mut breaches: BTreeMap<PolicyBreach, u64> = BTreeMap::new();
     for flow in flows {
         let class = classify(estate, flow);
         let transport = transport_of(flow);
@@ -107,6 +126,10 @@ pub fn impact<'a>(
         };
         let report = check_flow(plan, &probe, Profiles::both(profile));
         let rule = decisive(&report);
+        let policy = policy_breaches(estate, flow, &class);
+        for b in &policy {
+            *breaches.entry(*b).or_default() += 1;
+        }
         for c in &class.categories {
             *counts.entry(*c).or_default() += 1;
         }
@@ -127,6 +150,7 @@ pub fn impact<'a>(
             class,
             verdict: report.verdict,
             rule,
+            policy,
         });
     }
     let mut blocked: Vec<BlockedRow> = blocked
@@ -149,6 +173,10 @@ pub fn impact<'a>(
         categories: Category::ALL
             .iter()
             .filter_map(|c| counts.get(c).map(|n| (*c, *n)))
+            .collect(),
+        policy: PolicyBreach::ALL
+            .iter()
+            .filter_map(|b| breaches.get(b).map(|n| (*b, *n)))
             .collect(),
     }
 }

@@ -7,8 +7,10 @@
 //! defender sees what the plan would break before deploying it.
 
 mod impact;
+mod policy;
 
 pub use impact::{BlockedRow, Impact, ImpactedFlow, RuleRef, impact};
+pub use policy::{PolicyBreach, policy_breaches};
 
 use std::net::IpAddr;
 

@@ -161,6 +161,112 @@ pub struct SmbFacts {
     /// NetBIOS names queried, registered or used as datagram source or
     /// destination, as `NAME<xx>` with the hex suffix.
     pub netbios_names: Vec<String>,
+    /// A SESSION_SETUP request carried an NTLM AUTHENTICATE message (the
+    /// client authenticated with NTLM, not Kerberos).
+    pub ntlm: bool,
+    /// The final status of the last SESSION_SETUP response (interim
+    /// STATUS_MORE_PROCESSING_REQUIRED legs are skipped).
+    pub session_setup_status: Option<NtStatus>,
+    /// Session setups and tree connects the server refused, in order.
+    pub denied: Vec<Denial>,
+    /// Fields that break the protocol but that servers accept anyway.
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// An NT status code, serialised by name when it is one the report cares
+/// about (`STATUS_ACCESS_DENIED`), else as `0xC0000XXX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NtStatus(pub u32);
+
+impl NtStatus {
+    /// STATUS_SUCCESS.
+    pub const SUCCESS: Self = Self(0);
+    /// STATUS_MORE_PROCESSING_REQUIRED: an interim SESSION_SETUP leg.
+    pub const MORE_PROCESSING_REQUIRED: Self = Self(0xc000_0016);
+
+    /// The symbolic name ([MS-ERREF] §2.3.1), for the common refusals.
+    #[must_use]
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "STATUS_SUCCESS",
+            0xc000_000d => "STATUS_INVALID_PARAMETER",
+            0xc000_0016 => "STATUS_MORE_PROCESSING_REQUIRED",
+            0xc000_0022 => "STATUS_ACCESS_DENIED",
+            0xc000_006d => "STATUS_LOGON_FAILURE",
+            0xc000_006e => "STATUS_ACCOUNT_RESTRICTION",
+            0xc000_0071 => "STATUS_PASSWORD_EXPIRED",
+            0xc000_0072 => "STATUS_ACCOUNT_DISABLED",
+            0xc000_00bb => "STATUS_NOT_SUPPORTED",
+            0xc000_00ca => "STATUS_NETWORK_ACCESS_DENIED",
+            0xc000_00cc => "STATUS_BAD_NETWORK_NAME",
+            0xc000_0203 => "STATUS_USER_SESSION_DELETED",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for NtStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "0x{:08X}", self.0),
+        }
+    }
+}
+
+impl Serialize for NtStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Which request a [`Denial`] answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// SESSION_SETUP (authentication).
+    SessionSetup,
+    /// TREE_CONNECT (a share).
+    TreeConnect,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SessionSetup => "session setup",
+            Self::TreeConnect => "tree connect",
+        })
+    }
+}
+
+/// A refused session setup or tree connect: an attempt, not an access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Denial {
+    /// What was refused.
+    pub operation: Operation,
+    /// The server's status.
+    pub status: NtStatus,
+    /// For a tree connect, the share path requested (when the request was seen).
+    pub share: Option<String>,
+}
+
+/// A malformation that servers accept and exploit tools rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anomaly {
+    /// An SMB1 TREE_CONNECT_ANDX whose path or service string runs past
+    /// ByteCount (EternalBlue and its derivatives send it so).
+    Smb1TreeConnectOutsideByteCount,
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Smb1TreeConnectOutsideByteCount => {
+                "SMB1 TREE_CONNECT_ANDX strings outside ByteCount"
+            }
+        })
+    }
 }
 
 impl SmbFacts {
@@ -188,6 +294,27 @@ impl SmbFacts {
         })
     }
 
+    /// One-line notes on what a reader must not miss, in a fixed order:
+    /// SMB 3.1.1 compression (the CVE-2020-0796 "SMBGhost" attack surface),
+    /// refused attempts, malformations. Empty for an unremarkable flow.
+    #[must_use]
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.compressed {
+            notes.push("SMB 3.1.1 compression (CVE-2020-0796 exposure)".to_owned());
+        }
+        for d in &self.denied {
+            notes.push(match &d.share {
+                Some(share) => format!("denied {} {share}: {}", d.operation, d.status),
+                None => format!("denied {}: {}", d.operation, d.status),
+            });
+        }
+        for a in &self.anomalies {
+            notes.push(format!("malformed: {a}"));
+        }
+        notes
+    }
+
     pub(crate) fn mark_encrypted(&mut self, update: impl FnOnce(&mut EncryptionEvidence)) {
         update(&mut self.encryption);
         self.encrypted = self.encryption.any();
@@ -203,6 +330,39 @@ impl SmbFacts {
 
     pub(crate) fn add_netbios_name(&mut self, name: String) {
         push_unique(&mut self.netbios_names, name);
+    }
+
+    pub(crate) fn add_anomaly(&mut self, anomaly: Anomaly) {
+        if !self.anomalies.contains(&anomaly) {
+            self.anomalies.push(anomaly);
+        }
+    }
+
+    /// Records a SESSION_SETUP response status; a refusal is also a denial.
+    pub(crate) fn session_setup_answered(&mut self, status: NtStatus) {
+        if status == NtStatus::MORE_PROCESSING_REQUIRED {
+            return;
+        }
+        self.session_setup_status = Some(status);
+        if status != NtStatus::SUCCESS {
+            self.add_denial(Operation::SessionSetup, status, None);
+        }
+    }
+
+    pub(crate) fn add_denial(
+        &mut self,
+        operation: Operation,
+        status: NtStatus,
+        share: Option<String>,
+    ) {
+        let denial = Denial {
+            operation,
+            status,
+            share,
+        };
+        if self.denied.len() < MAX_NAMES && !self.denied.contains(&denial) {
+            self.denied.push(denial);
+        }
     }
 }
 
@@ -224,7 +384,7 @@ fn push_unique(list: &mut Vec<String>, mut item: String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Dialect, SmbFacts};
+    use super::{Anomaly, Dialect, NtStatus, Operation, SmbFacts};
 
     #[test]
     fn dialect_names_and_revisions() {
@@ -251,5 +411,30 @@ mod tests {
         }
         assert_eq!(f.pipes.len(), super::MAX_NAMES);
         assert!(f.pipes.iter().all(|p| p.len() <= super::MAX_NAME_LEN));
+    }
+
+    #[test]
+    fn notes_name_compression_denials_and_anomalies() {
+        let mut f = SmbFacts::default();
+        assert!(f.notes().is_empty());
+        f.compressed = true;
+        f.session_setup_answered(NtStatus::MORE_PROCESSING_REQUIRED);
+        assert!(f.denied.is_empty(), "an interim leg is not a refusal");
+        f.session_setup_answered(NtStatus(0xc000_006d));
+        f.add_denial(
+            Operation::TreeConnect,
+            NtStatus(0xc000_1234),
+            Some(r"\\h\C$".into()),
+        );
+        f.add_anomaly(Anomaly::Smb1TreeConnectOutsideByteCount);
+        assert_eq!(
+            f.notes(),
+            vec![
+                "SMB 3.1.1 compression (CVE-2020-0796 exposure)",
+                "denied session setup: STATUS_LOGON_FAILURE",
+                r"denied tree connect \\h\C$: 0xC0001234",
+                "malformed: SMB1 TREE_CONNECT_ANDX strings outside ByteCount",
+            ]
+        );
     }
 }

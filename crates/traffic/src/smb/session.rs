@@ -27,8 +27,9 @@ struct Tree {
 #[derive(Debug, Default)]
 pub(crate) struct SmbSession {
     smb1_dialects: Vec<String>,
-    /// (protocol, message id, request path is IPC$)
-    pending_trees: VecDeque<(Proto, u64, bool)>,
+    /// (protocol, message id, requested path): the path names the share
+    /// in a refusal and says whether the tree is IPC$.
+    pending_trees: VecDeque<(Proto, u64, String)>,
     trees: VecDeque<Tree>,
 }
 
@@ -44,22 +45,22 @@ impl SmbSession {
             .map(String::as_str)
     }
 
-    pub(super) fn tree_requested(&mut self, proto: Proto, message_id: u64, ipc: bool) {
+    pub(super) fn tree_requested(&mut self, proto: Proto, message_id: u64, path: String) {
         if self.pending_trees.len() >= MAX_PENDING {
             self.pending_trees.pop_front();
         }
-        self.pending_trees.push_back((proto, message_id, ipc));
+        self.pending_trees.push_back((proto, message_id, path));
     }
 
-    /// Whether the matching request named IPC$ (false if it was not seen).
-    pub(super) fn take_tree_request(&mut self, proto: Proto, message_id: u64) -> bool {
+    /// The path of the matching request, if it was seen.
+    pub(super) fn take_tree_request(&mut self, proto: Proto, message_id: u64) -> Option<String> {
         let found = self
             .pending_trees
             .iter()
-            .position(|&(p, id, _)| p == proto && id == message_id);
+            .position(|(p, id, _)| *p == proto && *id == message_id);
         found
             .and_then(|i| self.pending_trees.remove(i))
-            .is_some_and(|(_, _, ipc)| ipc)
+            .map(|(_, _, path)| path)
     }
 
     pub(super) fn tree_connected(&mut self, proto: Proto, id: u32, ipc: bool) {
@@ -87,10 +88,13 @@ mod tests {
     #[test]
     fn trees_are_per_protocol_and_bounded() {
         let mut s = SmbSession::default();
-        s.tree_requested(Proto::Smb2, 7, true);
-        assert!(!s.take_tree_request(Proto::Smb1, 7));
-        assert!(s.take_tree_request(Proto::Smb2, 7));
-        assert!(!s.take_tree_request(Proto::Smb2, 7));
+        s.tree_requested(Proto::Smb2, 7, r"\\h\IPC$".into());
+        assert_eq!(s.take_tree_request(Proto::Smb1, 7), None);
+        assert_eq!(
+            s.take_tree_request(Proto::Smb2, 7).as_deref(),
+            Some(r"\\h\IPC$")
+        );
+        assert_eq!(s.take_tree_request(Proto::Smb2, 7), None);
         for id in 0..1000 {
             s.tree_connected(Proto::Smb2, id, id == 999);
         }

@@ -1,6 +1,6 @@
 //! Interprets SMB1 messages, following AndX chains.
 
-use super::facts::{Dialect, SmbFacts};
+use super::facts::{Anomaly, Dialect, NtStatus, Operation, SmbFacts};
 use super::session::{Proto, SmbSession};
 use super::smb1_records::{
     SMB_COM_NEGOTIATE, SMB_COM_NO_ANDX_COMMAND, SMB_COM_NT_CREATE_ANDX, SMB_COM_SESSION_SETUP_ANDX,
@@ -9,7 +9,9 @@ use super::smb1_records::{
     parse_smb1_nt_create_andx_request, parse_smb1_tree_connect_andx_request,
     parse_smb1_tree_connect_andx_response, smb1_dialects,
 };
-use super::{DissectCounters, is_ipc_path, oem_to_string, pipe_name, utf16le_to_string};
+use super::{
+    DissectCounters, is_ipc_path, is_ntlm_authenticate, oem_to_string, pipe_name, utf16le_to_string,
+};
 
 const MAX_ANDX: usize = 8;
 /// Other AndX commands whose chain is followed (LOCKING, OPEN, READ, WRITE,
@@ -92,14 +94,23 @@ fn command_block(
             } else {
                 oem_to_string(r.path)
             };
-            session.tree_requested(Proto::Smb1, u64::from(h.mid), is_ipc_path(&path));
+            if r.outside_byte_count() {
+                facts.add_anomaly(Anomaly::Smb1TreeConnectOutsideByteCount);
+            }
+            session.tree_requested(Proto::Smb1, u64::from(h.mid), path.clone());
             facts.add_share(path);
             Some(r.andx)
         }
         (SMB_COM_TREE_CONNECT_ANDX, true) => {
-            let requested_ipc = session.take_tree_request(Proto::Smb1, u64::from(h.mid));
+            let requested = session.take_tree_request(Proto::Smb1, u64::from(h.mid));
+            if !ok {
+                // An error response has no parameter words to parse.
+                facts.add_denial(Operation::TreeConnect, NtStatus(h.status), requested);
+                return None;
+            }
+            let requested_ipc = requested.as_deref().is_some_and(is_ipc_path);
             let (_, r) = parse_smb1_tree_connect_andx_response(block).ok()?;
-            if ok {
+            {
                 let ipc = requested_ipc || r.service == b"IPC";
                 session.tree_connected(Proto::Smb1, u32::from(h.tid), ipc);
             }
@@ -120,9 +131,16 @@ fn command_block(
             }
             Some(r.andx)
         }
-        (SMB_COM_SESSION_SETUP_ANDX | SMB_COM_NT_CREATE_ANDX, _) => {
+        (SMB_COM_SESSION_SETUP_ANDX, true) => {
+            facts.session_setup_answered(NtStatus(h.status));
             parse_smb1_andx(block.words).ok().map(|(_, a)| a)
         }
+        (SMB_COM_SESSION_SETUP_ANDX, false) => {
+            // Extended security puts the SPNEGO blob first in the data block.
+            facts.ntlm |= is_ntlm_authenticate(block.bytes);
+            parse_smb1_andx(block.words).ok().map(|(_, a)| a)
+        }
+        (SMB_COM_NT_CREATE_ANDX, _) => parse_smb1_andx(block.words).ok().map(|(_, a)| a),
         (c, _) if OTHER_ANDX.contains(&c) => parse_smb1_andx(block.words).ok().map(|(_, a)| a),
         _ => None,
     }

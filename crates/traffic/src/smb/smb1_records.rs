@@ -158,9 +158,19 @@ pub(crate) fn parse_smb1_negotiate_response(words: &[u8]) -> IResult<&[u8], Smb1
 pub(crate) struct Smb1TreeConnectAndXRequest<'a> {
     pub(crate) andx: Smb1AndX,
     pub(crate) flags: u16,
-    /// Unicode (UTF-16LE) or OEM, without the terminator.
+    /// Unicode (UTF-16LE) or OEM, without the terminator. When ByteCount
+    /// ends before the terminator, the path bytes it does cover.
     pub(crate) path: &'a [u8],
-    pub(crate) service: &'a [u8],
+    /// `None` when the service string is not within ByteCount: exploit
+    /// tools (EternalBlue) send it past the block, and Windows accepts it.
+    pub(crate) service: Option<&'a [u8]>,
+}
+
+impl Smb1TreeConnectAndXRequest<'_> {
+    /// The path or service string runs past ByteCount.
+    pub(crate) const fn outside_byte_count(&self) -> bool {
+        self.service.is_none()
+    }
 }
 
 pub(crate) fn parse_smb1_tree_connect_andx_request<'a>(
@@ -173,8 +183,14 @@ pub(crate) fn parse_smb1_tree_connect_andx_request<'a>(
     let (_, password_length) = le_u16(w)?;
     let (i, _password) = take(password_length).parse(block.bytes)?;
     let at = block.bytes_offset + usize::from(password_length);
-    let (i, path) = string(i, unicode, at)?;
-    let (i, service) = cstring(i)?;
+    // `block.bytes` is complete (ByteCount bytes were there), so a missing
+    // terminator inside it is a malformation, not a short read: keep what
+    // the block holds instead of losing the whole tree connect.
+    let (i, path) = string(i, unicode, at).unwrap_or_else(|_| (&[], unterminated(i, unicode, at)));
+    let (i, service) = match cstring(i) {
+        Ok((i, service)) => (i, Some(service)),
+        Err(_) => (i, None),
+    };
     Ok((
         i,
         Smb1TreeConnectAndXRequest {
@@ -257,6 +273,16 @@ fn string(i: &[u8], unicode: bool, at: usize) -> IResult<&[u8], &[u8]> {
     Ok((&i[end * 2 + 2..], &i[..end * 2]))
 }
 
+/// The rest of `i` as an unterminated string (Unicode: after the pad, an
+/// even number of bytes).
+fn unterminated(i: &[u8], unicode: bool, at: usize) -> &[u8] {
+    if !unicode {
+        return i;
+    }
+    let i = i.get(at % 2..).unwrap_or_default();
+    &i[..i.len() / 2 * 2]
+}
+
 fn cstring(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let end = i
         .iter()
@@ -332,7 +358,8 @@ mod tests {
         let (_, block) = parse_smb1_block(&msg, SMB1_HEADER_LEN).unwrap();
         let (_, tc) = parse_smb1_tree_connect_andx_request(&block, h.is_unicode()).unwrap();
         assert_eq!(tc.path, utf16(r"\\192.168.1.3\PUBLIC"));
-        assert_eq!(tc.service, b"?????");
+        assert_eq!(tc.service, Some(&b"?????"[..]));
+        assert!(!tc.outside_byte_count());
         assert_eq!(tc.andx.command, 0xff);
 
         let resp = pdu(
@@ -344,6 +371,30 @@ mod tests {
         let (_, block) = parse_smb1_block(&resp, SMB1_HEADER_LEN).unwrap();
         let (_, r) = parse_smb1_tree_connect_andx_response(&block).unwrap();
         assert_eq!(r.service, b"A:");
+    }
+
+    #[test]
+    fn tree_connect_andx_service_outside_byte_count() {
+        // sv__smb1_file_transfer_public_ips.pcap frame 11 (\\127.0.0.1\VIDEOS,
+        // ByteCount 45) with ByteCount cut to 39, as exploit traffic sends
+        // it: the service string "?????" lies after the block.
+        let mut msg = pdu(
+            "00000058ff534d4275000000001801c8000000000000000000000000ffffec0703100000\
+             04ff000000000001002d00005c005c003100320037002e0030002e0030002e0031005c00\
+             56004900440045004f00530000003f3f3f3f3f00",
+        );
+        msg[41] = 39;
+        let (_, block) = parse_smb1_block(&msg, SMB1_HEADER_LEN).unwrap();
+        let (_, tc) = parse_smb1_tree_connect_andx_request(&block, true).unwrap();
+        assert_eq!(tc.path, utf16(r"\\127.0.0.1\VIDEOS"));
+        assert_eq!(tc.service, None);
+        assert!(tc.outside_byte_count());
+        // Cut inside the path: the covered part is kept, on a UTF-16 boundary.
+        msg[41] = 12;
+        let (_, block) = parse_smb1_block(&msg, SMB1_HEADER_LEN).unwrap();
+        let (_, tc) = parse_smb1_tree_connect_andx_request(&block, true).unwrap();
+        assert_eq!(tc.path, utf16(r"\\127"));
+        assert!(tc.outside_byte_count());
     }
 
     #[test]

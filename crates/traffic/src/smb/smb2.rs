@@ -1,14 +1,14 @@
 //! Interprets SMB2/3 messages, including compound chains (NextCommand).
 
-use super::facts::{Dialect, SmbFacts};
+use super::facts::{Dialect, NtStatus, Operation, SmbFacts};
 use super::session::{Proto, SmbSession};
 use super::smb2_records::{
     SMB2_CREATE, SMB2_HEADER_LEN, SMB2_NEGOTIATE, SMB2_SESSION_SETUP, SMB2_TREE_CONNECT,
     Smb2Header, parse_smb2_create_request, parse_smb2_header, parse_smb2_negotiate_response,
-    parse_smb2_session_setup_response, parse_smb2_tree_connect_request,
-    parse_smb2_tree_connect_response,
+    parse_smb2_session_setup_request, parse_smb2_session_setup_response,
+    parse_smb2_tree_connect_request, parse_smb2_tree_connect_response,
 };
-use super::{DissectCounters, is_ipc_path, pipe_name, utf16le_to_string};
+use super::{DissectCounters, is_ipc_path, is_ntlm_authenticate, pipe_name, utf16le_to_string};
 
 /// Compound chains longer than this are cut short (real ones have 2-4).
 const MAX_CHAIN: usize = 32;
@@ -80,7 +80,16 @@ fn message(
                 facts.dialect = Some(Dialect::from_revision(r.dialect_revision));
             }
         }
-        (SMB2_SESSION_SETUP, true) if h.status == STATUS_SUCCESS => {
+        (SMB2_SESSION_SETUP, false) => {
+            if let Ok((_, r)) = parse_smb2_session_setup_request(msg, body) {
+                facts.ntlm |= is_ntlm_authenticate(r.security_buffer);
+            }
+        }
+        (SMB2_SESSION_SETUP, true) => {
+            facts.session_setup_answered(NtStatus(h.status));
+            if h.status != STATUS_SUCCESS {
+                return;
+            }
             if let Ok((_, r)) = parse_smb2_session_setup_response(body) {
                 if r.encrypt_data() {
                     facts.mark_encrypted(|e| e.session_flag = true);
@@ -90,12 +99,17 @@ fn message(
         (SMB2_TREE_CONNECT, false) => {
             if let Ok((_, r)) = parse_smb2_tree_connect_request(msg, body) {
                 let path = utf16le_to_string(r.path);
-                session.tree_requested(Proto::Smb2, h.message_id, is_ipc_path(&path));
+                session.tree_requested(Proto::Smb2, h.message_id, path.clone());
                 facts.add_share(path);
             }
         }
-        (SMB2_TREE_CONNECT, true) if h.status == STATUS_SUCCESS => {
-            let requested_ipc = session.take_tree_request(Proto::Smb2, h.message_id);
+        (SMB2_TREE_CONNECT, true) => {
+            let requested = session.take_tree_request(Proto::Smb2, h.message_id);
+            if h.status != STATUS_SUCCESS {
+                facts.add_denial(Operation::TreeConnect, NtStatus(h.status), requested);
+                return;
+            }
+            let requested_ipc = requested.as_deref().is_some_and(is_ipc_path);
             if let Ok((_, r)) = parse_smb2_tree_connect_response(body) {
                 if r.encrypt_data() {
                     facts.mark_encrypted(|e| e.share_flag = true);

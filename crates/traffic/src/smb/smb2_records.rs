@@ -24,6 +24,7 @@ const SMB2_FLAGS_SERVER_TO_REDIR: u32 = 0x0000_0001;
 const SMB2_FLAGS_ASYNC_COMMAND: u32 = 0x0000_0002;
 const SMB2_FLAGS_RELATED_OPERATIONS: u32 = 0x0000_0004;
 const SMB2_FLAGS_SIGNED: u32 = 0x0000_0008;
+const SMB2_SHAREFLAG_ENCRYPT_DATA: u32 = 0x0000_8000;
 
 /// The SMB2 packet header (sync or async form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +147,28 @@ pub(crate) fn parse_smb2_session_setup_response(
     Ok((i, Smb2SessionSetupResponse { session_flags }))
 }
 
+/// SESSION_SETUP request (§2.2.5): the GSS/SPNEGO security buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Smb2SessionSetupRequest<'a> {
+    pub(crate) security_buffer: &'a [u8],
+}
+
+pub(crate) fn parse_smb2_session_setup_request<'a>(
+    msg: &'a [u8],
+    body: &'a [u8],
+) -> IResult<&'a [u8], Smb2SessionSetupRequest<'a>> {
+    let (i, _structure_size) = le_u16(body)?;
+    let (i, _flags) = le_u8(i)?;
+    let (i, _security_mode) = le_u8(i)?;
+    let (i, _capabilities) = le_u32(i)?;
+    let (i, _channel) = le_u32(i)?;
+    let (i, offset) = le_u16(i)?;
+    let (i, length) = le_u16(i)?;
+    let (i, _previous_session_id) = le_u64(i)?;
+    let (_, security_buffer) = buffer_at(msg, u32::from(offset), u32::from(length))?;
+    Ok((i, Smb2SessionSetupRequest { security_buffer }))
+}
+
 /// TREE_CONNECT request (§2.2.9): the UNC share path, UTF-16LE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Smb2TreeConnectRequest<'a> {
@@ -179,9 +202,10 @@ impl Smb2TreeConnectResponse {
     pub(crate) const fn is_pipe_share(&self) -> bool {
         self.share_type == 0x02
     }
-    /// SMB2_SHAREFLAG_ENCRYPT_DATA.
+    /// SMB2_SHAREFLAG_ENCRYPT_DATA (§2.2.10: 0x00008000; 0x0008 is not a
+    /// share flag at all, the caching bits are 0x0030).
     pub(crate) const fn encrypt_data(&self) -> bool {
-        self.share_flags & 0x0000_0008 != 0
+        self.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA != 0
     }
 }
 

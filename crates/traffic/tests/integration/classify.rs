@@ -8,7 +8,7 @@ use crate::common;
 use crate::common::fixtures_dir;
 use smbguard_model::{EXAMPLE_ESTATE, Estate, Profile, parse_estate};
 use smbguard_semantics::{KbRow, StageKind, Verdict, compile};
-use smbguard_traffic::classify::{Category, Endpoint, classify, impact};
+use smbguard_traffic::classify::{Category, Endpoint, PolicyBreach, classify, impact};
 use smbguard_traffic::{FlowRecord, Options, analyze_file, analyze_file_mmap};
 
 /// 192.168.10.10 is DC1, .30 (admin-pc) and .31 are workstations: the
@@ -269,4 +269,50 @@ fn mmap_matches_streaming_on_every_fixture() {
         assert_eq!(a.flows, b.flows, "{}", path.display());
         assert_eq!(a.warnings, b.warnings, "{}", path.display());
     }
+}
+
+/// The policy breaches of every flow to 445 in a fixture, with the firewall
+/// verdicts.
+fn policy_of(estate_text: &str, fixture: &str) -> Vec<(Verdict, Vec<PolicyBreach>)> {
+    let e = estate(estate_text);
+    let plan = compile(&e).expect("compiles");
+    let f = flows(fixture);
+    impact(&e, &plan, &f, Profile::Domain)
+        .flows
+        .into_iter()
+        .filter(|x| x.flow.server_port == 445 && x.flow.smb.dialect.is_some())
+        .map(|x| (x.verdict, x.policy))
+        .collect()
+}
+
+#[test]
+fn policy_verdict_sits_beside_the_firewall_verdict() {
+    // Issue 15: the verdict was firewall-only. sv__smb302_cleartext_file_delete.pcap:
+    // 192.168.1.12 -> 192.168.1.51 (an approved file server: the firewall
+    // allows it), SMB 3.0.2 without encryption, NTLM (frame with
+    // `ntlmssp.messagetype == 3`).
+    let fixture = "sv__smb302_cleartext_file_delete.pcap";
+    let required = format!("{LAB}\n[smb]\nencryption = \"required\"\n");
+    assert_eq!(
+        policy_of(&required, fixture),
+        vec![(
+            Verdict::Allow,
+            vec![PolicyBreach::CleartextSmb3, PolicyBreach::Ntlm]
+        )]
+    );
+    // Encryption only desired, NTLM allowed: the same traffic complies.
+    let lax = format!("{LAB}\n[smb]\nblock-ntlm = false\n");
+    assert_eq!(policy_of(&lax, fixture), vec![(Verdict::Allow, vec![])]);
+    // A declared NTLM exception for the server lifts the NTLM breach.
+    let excepted = format!("{LAB}\n[smb]\nntlm-exceptions = [\"192.168.1.51\"]\n");
+    assert_eq!(
+        policy_of(&excepted, fixture),
+        vec![(Verdict::Allow, vec![])]
+    );
+    // SMB1 where the estate removes it (the default).
+    let smb1 = policy_of(LAB, "sv__smb1_only_osx.pcap");
+    assert!(
+        smb1.iter().any(|(_, p)| p.contains(&PolicyBreach::Smb1)),
+        "{smb1:?}"
+    );
 }

@@ -401,3 +401,158 @@ fn optional_ports_are_opt_in() {
     assert_eq!(a.flows[0].service, smbguard_traffic::Service::SmbDirect);
     assert_eq!(a.flows[0].smb.dialect, None);
 }
+
+/// Frame `number` (1-based, as tshark counts) of a fixture with the
+/// 4 bytes `at` past the first `magic` (an SMB header) replaced.
+fn patched(name: &str, edits: &[(usize, &[u8], usize, [u8; 4])]) -> Analysis {
+    let mut pcap = Pcap::parse(&fixture(name));
+    for &(number, magic, at, bytes) in edits {
+        let frame = &mut pcap.frames[number - 1].2;
+        let start = frame
+            .windows(magic.len())
+            .position(|w| w == magic)
+            .unwrap_or_else(|| panic!("{name} frame {number} has no SMB header"));
+        frame[start + at..start + at + 4].copy_from_slice(&bytes);
+    }
+    analyze(&pcap.write(false, false))
+}
+
+#[test]
+fn share_encrypt_flag_is_0x8000_not_0x0008() {
+    // sv__smb302_cleartext_loopback.pcap frame 23: SMB 3.0.2 TREE_CONNECT
+    // response, ShareFlags 0x00000830 (bytes 8..12 of the body, 72 past the
+    // SMB2 header start). With SMB2_SHAREFLAG_ENCRYPT_DATA set the share is
+    // encrypted; bit 0x0008, which the analyser used to test, is not it.
+    let body_flags = 64 + 4;
+    let a = patched(
+        "sv__smb302_cleartext_loopback.pcap",
+        &[(23, b"\xfeSMB", body_flags, 0x0000_8830u32.to_le_bytes())],
+    );
+    let enc: Vec<_> = a
+        .flows
+        .iter()
+        .filter(|f| f.smb.encryption.share_flag)
+        .collect();
+    assert_eq!(enc.len(), 1, "the ENCRYPT_DATA share is encrypted");
+    assert!(enc[0].smb.encrypted);
+
+    let a = patched(
+        "sv__smb302_cleartext_loopback.pcap",
+        &[(23, b"\xfeSMB", body_flags, 0x0000_0838u32.to_le_bytes())],
+    );
+    assert!(
+        a.flows.iter().all(|f| !f.smb.encrypted),
+        "0x0008 is not encryption"
+    );
+}
+
+#[test]
+fn smb1_tree_connect_service_outside_byte_count_keeps_the_path() {
+    // sv__smb1_file_transfer_public_ips.pcap frame 11: TREE_CONNECT_ANDX
+    // for \\127.0.0.1\VIDEOS, ByteCount 45 (SMB offset 41), repeated in
+    // frames 13 and 19 of the same flow. Cut to 39 in all three, the service
+    // string lies past the block, as EternalBlue sends it.
+    let a = patched(
+        "sv__smb1_file_transfer_public_ips.pcap",
+        &[11, 13, 19].map(|n| (n, &b"\xffSMB\x75"[..], 40, [0x00, 39, 0x00, 0x00])),
+    );
+    let f = a
+        .flows
+        .iter()
+        .find(|f| !f.smb.anomalies.is_empty())
+        .expect("the malformation is flagged");
+    assert_eq!(
+        f.smb.anomalies,
+        vec![smbguard_traffic::Anomaly::Smb1TreeConnectOutsideByteCount]
+    );
+    assert_eq!(f.smb.shares, vec![r"\\127.0.0.1\VIDEOS".to_owned()]);
+}
+
+#[test]
+fn refused_session_setup_and_tree_connect_are_denials() {
+    use smbguard_traffic::{NtStatus, Operation};
+    // sv__smb210_psexec_add_user_nbns.pcap frame 18: final SESSION_SETUP
+    // response; frame 20: TREE_CONNECT response for \\dc1\ADMIN$. Their
+    // Status (SMB2 header offset 8) set to LOGON_FAILURE and ACCESS_DENIED.
+    let a = patched(
+        "sv__smb210_psexec_add_user_nbns.pcap",
+        &[
+            (18, b"\xfeSMB", 8, 0xc000_006du32.to_le_bytes()),
+            (20, b"\xfeSMB", 8, 0xc000_0022u32.to_le_bytes()),
+        ],
+    );
+    let f = a.flows.iter().find(|f| !f.smb.denied.is_empty()).unwrap();
+    assert_eq!(f.smb.session_setup_status, Some(NtStatus(0xc000_006d)));
+    assert_eq!(f.smb.denied.len(), 2);
+    assert_eq!(f.smb.denied[0].operation, Operation::SessionSetup);
+    assert_eq!(f.smb.denied[0].status.to_string(), "STATUS_LOGON_FAILURE");
+    assert_eq!(f.smb.denied[1].operation, Operation::TreeConnect);
+    assert_eq!(f.smb.denied[1].status.to_string(), "STATUS_ACCESS_DENIED");
+    assert_eq!(f.smb.denied[1].share.as_deref(), Some(r"\\dc1\ADMIN$"));
+
+    // SMB1: sv__smb1_file_transfer_public_ips.pcap frame 12 answers the
+    // TREE_CONNECT_ANDX of frame 11 (Status at SMB1 offset 5).
+    let a = patched(
+        "sv__smb1_file_transfer_public_ips.pcap",
+        &[(12, b"\xffSMB\x75", 5, 0xc000_00ccu32.to_le_bytes())],
+    );
+    let denied: Vec<_> = a.flows.iter().flat_map(|f| &f.smb.denied).collect();
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].status.to_string(), "STATUS_BAD_NETWORK_NAME");
+    assert_eq!(denied[0].share.as_deref(), Some(r"\\127.0.0.1\VIDEOS"));
+    // Unpatched captures have no denials.
+    let a = analyze(&fixture("sv__smb210_psexec_add_user_nbns.pcap"));
+    assert!(a.flows.iter().all(|f| f.smb.denied.is_empty()));
+}
+
+#[test]
+fn logon_failures_on_a_real_capture_are_denials() {
+    // sv__mixed_lan_nbns_nbdgm_139_smb2_smb3.pcap frames 710, 720, 730, 740,
+    // 766: SESSION_SETUP responses with STATUS_LOGON_FAILURE on the flows
+    // from ports 49670..=49674 (tshark `smb2.nt_status==0xc000006d`).
+    let a = analyze(&fixture("sv__mixed_lan_nbns_nbdgm_139_smb2_smb3.pcap"));
+    let mut ports: Vec<u16> = a
+        .flows
+        .iter()
+        .filter(|f| {
+            f.smb
+                .denied
+                .iter()
+                .any(|d| d.status.to_string() == "STATUS_LOGON_FAILURE")
+        })
+        .map(|f| f.client_port)
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports, vec![49670, 49671, 49672, 49673, 49674]);
+}
+
+#[test]
+fn gzip_and_zstd_captures_are_read_like_the_plain_ones() {
+    // Issue 15: tshark reads .pcap.gz and .pcap.zst; smbguard refused them
+    // as an unknown format. Every entry point must give the plain result.
+    use std::io::Write;
+    for path in fixtures() {
+        let plain = std::fs::read(&path).unwrap();
+        let expected = analyze(&plain);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (ext, data) in [("gz", &gz), ("zst", &zst)] {
+            let file = common::scratch_dir().join(format!("{name}.{ext}"));
+            std::fs::write(&file, data).unwrap();
+            let opts = Options::default();
+            let results = [
+                analyze(data),
+                smbguard_traffic::analyze_reader(&data[..], &opts).unwrap(),
+                smbguard_traffic::analyze_file(&file, &opts).unwrap(),
+                smbguard_traffic::analyze_file(&file, &opts.clone().with_threads(2)).unwrap(),
+                smbguard_traffic::analyze_file_mmap(&file, &opts).unwrap(),
+            ];
+            for (i, got) in results.iter().enumerate() {
+                assert_eq!(got.flows, expected.flows, "{name}.{ext} entry point {i}");
+            }
+        }
+    }
+}

@@ -37,6 +37,8 @@ struct Facts {
     offered_smb1: bool,
     encrypted: bool,
     compressed: bool,
+    /// An NTLMSSP AUTHENTICATE (message type 3) was seen.
+    ntlm: bool,
     /// Lower-cased.
     shares: BTreeSet<String>,
     /// Lower-cased, without leading backslashes.
@@ -69,6 +71,7 @@ const FIELDS: &[&str] = &[
     "smb2.tree",
     "smb2.share_type",
     "smb2.filename",
+    "ntlmssp.messagetype",
 ];
 
 fn tshark_facts(path: &Path) -> BTreeMap<Key, Facts> {
@@ -175,6 +178,9 @@ fn tshark_facts(path: &Path) -> BTreeMap<Key, Facts> {
         if get("smb2.protocol_id").contains(&"0xfd534d42") {
             f.encrypted = true;
         }
+        if get("ntlmssp.messagetype").contains(&"0x00000003") {
+            f.ntlm = true;
+        }
         if get("smb2.protocol_id").contains(&"0xfc534d42") {
             f.compressed = true;
         }
@@ -230,6 +236,7 @@ fn our_facts(flows: &[FlowRecord]) -> BTreeMap<Key, Facts> {
                 offered_smb1: r.smb.offered_smb1,
                 encrypted: r.smb.encrypted,
                 compressed: r.smb.compressed,
+                ntlm: r.smb.ntlm,
                 shares: r.smb.shares.iter().map(|s| s.to_lowercase()).collect(),
                 pipes: r.smb.pipes.iter().cloned().collect(),
             };
