@@ -540,7 +540,7 @@ fn gzip_and_zstd_captures_are_read_like_the_plain_ones() {
         let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for (ext, data) in [("gz", &gz), ("zst", &zst)] {
-            let file = common::scratch_dir().join(format!("{name}.{ext}"));
+            let file = crate::common::scratch_dir().join(format!("{name}.{ext}"));
             std::fs::write(&file, data).unwrap();
             let opts = Options::default();
             let results = [
