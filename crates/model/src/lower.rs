@@ -523,6 +523,7 @@ impl Lowering {
             client_groups: Vec::new(),
             domain_joined,
             outbound_block: g.outbound_block.as_ref().is_some_and(|b| *b.get_ref()),
+            needs_dc_smb: g.needs_dc_smb.as_ref().is_none_or(|b| *b.get_ref()),
             accept_smb_on: g
                 .accept_smb_on
                 .as_ref()
