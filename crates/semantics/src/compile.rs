@@ -455,6 +455,11 @@ impl<'a> HostCompiler<'a> {
                     let g = &self.estate.groups[g];
                     g.can_ipsec() && g.domain_joined && g.sid.is_some()
                 }) && !m.from_groups.is_empty()
+                    // A bare address cannot be authorised by SID: the
+                    // exception falls back to the complement carve-out.
+                    && m.from.is_subset(&union_all(
+                        m.from_groups.iter().map(|&g| &self.estate.groups[g].addresses),
+                    ))
             });
         let bypass = self.estate.strategy == Strategy::IpsecBypass
             && self.group.can_ipsec()
@@ -723,7 +728,10 @@ impl<'a> HostCompiler<'a> {
                 let allowed = a.union(&b);
                 if !allowed.is_empty() {
                     output.push(entry(
-                        format!("Allow outbound {label} to {}", self.targets_phrase(t, &session)),
+                        format!(
+                            "Allow outbound {label} to {}",
+                            self.targets_phrase(t, &session)
+                        ),
                         AclAction::Permit,
                         AddrSet::any(),
                         allowed,

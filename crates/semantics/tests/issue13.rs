@@ -81,9 +81,17 @@ const BOTH: [Strategy; 2] = [Strategy::IpsecBypass, Strategy::Complement];
 fn partial_client_range_reaches_its_file_server() {
     let e = estate("");
     for s in BOTH {
-        assert_eq!(verdict(&e, s, "198.18.16.5", "198.18.1.20"), Verdict::Allow, "{s:?}");
+        assert_eq!(
+            verdict(&e, s, "198.18.16.5", "198.18.1.20"),
+            Verdict::Allow,
+            "{s:?}"
+        );
         // The rest of the group stays out: the server's inbound rule decides.
-        assert_eq!(verdict(&e, s, "198.18.20.5", "198.18.1.20"), Verdict::Block, "{s:?}");
+        assert_eq!(
+            verdict(&e, s, "198.18.20.5", "198.18.1.20"),
+            Verdict::Block,
+            "{s:?}"
+        );
     }
 }
 
@@ -108,7 +116,11 @@ fn management_from_bare_address_inside_a_group_applies() {
 fn non_joined_hosts_reach_the_dcs_by_default() {
     let e = estate("");
     for s in BOTH {
-        assert_eq!(verdict(&e, s, "198.18.40.5", "198.18.0.10"), Verdict::Allow, "{s:?}");
+        assert_eq!(
+            verdict(&e, s, "198.18.40.5", "198.18.0.10"),
+            Verdict::Allow,
+            "{s:?}"
+        );
     }
 }
 
@@ -123,7 +135,10 @@ fn needs_dc_smb_false_blocks_the_dcs() {
     let e2 = parse_estate(&text).unwrap().estate;
     for s in BOTH {
         assert_eq!(verdict(&e, s, "198.18.40.5", "198.18.0.10"), Verdict::Allow);
-        assert_eq!(verdict(&e2, s, "198.18.40.5", "198.18.0.10"), Verdict::Block);
+        assert_eq!(
+            verdict(&e2, s, "198.18.40.5", "198.18.0.10"),
+            Verdict::Block
+        );
     }
 }
 
@@ -143,9 +158,14 @@ fn linux_outbound_rule_names_are_true_to_their_content() {
         panic!("nas is linux")
     };
     let names: Vec<&str> = l.output.entries.iter().map(|e| e.name.as_str()).collect();
-    assert!(names.contains(&"Allow outbound SMB 445 to DCs"), "{names:?}");
     assert!(
-        !names.iter().any(|n| n.contains("named endpoints") || n.contains("file servers")),
+        names.contains(&"Allow outbound SMB 445 to DCs"),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("named endpoints") || n.contains("file servers")),
         "{names:?}"
     );
     for s in BOTH {
