@@ -83,20 +83,16 @@ fn i2_a_kiosk_whose_outbound_block_is_gone_reaches_the_domain_controllers() {
 
 #[test]
 fn i3_dcs_restricted_to_the_file_server_lock_members_out() {
+    // Issue 13: a DC with `clients` is what K5 asks for ("restrict access to
+    // them from trusted IP ranges"); I3 asks only the members a DC accepts to
+    // reach it, so this estate verifies and `emit` accepts it.
     let (estate, plan) = example_with(
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\n",
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\nclients = [\"file-server\"]\n",
     );
     let r = verify(&plan, &estate);
-    assert_fails_exactly(&plan, &r, &["I3"]);
-    let f = &r.invariant("I3").unwrap().failures[0];
-    let flow = f.flow.unwrap();
-    assert!(in_group(&plan, flow.destination, "domain-controllers"));
-    assert_eq!(f.profiles.unwrap().source, Profile::Domain);
-    assert_eq!(f.observed, Verdict::Block);
-    let err = guard(&plan, &estate).unwrap_err();
-    assert_eq!(err.failed.len(), 1);
-    assert!(err.to_string().contains("I3"));
+    assert_fails_exactly(&plan, &r, &[]);
+    assert!(guard(&plan, &estate).is_ok());
 }
 
 #[test]
@@ -239,19 +235,14 @@ fn i5_a_cloud_exception_is_honoured_only_in_its_declared_direction() {
 
 #[test]
 fn i6_server_service_disabled_on_a_member() {
+    // Issue 13: K8 forbids only Server on DCs/file servers and Workstation on
+    // domain members; a member without shares may turn its Server off.
     let (estate, plan) = example_with(
         "description = \"Servers that host no SMB shares.\"\n",
         "description = \"Servers that host no SMB shares.\"\nservices = { server = \"disabled\" }\n",
     );
     let r = verify(&plan, &estate);
-    assert_fails_exactly(&plan, &r, &["I6"]);
-    let f = &r.invariant("I6").unwrap().failures[0];
-    let s = f.service.as_ref().unwrap();
-    assert_eq!(
-        (s.group.as_str(), s.service.as_str()),
-        ("members", "LanmanServer")
-    );
-    assert!(f.explanation.contains("only on isolated hosts"));
+    assert_fails_exactly(&plan, &r, &[]);
 }
 
 #[test]
