@@ -219,7 +219,7 @@ fn merge_exemptions(v: Vec<Exemption>) -> Vec<Exemption> {
 }
 
 /// I3 in the words docs/policy.md uses.
-const I3_TITLE: &str = "Every domain member that needs the DCs (`needs-dc-smb`, default true) reaches every domain controller that accepts it (all of them, unless the DC lists `clients`) on TCP 445 in the Domain profile";
+const I3_TITLE: &str = "Every domain member that needs the DCs (`needs-dc-smb`, default true) reaches every domain controller that accepts it (all of them, unless the DC lists `clients`) on TCP 445 in the Domain profile, and at least one domain controller accepts it";
 
 /// The article's invariants I1–I6 for this plan and estate.
 pub fn builtin_invariants(plan: &Plan, estate: &Estate) -> Vec<Invariant> {
@@ -443,7 +443,16 @@ impl BuiltinBuilder<'_> {
                 ));
             }
         }
-        let clauses = dcs
+        // Members no DC accepts are locked out of Group Policy: the clause
+        // asks them to reach the DCs anyway, so the lock-out is a failure.
+        let accepted = union_of(
+            dcs.iter()
+                .map(|&d| server_clients(self.estate, &self.estate.groups[d]))
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        let orphans = from_all.difference(&accepted);
+        let mut clauses: Vec<Clause> = dcs
             .iter()
             .map(|&d| {
                 let dc = &self.estate.groups[d];
@@ -459,6 +468,20 @@ impl BuiltinBuilder<'_> {
                 })
             })
             .collect();
+        if !orphans.is_empty() {
+            clauses.push(Clause::Flows(FlowClause {
+                label:
+                    "domain members no domain controller lists in `clients` → domain controllers"
+                        .into(),
+                from: orphans,
+                to: to.clone(),
+                transports: vec![Transport::SMB],
+                profiles: vec![Profiles::both(Profile::Domain)],
+                observe: Observe::Flow,
+                expect: Verdict::Allow,
+                exempt: Vec::new(),
+            }));
+        }
         Invariant {
             id: "I3".into(),
             title: I3_TITLE.into(),
