@@ -451,7 +451,8 @@ impl BuiltinBuilder<'_> {
                 .collect::<Vec<_>>()
                 .iter(),
         );
-        let orphans = from_all.difference(&accepted);
+        // A DC is its own domain's authority: it needs no other DC to accept it.
+        let orphans = from_all.difference(&accepted).difference(&to);
         let mut clauses: Vec<Clause> = dcs
             .iter()
             .map(|&d| {

@@ -83,16 +83,20 @@ fn i2_a_kiosk_whose_outbound_block_is_gone_reaches_the_domain_controllers() {
 
 #[test]
 fn i3_dcs_restricted_to_the_file_server_lock_members_out() {
-    // Issue 13: a DC with `clients` is what K5 asks for ("restrict access to
-    // them from trusted IP ranges"); I3 asks only the members a DC accepts to
-    // reach it, so this estate verifies and `emit` accepts it.
     let (estate, plan) = example_with(
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\n",
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\nclients = [\"file-server\"]\n",
     );
     let r = verify(&plan, &estate);
-    assert_fails_exactly(&plan, &r, &[]);
-    assert!(guard(&plan, &estate).is_ok());
+    assert_fails_exactly(&plan, &r, &["I3"]);
+    let f = &r.invariant("I3").unwrap().failures[0];
+    let flow = f.flow.unwrap();
+    assert!(in_group(&plan, flow.destination, "domain-controllers"));
+    assert_eq!(f.profiles.unwrap().source, Profile::Domain);
+    assert_eq!(f.observed, Verdict::Block);
+    let err = guard(&plan, &estate).unwrap_err();
+    assert_eq!(err.failed.len(), 1);
+    assert!(err.to_string().contains("I3"));
 }
 
 #[test]

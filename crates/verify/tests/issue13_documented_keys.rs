@@ -68,10 +68,15 @@ fn the_base_estate_verifies() {
 }
 
 /// Before: I3 asked every domain member to reach every DC, so a DC that
-/// restricts itself to trusted ranges (K5) failed I3 and `emit` refused it.
+/// restricts itself to trusted ranges (K5) failed I3 and `emit` refused it
+/// (here 198.18.0.0/15 minus the groups is left out).
 #[test]
 fn dc_with_clients_passes_i3() {
-    let f = failed(false, "clients = [\"workstations\", \"fs\"]", "");
+    let f = failed(
+        false,
+        "clients = [\"workstations\", \"fs\", \"members\"]",
+        "",
+    );
     assert_eq!(f, Vec::<String>::new());
 }
 
@@ -89,4 +94,24 @@ fn server_disabled_on_a_member_passes_i6() {
 #[test]
 fn netbios_with_a_cloud_client_passes_i4() {
     assert_eq!(failed(true, "", ""), Vec::<String>::new());
+}
+
+/// docs/policy.md states every built-in invariant in the words `verify` prints.
+#[test]
+fn policy_docs_state_every_invariant_as_the_code_does() {
+    let docs = include_str!("../../../docs/policy.md");
+    let estate = parse_estate(smbguard_model::EXAMPLE_ESTATE).unwrap().estate;
+    let plan = compile(&estate).unwrap();
+    for inv in smbguard_verify::builtin_invariants(&plan, &estate) {
+        let line = format!("- **{}**: {}", inv.id, inv.title);
+        assert!(docs.contains(&line), "docs/policy.md lacks: {line}");
+    }
+}
+
+/// A DC whose `clients` leave a domain member out still fails I3: that
+/// member could no longer apply Group Policy.
+#[test]
+fn dc_clients_leaving_a_member_out_fail_i3() {
+    let f = failed(false, "clients = [\"workstations\", \"fs\"]", "");
+    assert!(f.len() == 1 && f[0].starts_with("I3 "), "{f:?}");
 }
