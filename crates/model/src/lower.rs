@@ -234,7 +234,7 @@ impl Lowering {
             self.push(
                 Diagnostic::warning(
                     "quic-blocks-http3",
-                    "governing udp/443 (SMB over QUIC) also blocks HTTP/3 to the same addresses",
+                    "governing udp/443 (SMB over QUIC) blocks all QUIC, HTTP/3 included, from every workstation, member and isolated host to every address not allowed for SMB (the internet included)",
                 )
                 .at(h.transports.as_ref().and_then(span_of))
                 .hint("browsers fall back to TCP; remove udp/443 if that matters"),

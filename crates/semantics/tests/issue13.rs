@@ -172,3 +172,30 @@ fn linux_outbound_rule_names_are_true_to_their_content() {
         assert_eq!(verdict(&e, s, "198.18.1.30", "198.18.0.10"), Verdict::Allow);
     }
 }
+
+/// Governing `udp/443` says plainly that it blocks QUIC, HTTP/3 included,
+/// to every address not allowed. Before: "also blocks HTTP/3 to the same
+/// addresses", which read as if only the SMB servers were affected.
+#[test]
+fn governing_udp_443_warns_that_it_blocks_quic_and_http3_everywhere() {
+    let text = BASE.replace(
+        "internal = [\"198.18.0.0/15\"]",
+        "internal = [\"198.18.0.0/15\"]\ntransports = [\"tcp/445\", \"udp/443\"]",
+    );
+    let parsed = parse_estate(&text).unwrap();
+    let w = parsed
+        .warnings
+        .iter()
+        .find(|d| d.code == "quic-blocks-http3")
+        .expect("the QUIC warning");
+    assert!(
+        w.message.contains("blocks all QUIC, HTTP/3 included"),
+        "{}",
+        w.message
+    );
+    assert!(
+        w.message.contains("every address not allowed"),
+        "{}",
+        w.message
+    );
+}
