@@ -115,3 +115,28 @@ fn dc_clients_leaving_a_member_out_fail_i3() {
     let f = failed(false, "clients = [\"workstations\", \"fs\"]", "");
     assert!(f.len() == 1 && f[0].starts_with("I3 "), "{f:?}");
 }
+
+/// A management exception into an isolated group, or on a transport the
+/// estate keeps closed, does nothing. Before: no warning at all (tcp/139 with
+/// `netbios = false` even got an outbound allow and an inbound block).
+#[test]
+fn management_exception_that_does_nothing_is_a_lint() {
+    let text = smbguard_model::EXAMPLE_ESTATE.replace(
+        "to = [\"workstations\"]\ntransports = [\"tcp/445\"]",
+        "to = [\"workstations\", \"kiosks\"]\ntransports = [\"tcp/445\", \"tcp/139\"]",
+    );
+    assert_ne!(text, smbguard_model::EXAMPLE_ESTATE);
+    let estate = parse_estate(&text).unwrap().estate;
+    let plan = compile(&estate).unwrap();
+    let r = verify(&plan, &estate);
+    let l = r
+        .lints
+        .iter()
+        .find(|l| l.code == "management-no-effect")
+        .expect("the lint");
+    assert!(l.message.contains("`kiosks` is isolated"), "{}", l.message);
+    assert!(l.message.contains("tcp/139"), "{}", l.message);
+    let plain = parse_estate(smbguard_model::EXAMPLE_ESTATE).unwrap().estate;
+    let r = verify(&compile(&plain).unwrap(), &plain);
+    assert!(r.lints.iter().all(|l| l.code != "management-no-effect"));
+}
