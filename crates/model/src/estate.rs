@@ -248,6 +248,12 @@ pub struct Group {
     /// servers that do not host SMB Shares", so DCs and file servers get none
     /// unless this opts in; ignored (always on) for the other roles.
     pub outbound_block: bool,
+    /// `needs-dc-smb`: whether the hosts may open SMB to the domain
+    /// controllers. Default `true` whatever `domain_joined` says: KB3185535
+    /// allows outbound SMB "to only DCs and file servers" with no membership
+    /// condition (an Entra-joined or Linux host still reads SYSVOL, runs
+    /// `net ads`, or talks to a DC that is also a DFS root).
+    pub needs_dc_smb: bool,
     /// For servers: the profiles on which they accept SMB.
     pub accept_smb_on: ProfileSet,
     /// Desired Server (LanmanServer) service state; `None` = not managed.

@@ -339,7 +339,7 @@ impl Lowering<'_> {
             self.push(
                 Diagnostic::warning(
                     "quic-blocks-http3",
-                    "governing udp/443 (SMB over QUIC) also blocks HTTP/3 to the same addresses",
+                    "governing udp/443 (SMB over QUIC) blocks all QUIC, HTTP/3 included, from every workstation, member and isolated host to every address not allowed for SMB (the internet included)",
                 )
                 .at(h.transports.as_ref().and_then(span_of))
                 .hint("browsers fall back to TCP; remove udp/443 if that matters"),
@@ -639,6 +639,7 @@ impl Lowering<'_> {
             client_groups: Vec::new(),
             domain_joined,
             outbound_block: g.outbound_block.as_ref().is_some_and(|b| *b.get_ref()),
+            needs_dc_smb: g.needs_dc_smb.as_ref().is_none_or(|b| *b.get_ref()),
             accept_smb_on: g
                 .accept_smb_on
                 .as_ref()

@@ -84,6 +84,8 @@ pub(crate) struct RawGroup {
     #[serde(default)]
     pub(crate) outbound_block: Option<Spanned<bool>>,
     #[serde(default)]
+    pub(crate) needs_dc_smb: Option<Spanned<bool>>,
+    #[serde(default)]
     pub(crate) accept_smb_on: Option<Spanned<Vec<Profile>>>,
     #[serde(default)]
     pub(crate) services: Option<RawServices>,

@@ -67,7 +67,12 @@ pub fn session_transports(estate: &Estate) -> Vec<Transport> {
         .collect()
 }
 
-/// The addresses a client may reach on servers, by server group.
+/// The servers a client group may open SMB to, by server group.
+///
+/// DCs: every group that needs them (`needs-dc-smb`, default on whatever the
+/// domain membership: the article allows outbound SMB "to only DCs and file
+/// servers" with no membership condition), within the DC's `clients` if it
+/// has any. File servers: the groups their `clients` cover, even in part.
 fn servers_for(estate: &Estate, links: &Links, client: usize) -> Vec<usize> {
     let g = &estate.groups[client];
     links
@@ -76,7 +81,7 @@ fn servers_for(estate: &Estate, links: &Links, client: usize) -> Vec<usize> {
         .map(|&j| (j, &estate.groups[j]))
         .filter(|(_, s)| match s.role {
             Role::DomainController => {
-                g.domain_joined
+                g.needs_dc_smb
                     && (s.client_groups.is_empty() && s.clients.is_empty()
                         || serves(s, client, estate))
             }
@@ -87,10 +92,14 @@ fn servers_for(estate: &Estate, links: &Links, client: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Whether `server` accepts any host of group `client`. A `clients` range
+/// covering only part of the group counts: the outbound allowance goes to
+/// the whole group (a Windows rule applies to every host of its GPO) and the
+/// server's own inbound rule keeps the hosts outside the range out, so
+/// end to end exactly the listed hosts get through.
 fn serves(server: &Group, client: usize, estate: &Estate) -> bool {
-    let g = &estate.groups[client];
     server.client_groups.contains(&client)
-        || (!g.addresses.is_empty() && g.addresses.is_subset(&server.clients))
+        || server.clients.intersects(&estate.groups[client].addresses)
 }
 
 /// Who a server accepts SMB from: its clients, or for DCs without `clients`
@@ -194,8 +203,11 @@ impl<'a> HostCompiler<'a> {
         if session.contains(&t) {
             targets.extend(servers_for(self.estate, self.links, self.index));
         }
-        for m in &self.estate.management {
-            if m.from_groups.contains(&self.index) && m.transports.contains(&t) {
+        for m in self.links.mgmt_from[self.index]
+            .iter()
+            .map(|&mi| &self.estate.management[mi])
+        {
+            if m.transports.contains(&t) {
                 targets.extend(m.to_groups.iter().copied());
             }
         }
@@ -212,6 +224,37 @@ impl<'a> HostCompiler<'a> {
         sids.sort();
         sids.dedup();
         sids
+    }
+
+    /// What the outbound allowance on `t` reaches, in words, so a rule's
+    /// name never promises a DC or an endpoint it does not contain.
+    fn targets_phrase(&self, t: Transport, session: &[Transport]) -> String {
+        let servers = if session.contains(&t) {
+            servers_for(self.estate, self.links, self.index)
+        } else {
+            Vec::new()
+        };
+        let has = |r: Role| servers.iter().any(|&s| self.estate.groups[s].role == r);
+        let mgmt = self.links.mgmt_from[self.index]
+            .iter()
+            .any(|&mi| self.estate.management[mi].transports.contains(&t));
+        let cloud = self.estate.perimeter_allow.iter().any(|e| {
+            matches!(e.direction, Crossing::Outbound | Crossing::Both) && e.transports.contains(&t)
+        });
+        let parts: Vec<&str> = [
+            (has(Role::DomainController), "DCs"),
+            (has(Role::FileServer), "file servers"),
+            (mgmt, "managed hosts"),
+            (cloud, "named endpoints"),
+        ]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
+        match parts.as_slice() {
+            [] => "nothing".to_string(),
+            [one] => (*one).to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
     }
 
     /// Where this group may open SMB on `t`, split into IPsec-capable and not.
@@ -412,6 +455,11 @@ impl<'a> HostCompiler<'a> {
                     let g = &self.estate.groups[g];
                     g.can_ipsec() && g.domain_joined && g.sid.is_some()
                 }) && !m.from_groups.is_empty()
+                    // A bare address cannot be authorised by SID: the
+                    // exception falls back to the complement carve-out.
+                    && m.from.is_subset(&union_all(
+                        m.from_groups.iter().map(|&g| &self.estate.groups[g].addresses),
+                    ))
             });
         let bypass = self.estate.strategy == Strategy::IpsecBypass
             && self.group.can_ipsec()
@@ -680,7 +728,10 @@ impl<'a> HostCompiler<'a> {
                 let allowed = a.union(&b);
                 if !allowed.is_empty() {
                     output.push(entry(
-                        format!("Allow outbound {label} to DCs, file servers and named endpoints"),
+                        format!(
+                            "Allow outbound {label} to {}",
+                            self.targets_phrase(t, &session)
+                        ),
                         AclAction::Permit,
                         AddrSet::any(),
                         allowed,

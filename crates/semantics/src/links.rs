@@ -11,7 +11,9 @@ pub(crate) struct Links {
     pub(crate) servers: Vec<usize>,
     /// Per group: the management exceptions listing it in `to`, in estate order.
     pub(crate) mgmt_into: Vec<Vec<usize>>,
-    /// Per group: the management exceptions listing it in `from`, in estate order.
+    /// Per group: the management exceptions whose `from` lists it or covers
+    /// any of its addresses (a bare address inside a group is that group's
+    /// host, so the group needs the outbound allowance), in estate order.
     pub(crate) mgmt_from: Vec<Vec<usize>>,
 }
 
@@ -30,6 +32,25 @@ impl Links {
         for (mi, m) in estate.management.iter().enumerate() {
             link(&mut mgmt_into, &m.to_groups, mi);
             link(&mut mgmt_from, &m.from_groups, mi);
+        }
+        // Bare addresses in `from`: one pass per exception over the groups
+        // (exceptions are few; the groups they name are linked above).
+        for (mi, m) in estate.management.iter().enumerate() {
+            let covered: Vec<usize> = estate
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(gi, g)| !m.from_groups.contains(gi) && m.from.intersects(&g.addresses))
+                .map(|(gi, _)| gi)
+                .collect();
+            for gi in covered {
+                if !mgmt_from[gi].contains(&mi) {
+                    mgmt_from[gi].push(mi);
+                }
+            }
+        }
+        for list in &mut mgmt_from {
+            list.sort_unstable();
         }
         Links {
             servers,

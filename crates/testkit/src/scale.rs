@@ -56,6 +56,7 @@ fn group(name: String, role: Role, platform: Platform, addresses: AddrSet, rid: 
         server_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
         workstation_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
         outbound_block: false,
+        needs_dc_smb: true,
         spans: GroupSpans::default(),
     }
 }

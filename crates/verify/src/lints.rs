@@ -182,11 +182,31 @@ pub enum LintCode {
     /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections);
     /// [MS-EFSR abuse, ADV210003](https://msrc.microsoft.com/update-guide/vulnerability/ADV210003).
     DcOutboundOpen,
+    /// `SG-L009` `management-no-effect`.
+    ///
+    /// **What it does.**
+    /// Flags a `[[management]]` exception, or one of its targets or transports, that changes no
+    /// flow: a target that is an isolated group (it accepts no SMB at all), a domain controller
+    /// that already accepts the whole internal network, or a transport the estate does not
+    /// govern or keeps closed (NetBIOS with `netbios = false`).
+    ///
+    /// **Why it matters.**
+    /// The exception reads as if the identity sensor or inventory tool can reach those hosts;
+    /// it cannot (or could anyway), and nobody notices until the tool fails.
+    ///
+    /// **Example.**
+    /// `[[management]] to = ["kiosks"]` where `kiosks` has `role = "isolated"`, or
+    /// `transports = ["tcp/139"]` with `netbios = false`.
+    ///
+    /// **Reference.**
+    /// KB3185535 rows K4 and K8.
+    /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
+    ManagementNoEffect,
 }
 
 impl LintCode {
     /// Every code, in `SG-L` order.
-    pub const ALL: [LintCode; 8] = [
+    pub const ALL: [LintCode; 9] = [
         LintCode::DeadAllow,
         LintCode::OutboundLocalPort,
         LintCode::InboundRemotePort,
@@ -195,6 +215,7 @@ impl LintCode {
         LintCode::Ipv4OnlyRule,
         LintCode::PerimeterUnencrypted,
         LintCode::DcOutboundOpen,
+        LintCode::ManagementNoEffect,
     ];
 
     /// The stable identifier, e.g. `SG-L001`.
@@ -209,6 +230,7 @@ impl LintCode {
             LintCode::Ipv4OnlyRule => "SG-L006",
             LintCode::PerimeterUnencrypted => "SG-L007",
             LintCode::DcOutboundOpen => "SG-L008",
+            LintCode::ManagementNoEffect => "SG-L009",
         }
     }
 
@@ -224,6 +246,7 @@ impl LintCode {
             LintCode::Ipv4OnlyRule => "ipv4-only-rule",
             LintCode::PerimeterUnencrypted => "perimeter-unencrypted",
             LintCode::DcOutboundOpen => "dc-outbound-open",
+            LintCode::ManagementNoEffect => "management-no-effect",
         }
     }
 
@@ -365,6 +388,7 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
         });
     }
     out.extend(dc_outbound_open(estate));
+    out.extend(management_no_effect(estate));
     for e in &estate.perimeter_allow {
         let mut why = Vec::new();
         if !e.require_encryption {
@@ -388,6 +412,52 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                     why.join(" and ")
                 ),
                 kb: Some(KbRow::K2),
+            });
+        }
+    }
+    out
+}
+
+/// Management exceptions (or parts of them) that change no flow.
+fn management_no_effect(estate: &Estate) -> Vec<Lint> {
+    let session = smbguard_semantics::session_transports(estate);
+    let mut out = Vec::new();
+    for m in &estate.management {
+        let mut why: Vec<String> = Vec::new();
+        for g in m.to_groups.iter().map(|&g| &estate.groups[g]) {
+            if g.role == smbguard_model::Role::Isolated {
+                why.push(format!(
+                    "`{}` is isolated and accepts no SMB at all",
+                    g.name
+                ));
+            } else if g.role == smbguard_model::Role::DomainController
+                && g.clients.is_empty()
+                && g.client_groups.is_empty()
+                && m.from.is_subset(&estate.internal)
+            {
+                why.push(format!(
+                    "`{}` is a domain controller without `clients`: it already accepts the whole internal network",
+                    g.name
+                ));
+            }
+        }
+        for t in m.transports.iter().filter(|t| !session.contains(t)) {
+            why.push(format!(
+                "{t} is not a transport the estate keeps open (not governed, or NetBIOS with `netbios = false`)"
+            ));
+        }
+        if !why.is_empty() {
+            out.push(Lint {
+                code: LintCode::ManagementNoEffect.slug(),
+                group: None,
+                rule_id: None,
+                rule_name: None,
+                message: format!(
+                    "management exception `{}` does nothing there: {}",
+                    m.name,
+                    why.join("; ")
+                ),
+                kb: Some(KbRow::K4),
             });
         }
     }

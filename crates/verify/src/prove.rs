@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use smbguard_model::{Role, ServiceState};
+use smbguard_model::ServiceState;
 use smbguard_semantics::{
     Flow, FlowReport, HostRules, Plan, Profiles, StageKind, Verdict, check_flow,
 };
@@ -358,14 +358,9 @@ impl Prover<'_, '_, '_> {
                 if s.state != ServiceState::Disabled {
                     continue;
                 }
+                // K8 forbids two things only; disabling Server on a host
+                // without shares (a member) is allowed hardening (issue 13).
                 let mut why = Vec::new();
-                if h.role != Role::Isolated {
-                    why.push(format!(
-                        "services are disabled only on isolated hosts, and `{}` is a {}",
-                        h.group,
-                        h.role.as_str()
-                    ));
-                }
                 if s.service == "LanmanServer" && h.role.hosts_shares() {
                     why.push(format!(
                         "never disable the Server service on a {}: clients could no longer apply Group Policy or reach their data",

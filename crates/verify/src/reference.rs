@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use smbguard_model::{AddrSet, Profile, Role, ServiceState, Transport};
+use smbguard_model::{AddrSet, Profile, ServiceState, Transport};
 use smbguard_semantics::{Flow, HostRules, Plan, Profiles, check_flow};
 
 use crate::prove::observed;
@@ -86,8 +86,7 @@ fn services_violation(plan: &Plan) -> Option<Violation> {
         };
         for s in &w.services {
             let bad = s.state == ServiceState::Disabled
-                && (h.role != Role::Isolated
-                    || (s.service == "LanmanServer" && h.role.hosts_shares())
+                && ((s.service == "LanmanServer" && h.role.hosts_shares())
                     || (s.service == "LanmanWorkstation" && h.domain_joined));
             if bad {
                 return Some(Violation {

@@ -218,6 +218,9 @@ fn merge_exemptions(v: Vec<Exemption>) -> Vec<Exemption> {
     out
 }
 
+/// I3 in the words docs/policy.md uses.
+const I3_TITLE: &str = "Every domain member that needs the DCs (`needs-dc-smb`, default true) reaches every domain controller that accepts it (all of them, unless the DC lists `clients`) on TCP 445 in the Domain profile, and at least one domain controller accepts it";
+
 /// The article's invariants I1–I6 for this plan and estate.
 pub fn builtin_invariants(plan: &Plan, estate: &Estate) -> Vec<Invariant> {
     builtin_with(plan, estate, &effective_addresses(plan))
@@ -316,7 +319,7 @@ impl BuiltinBuilder<'_> {
             self.i5(),
             Invariant {
                 id: "I6".into(),
-                title: "Server/Workstation services are disabled only on isolated hosts; never the Server service on DCs or file servers, never the Workstation service on domain members".into(),
+                title: "Never the Server service disabled on a domain controller or file server, never the Workstation service disabled on a domain member".into(),
                 kb: vec![KbRow::K8],
                 user: false,
                 clauses: vec![Clause::Services],
@@ -414,15 +417,12 @@ impl BuiltinBuilder<'_> {
     }
 
     fn i3(&self) -> Invariant {
-        let members = self.groups_where(|g| g.domain_joined);
+        // A DC with `clients` accepts only them (K5: "restrict access to them
+        // from trusted IP ranges"); `needs-dc-smb = false` opts a group out.
+        let members = self.groups_where(|g| g.domain_joined && g.needs_dc_smb);
+        let member_addrs: Vec<AddrSet> = members.iter().map(|&g| self.eff_of_group(g)).collect();
+        let from_all = union_of(member_addrs.iter());
         let dcs = self.groups_where(|g| g.role == Role::DomainController);
-        let from = union_of(
-            members
-                .iter()
-                .map(|&g| self.eff_of_group(g))
-                .collect::<Vec<_>>()
-                .iter(),
-        );
         let to = union_of(
             dcs.iter()
                 .map(|&g| self.eff_of_group(g))
@@ -430,8 +430,7 @@ impl BuiltinBuilder<'_> {
                 .iter(),
         );
         let mut notes = Vec::new();
-        for &g in &members {
-            let a = self.eff_of_group(g);
+        for (&g, a) in members.iter().zip(&member_addrs) {
             if (!a.v4.is_empty() && to.v4.is_empty()) || (!a.v6.is_empty() && to.v6.is_empty()) {
                 let fam = if !a.v4.is_empty() && to.v4.is_empty() {
                     "IPv4"
@@ -444,21 +443,52 @@ impl BuiltinBuilder<'_> {
                 ));
             }
         }
-        Invariant {
-            id: "I3".into(),
-            title: "Every domain member reaches every domain controller on TCP 445 in the Domain profile".into(),
-            kb: vec![KbRow::K6, KbRow::K7],
-            user: false,
-            clauses: vec![Clause::Flows(FlowClause {
-                label: "domain members → domain controllers".into(),
-                from,
-                to,
+        // Members no DC accepts are locked out of Group Policy: the clause
+        // asks them to reach the DCs anyway, so the lock-out is a failure.
+        let accepted = union_of(
+            dcs.iter()
+                .map(|&d| server_clients(self.estate, &self.estate.groups[d]))
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        // A DC is its own domain's authority: it needs no other DC to accept it.
+        let orphans = from_all.difference(&accepted).difference(&to);
+        let mut clauses: Vec<Clause> = dcs
+            .iter()
+            .map(|&d| {
+                let dc = &self.estate.groups[d];
+                Clause::Flows(FlowClause {
+                    label: format!("domain members → `{}`", dc.name),
+                    from: from_all.intersection(&server_clients(self.estate, dc)),
+                    to: self.eff_of_group(d),
+                    transports: vec![Transport::SMB],
+                    profiles: vec![Profiles::both(Profile::Domain)],
+                    observe: Observe::Flow,
+                    expect: Verdict::Allow,
+                    exempt: Vec::new(),
+                })
+            })
+            .collect();
+        if !orphans.is_empty() {
+            clauses.push(Clause::Flows(FlowClause {
+                label:
+                    "domain members no domain controller lists in `clients` → domain controllers"
+                        .into(),
+                from: orphans,
+                to: to.clone(),
                 transports: vec![Transport::SMB],
                 profiles: vec![Profiles::both(Profile::Domain)],
                 observe: Observe::Flow,
                 expect: Verdict::Allow,
                 exempt: Vec::new(),
-            })],
+            }));
+        }
+        Invariant {
+            id: "I3".into(),
+            title: I3_TITLE.into(),
+            kb: vec![KbRow::K6, KbRow::K7],
+            user: false,
+            clauses,
             notes,
         }
     }
@@ -473,12 +503,32 @@ impl BuiltinBuilder<'_> {
         for g in self.groups_where(|g| g.role == Role::FileServer) {
             let group = &self.estate.groups[g];
             let profiles: Vec<Profile> = group.accept_smb_on.iter().collect();
-            if !session.is_empty() && !group.clients.is_empty() {
+            // Clients across the perimeter get through on the transports
+            // their `[[perimeter.allow]]` entry names, not on every session
+            // transport (NetBIOS never crosses the perimeter: K1).
+            let mut reach = vec![(
+                group.clients.intersection(&self.estate.internal),
+                session.clone(),
+            )];
+            for e in &self.estate.perimeter_allow {
+                if matches!(e.direction, Crossing::Inbound | Crossing::Both) {
+                    let ts: Vec<Transport> = session
+                        .iter()
+                        .copied()
+                        .filter(|t| e.transports.contains(t))
+                        .collect();
+                    reach.push((group.clients.intersection(&e.addresses), ts));
+                }
+            }
+            for (from, transports) in reach {
+                if transports.is_empty() || from.is_empty() {
+                    continue;
+                }
                 clauses.push(Clause::Flows(FlowClause {
                     label: format!("`{}` is reachable from its clients", group.name),
-                    from: group.clients.clone(),
+                    from,
                     to: self.eff_of_group(g),
-                    transports: session.clone(),
+                    transports,
                     profiles: pairs(&profiles, &profiles),
                     observe: Observe::Flow,
                     expect: Verdict::Allow,

@@ -4,6 +4,7 @@
 mod aws_nacl_semantics;
 mod hostile_names;
 mod intune;
+mod unsafe_reason_everywhere;
 mod linux_translation;
 mod non_windows_targets;
 mod nonwin_support;

@@ -7,3 +7,4 @@ mod guard_rails;
 mod kb_rows;
 mod random_estates;
 mod strategies;
+mod issue13;

@@ -121,12 +121,23 @@ fn a_non_domain_windows_client_reaches_its_file_server_without_ipsec() {
     };
     assert!(w.connection_security.is_empty());
     assert!(w.rules.iter().all(|r| r.action != Action::Bypass));
-    // And it still cannot reach the DCs (it is not a domain member) or other workstations.
+    // Issue 13: KB3185535 allows outbound SMB "to only DCs and file servers"
+    // with no membership condition, so it reaches the DCs (without IPsec)
+    // unless the group says `needs-dc-smb = false`.
     let to_dc = Flow::new(
         "198.18.40.7".parse().unwrap(),
         "198.18.0.10".parse().unwrap(),
         smbguard_model::Transport::SMB,
     );
+    assert_eq!(
+        check_flow(&plan, &to_dc, Profiles::both(Profile::Domain)).verdict,
+        smbguard_semantics::Verdict::Allow
+    );
+    let opted_out = text.replace(
+        "domain-joined = false\n",
+        "domain-joined = false\nneeds-dc-smb = false\n",
+    );
+    let plan = compile(&parse_estate(&opted_out).unwrap().estate).unwrap();
     assert_eq!(
         check_flow(&plan, &to_dc, Profiles::both(Profile::Domain)).verdict,
         smbguard_semantics::Verdict::Block

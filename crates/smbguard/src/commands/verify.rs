@@ -18,12 +18,13 @@ KB3185535:
 
   I1  no workstation, member or isolated host accepts inbound SMB, except from management hosts
   I2  no lateral SMB between client hosts; no SMB at all to or from isolated hosts
-  I3  every domain member reaches every domain controller on TCP 445 (Domain profile)
+  I3  every domain member reaches every domain controller that accepts it on TCP 445
+      (Domain profile), and at least one DC accepts it (`needs-dc-smb = false` opts out)
   I4  file servers are reachable from their clients and nobody else; DCs and file servers
       accept nothing on the Public profile
   I5  nothing crosses the perimeter on SMB/NetBIOS except the declared cloud endpoints
-  I6  Server/Workstation services disabled only on isolated hosts (never Server on DCs or
-      file servers, never Workstation on domain members)
+  I6  never the Server service disabled on DCs or file servers, never the Workstation
+      service on domain members
   I7  no host opens SMB to an address outside the estate's groups (a rogue server),
       cloud endpoints aside
 

@@ -6,3 +6,4 @@ mod common;
 mod example;
 mod invariants;
 mod lints;
+mod issue13_documented_keys;

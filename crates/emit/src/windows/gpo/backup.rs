@@ -115,6 +115,13 @@ pub(crate) fn backup_xml(b: &BackupInfo) -> Result<String, EmitError> {
     let mut s = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GroupPolicyBackupScheme bkp:version=\"2.0\" bkp:type=\"GroupPolicyBackupTemplate\" xmlns:bkp=\"http://www.microsoft.com/GroupPolicy/GPOOperations\" xmlns=\"http://www.microsoft.com/GroupPolicy/GPOOperations\">\n",
     );
+    // The header (and any `--allow-unsafe` reason) as an XML comment, which
+    // GPMC's import ignores; "--" cannot occur inside one.
+    let mut note = b.comment.replace("--", "- -");
+    while note.contains("--") {
+        note = note.replace("--", "- -");
+    }
+    let _ = writeln!(s, "<!-- {} -->", note.trim_end_matches('-'));
     // Options 1 = user configuration disabled: the GPO only has computer settings.
     let _ = writeln!(
         s,

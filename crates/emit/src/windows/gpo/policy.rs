@@ -501,6 +501,9 @@ pub(crate) fn firewall_policy(
 /// Every registry value of the group's `registry.pol`, in write order: the
 /// firewall policy ([`FirewallPolicy::to_registry`] order), then the SMB
 /// settings.
+/// smbguard's own policy key: comment values only, read by nothing.
+pub(crate) const UNSAFE_KEY: &str = r"SOFTWARE\Policies\smbguard";
+
 pub(crate) fn registry_entries(
     cx: &EmitContext<'_>,
     h: &WindowsHost<'_>,
@@ -544,6 +547,17 @@ pub(crate) fn registry_entries(
                     .map(|s| (*s).to_owned())
                     .collect(),
             ),
+        });
+    }
+    if let Some(reason) = cx.unsafe_reason {
+        // Registry.pol has no comments: the `--allow-unsafe` reason travels
+        // as a value of smbguard's own key, which no Windows component reads,
+        // so whoever inspects the GPO (or the host's registry) sees it.
+        entries.push(RegistryEntry {
+            key: UNSAFE_KEY.to_owned(),
+            value: "AllowUnsafeReason".to_owned(),
+            kind: RegType::Sz,
+            data: RegData::String(crate::windows::one_line(reason)),
         });
     }
     for e in &entries {
