@@ -4,10 +4,10 @@
 mod aws_nacl_semantics;
 mod hostile_names;
 mod intune;
-mod unsafe_reason_everywhere;
 mod linux_translation;
 mod non_windows_targets;
 mod nonwin_support;
+mod unsafe_reason_everywhere;
 mod windows_gpo_samba;
 mod windows_gpo_translation;
 mod windows_injection;

@@ -4,7 +4,7 @@
 mod equivalence;
 mod evaluator_props;
 mod guard_rails;
+mod issue13;
 mod kb_rows;
 mod random_estates;
 mod strategies;
-mod issue13;

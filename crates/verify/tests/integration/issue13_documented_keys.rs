@@ -99,7 +99,7 @@ fn netbios_with_a_cloud_client_passes_i4() {
 /// docs/policy.md states every built-in invariant in the words `verify` prints.
 #[test]
 fn policy_docs_state_every_invariant_as_the_code_does() {
-    let docs = include_str!("../../../docs/policy.md");
+    let docs = include_str!("../../../../docs/policy.md");
     let estate = parse_estate(smbguard_model::EXAMPLE_ESTATE).unwrap().estate;
     let plan = compile(&estate).unwrap();
     for inv in smbguard_verify::builtin_invariants(&plan, &estate) {

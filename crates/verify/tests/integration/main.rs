@@ -5,5 +5,5 @@ mod agreement;
 mod common;
 mod example;
 mod invariants;
-mod lints;
 mod issue13_documented_keys;
+mod lints;
