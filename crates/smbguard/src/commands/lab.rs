@@ -87,6 +87,12 @@ pub(crate) fn run(args: &LabArgs) -> Result<ExitCode, CliError> {
         ) => {
             return Err(CliError::BadInput(format!("error: {e}")));
         }
+        // Ctrl-C reached the lab before the handler's exit: the same exit
+        // code as the handler's (128 + SIGINT), whichever thread is first.
+        Err(e @ LabError::Interrupted) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(130));
+        }
         Err(e) => return Err(CliError::Io(e.to_string())),
     };
     match args.format {
