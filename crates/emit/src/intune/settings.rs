@@ -7,10 +7,12 @@
 //! the policy description says so (they may need adjusting in the portal).
 
 use serde_json::Value;
-use smbguard_model::{Dialect, Encryption, SmbSettings};
+use smbguard_model::{Encryption, SmbSettings};
 use smbguard_semantics::ProfileDefaults;
 
 use super::graph::{choice_instance, setting};
+// The settings catalog numbers MinSmb2Dialect like the GPO value (768 = 3.0, 785 = 3.1.1).
+use crate::windows::smb::dialect_code;
 
 /// One settings-catalog setting of the SMB hardening policy.
 pub(crate) struct SmbRow {
@@ -29,17 +31,6 @@ pub(crate) struct SmbRow {
 
 fn opt(s: &str) -> Option<String> {
     Some(s.to_owned())
-}
-
-/// `MinSmb2Dialect` as the settings catalog numbers it (768 = 3.0, 785 = 3.1.1).
-pub(crate) fn dialect_value(d: Dialect) -> u32 {
-    match d {
-        Dialect::Smb202 => 0x0202,
-        Dialect::Smb210 => 0x0210,
-        Dialect::Smb300 => 0x0300,
-        Dialect::Smb302 => 0x0302,
-        Dialect::Smb311 => 0x0311,
-    }
 }
 
 const BUILD_24H2: Option<&str> = Some("10.0.26100");
@@ -86,14 +77,14 @@ pub(crate) const SMB_ROWS: &[SmbRow] = &[
     SmbRow {
         id: "device_vendor_msft_policy_config_lanmanserver_minsmb2dialect",
         csp: "./Device/Vendor/MSFT/Policy/Config/LanmanServer/MinSmb2Dialect",
-        value: |s| Some(dialect_value(s.min_dialect).to_string()),
+        value: |s| Some(dialect_code(s.min_dialect).to_string()),
         min_build: BUILD_24H2,
         verified: true,
     },
     SmbRow {
         id: "device_vendor_msft_policy_config_lanmanworkstation_minsmb2dialect",
         csp: "./Device/Vendor/MSFT/Policy/Config/LanmanWorkstation/MinSmb2Dialect",
-        value: |s| Some(dialect_value(s.min_dialect).to_string()),
+        value: |s| Some(dialect_code(s.min_dialect).to_string()),
         min_build: BUILD_24H2,
         verified: true,
     },
