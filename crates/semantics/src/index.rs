@@ -1,12 +1,13 @@
 //! Lookups over a compiled [`Plan`](crate::Plan) that would otherwise scan
 //! every group on every call (quadratic over an estate's emit or proof):
-//! the KB rows, the group owning an address, and which group slugs clash.
+//! the KB rows and the group owning an address. (Which group names clash
+//! as file names is the emit crate's naming authority's question.)
 //!
 //! Each is built on first use and kept with the plan. A plan is not changed
 //! after [`compile`](crate::compile) returns; the index is not copied by
 //! `Clone` (a clone rebuilds its own) and never takes part in `==`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -19,7 +20,6 @@ use crate::kb::KbRow;
 pub(crate) struct PlanIndex {
     pub(crate) kb_rows: OnceLock<Vec<KbRow>>,
     pub(crate) owners: OnceLock<Owners>,
-    pub(crate) shared_slugs: OnceLock<Vec<bool>>,
 }
 
 impl Clone for PlanIndex {
@@ -103,16 +103,6 @@ pub(crate) fn owner_of<T: Domain>(segments: &[(T, T, usize)], v: T) -> Option<us
     (v <= hi).then_some(g)
 }
 
-/// For each name, whether another name has the same [`slug`](crate::ids::slug).
-pub(crate) fn shared_slugs<'a>(names: impl Iterator<Item = &'a str>) -> Vec<bool> {
-    let slugs: Vec<String> = names.map(crate::ids::slug).collect();
-    let mut count: HashMap<&str, usize> = HashMap::with_capacity(slugs.len());
-    for s in &slugs {
-        *count.entry(s.as_str()).or_insert(0) += 1;
-    }
-    slugs.iter().map(|s| count[s.as_str()] > 1).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,11 +125,5 @@ mod tests {
             vec![(0, u32::MAX - 2, 1), (u32::MAX - 1, u32::MAX, 0)]
         );
         assert_eq!(owner_of(&segs, u32::MAX), Some(0));
-    }
-
-    #[test]
-    fn slugs_that_collide_are_marked() {
-        let v = shared_slugs(["A b", "a-b", "c"].into_iter());
-        assert_eq!(v, vec![true, true, false]);
     }
 }

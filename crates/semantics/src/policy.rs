@@ -6,7 +6,7 @@ use smbguard_model::{
 };
 
 use crate::builtin;
-use crate::index::{Owners, PlanIndex, first_wins, owner_of, shared_slugs};
+use crate::index::{Owners, PlanIndex, first_wins, owner_of};
 use crate::kb::KbRow;
 use crate::rule::{Acl, ConnectionSecurityRule, WindowsRule};
 
@@ -243,17 +243,6 @@ impl Plan {
             v4: first_wins(&v4),
             v6: first_wins(&v6),
         }
-    }
-
-    /// Whether another group of the plan has the same
-    /// [`slug`](crate::ids::slug) as group `group` (file names then need
-    /// more than the slug). Computed once for all groups.
-    pub fn group_slug_is_shared(&self, group: usize) -> bool {
-        let shared = self
-            .index
-            .shared_slugs
-            .get_or_init(|| shared_slugs(self.hosts.iter().map(|h| h.group.as_str())));
-        shared.get(group).copied().unwrap_or(false)
     }
 
     /// The KB rows the plan realises (every artefact header names them:
