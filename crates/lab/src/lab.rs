@@ -409,6 +409,22 @@ fn millis(d: Duration) -> u64 {
 /// profile. Needs CAP_NET_ADMIN and the programs in [`Tools`]. Everything
 /// created is removed before returning (unless `keep`), also on error.
 pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
+    match run_uninterrupted(estate, opts) {
+        // A Ctrl-C sweep removes directories and namespaces under a running
+        // step, which then fails with whatever error that causes (an
+        // `smbpasswd` that cannot write its database, seen in CI). Once the
+        // lab was interrupted, that is the one thing to report; calling
+        // `interrupt` again waits for the sweep to finish, so the caller
+        // never exits with the lab half torn down.
+        Err(_) if interrupted() => {
+            cleanup::interrupt();
+            Err(LabError::Interrupted)
+        }
+        other => other,
+    }
+}
+
+fn run_uninterrupted(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
     let started = Instant::now();
     if !has_net_admin() {
         return Err(LabError::NotRoot { what: "lab" });
