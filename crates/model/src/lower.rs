@@ -1,6 +1,7 @@
 //! Raw TOML → validated [`Estate`], collecting every problem at once.
 
 use std::collections::{HashMap, HashSet};
+use unicode_normalization::UnicodeNormalization;
 
 use toml::Spanned;
 
@@ -719,20 +720,35 @@ impl Lowering<'_> {
         }
     }
 
-    /// Every declaration of a name after its first, in file order.
+    /// Every declaration of a name after its first, in file order. Names are
+    /// compared in Unicode normalisation form C, so `café` typed with a
+    /// precomposed `é` and with `e` plus a combining accent (which look the
+    /// same everywhere they are shown) are one name, not two.
     fn duplicate_names(&mut self, raw: &[RawGroup]) {
-        let mut seen: HashSet<&str> = HashSet::with_capacity(raw.len());
+        let mut seen: HashMap<String, &str> = HashMap::with_capacity(raw.len());
         for g in raw {
-            if !seen.insert(g.name.get_ref().as_str()) {
-                self.push(
-                    Diagnostic::error(
-                        "duplicate-group",
-                        format!("group `{}` is declared twice", g.name.get_ref()),
-                    )
-                    .at(span_of(&g.name))
-                    .hint("group names must be unique; merge the two or rename one"),
-                );
-            }
+            let name = g.name.get_ref().as_str();
+            let key: String = name.nfc().collect();
+            let Some(first) = seen.get(&key).copied() else {
+                seen.insert(key, name);
+                continue;
+            };
+            let d = if first == name {
+                Diagnostic::error(
+                    "duplicate-group",
+                    format!("group `{name}` is declared twice"),
+                )
+                .hint("group names must be unique; merge the two or rename one")
+            } else {
+                Diagnostic::error(
+                    "confusable-name",
+                    format!(
+                        "group `{name}` differs from group `{first}` only by Unicode normalisation (composed and decomposed accents)"
+                    ),
+                )
+                .hint("the two names look identical in every report and rule name; rename one")
+            };
+            self.push(d.at(span_of(&g.name)));
         }
     }
 

@@ -165,6 +165,19 @@ fn duplicate_group_names() {
     assert_at(&d, "duplicate-group", 23, 8);
 }
 
+/// Issue 11, defect 8: `café` with a precomposed `é` (U+00E9) and with `e`
+/// plus U+0301 look the same in every report and rule name.
+#[test]
+fn names_equal_after_unicode_normalisation_are_refused() {
+    let src = BASE
+        .replace("name = \"ws\"", "name = \"caf\u{e9}\"")
+        .replace("clients = [\"ws\"]", "clients = [\"caf\u{e9}\"]")
+        + "\n[[groups]]\nname = \"cafe\u{301}\"\nrole = \"workstation\"\naddresses = [\"198.18.40.0/24\"]\n";
+    let d = only_error(&src);
+    assert_at(&d, "confusable-name", 23, 8);
+    assert!(d.message.contains("Unicode normalisation"), "{}", d.message);
+}
+
 #[test]
 fn unknown_transport() {
     let src = BASE.replace(
