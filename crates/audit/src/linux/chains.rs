@@ -4,7 +4,7 @@
 use smbguard_model::{AddrSet, PortSet, Proto};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow};
 
-use crate::linux::kb_of;
+use crate::linux::{ChainAcl, kb_of};
 use crate::{Finding, FindingCode};
 
 /// The conditions of a rule, in the IR's terms.
@@ -276,14 +276,31 @@ impl Walker<'_> {
     }
 }
 
+/// Every chain of the table `family table`, in order, as a [`ChainAcl`]
+/// (see [`resolve`]); what could not be modelled goes to `findings`.
+pub(crate) fn table_acls(
+    family: &str,
+    table: &str,
+    chains: &[RawChain],
+    findings: &mut Vec<Finding>,
+) -> Vec<ChainAcl> {
+    let acl_of = |i: usize, c: &RawChain, findings: &mut Vec<Finding>| ChainAcl {
+        family: family.to_string(),
+        table: table.to_string(),
+        chain: c.name.clone(),
+        hook: c.hook.clone(),
+        acl: resolve(chains, i, format!("{family} {table} {}", c.name), findings),
+    };
+    chains
+        .iter()
+        .enumerate()
+        .map(|(i, c)| acl_of(i, c, findings))
+        .collect()
+}
+
 /// The ACL of chain `idx`, jumps inlined; regular chains read on their own
 /// have default permit.
-pub(crate) fn resolve(
-    chains: &[RawChain],
-    idx: usize,
-    acl_name: String,
-    findings: &mut Vec<Finding>,
-) -> Acl {
+fn resolve(chains: &[RawChain], idx: usize, acl_name: String, findings: &mut Vec<Finding>) -> Acl {
     let policy = chains[idx].policy;
     let mut w = Walker {
         chains,
