@@ -11,7 +11,7 @@ use smbguard_model::{
     Strategy, Transport, UserInvariant,
 };
 
-use crate::estates::Rng;
+use crate::estates::{Rng, serve, strict_smb};
 
 /// Size of a generated estate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,21 +238,13 @@ pub fn estate(p: &Params) -> Estate {
         ids.push(members_start + k % members);
         ids.sort_unstable();
         ids.dedup();
-        let clients = ids
-            .iter()
-            .fold(AddrSet::empty(), |acc, &i| acc.union(&groups[i].addresses));
-        groups[fs_start + k].clients = clients;
-        groups[fs_start + k].client_groups = ids;
+        serve(&mut groups, fs_start + k, ids);
     }
     for k in 0..nas {
         let ids: Vec<usize> = (0..4)
             .map(|j| ws_start + (k * 4 + j + 3) % workstations)
             .collect();
-        let clients = ids
-            .iter()
-            .fold(AddrSet::empty(), |acc, &i| acc.union(&groups[i].addresses));
-        groups[nas_start + k].clients = clients;
-        groups[nas_start + k].client_groups = ids;
+        serve(&mut groups, nas_start + k, ids);
     }
     let watched: Vec<usize> = (ws_start..ws_start + workstations.div_ceil(4)).collect();
     let management = vec![ManagementException {
@@ -319,14 +311,7 @@ pub fn estate(p: &Params) -> Estate {
         internal: net("10.0.0.0/8").union(&net("fd00::/8")),
         strategy: p.strategy,
         transports: Transport::DEFAULT.to_vec(),
-        smb: SmbSettings {
-            hardening: smbguard_model::SmbHardening::default(),
-            smb1: false,
-            min_dialect: Dialect::Smb300,
-            encryption: Encryption::Required,
-            signing: true,
-            netbios: false,
-        },
+        smb: strict_smb(false),
         groups,
         management,
         perimeter_allow,
