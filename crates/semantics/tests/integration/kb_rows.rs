@@ -5,8 +5,8 @@
 
 use smbguard_model::{EXAMPLE_ESTATE, Profile, Transport, parse_estate};
 use smbguard_semantics::{
-    Flow, FlowReport, HostRules, KbRow, Plan, Profiles, ServiceSetting, StageKind, Verdict,
-    check_flow, compile,
+    Flow, FlowReport, HostPolicy, HostRules, KbRow, Plan, Profiles, ServiceSetting, StageKind,
+    Verdict, check_flow, compile,
 };
 
 fn plan() -> Plan {
@@ -162,14 +162,10 @@ fn k4_workstation_to_workstation_is_blocked_in_every_profile() {
         assert_eq!(r.verdict, Verdict::Block);
     }
     // The built-in SMB-In rules are disabled by ID on hosts without shares.
-    let ws = plan
-        .hosts
-        .iter()
-        .find(|h| h.group == "workstations")
+    let w = plan
+        .host("workstations")
+        .and_then(HostPolicy::windows)
         .unwrap();
-    let HostRules::Windows(w) = &ws.rules else {
-        panic!("windows")
-    };
     for id in [
         "FPS-SMB-In-TCP",
         "FPS-SMB-In-TCP-NoScope",
