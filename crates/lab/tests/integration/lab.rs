@@ -183,61 +183,21 @@ fn lab_domain_profile_observed_equals_predicted() {
     // The article's intent, seen on real packets: workstations reach the DC
     // (IPv4 and IPv6) and the file server, not each other; the internet
     // reaches nobody on SMB; the cloud endpoint is reachable.
-    let smb = Transport::SMB;
-    assert_eq!(
-        probe(
-            &r,
-            "workstations-1",
-            "domain-controllers",
-            smb,
-            Family::Ipv4
-        )
-        .observed
-        .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(
-            &r,
-            "workstations-1",
-            "domain-controllers",
-            smb,
-            Family::Ipv6
-        )
-        .observed
-        .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "file-server", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "workstations-2", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "workstations-2", smb, Family::Ipv6)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "internet", "domain-controllers", smb, Family::Ipv6)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "azure-files", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Allow
-    );
+    let (allow, block) = (Verdict::Allow, Verdict::Block);
+    let (v4, v6) = (Family::Ipv4, Family::Ipv6);
+    let intent = [
+        ("workstations-1", "domain-controllers", v4, allow),
+        ("workstations-1", "domain-controllers", v6, allow),
+        ("workstations-1", "file-server", v4, allow),
+        ("workstations-1", "workstations-2", v4, block),
+        ("workstations-1", "workstations-2", v6, block),
+        ("internet", "domain-controllers", v6, block),
+        ("workstations-1", "azure-files", v4, allow),
+    ];
+    for (from, to, fam, expected) in intent {
+        let seen = probe(&r, from, to, Transport::SMB, fam).observed.verdict();
+        assert_eq!(seen, expected, "{from} -> {to} over {}", fam.as_str());
+    }
     // Real sessions: SMB3 with encryption to the file server and the cloud
     // endpoint; SMB1 refused by the server.
     let session = |to: &str, kind: SessionKind| {
