@@ -6,9 +6,9 @@
 //! (Moved from `smbguard_verify::synthetic`, which is no longer public API.)
 
 use smbguard_model::{
-    AddrSet, Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans,
-    ManagementException, PerimeterException, Platform, ProfileSet, Role, ServiceState, SmbSettings,
-    Strategy, Transport, UserInvariant,
+    AddrSet, Direction, Estate, Expectation, Group, GroupSpans, ManagementException,
+    PerimeterException, Platform, ProfileSet, Role, ServiceState, Strategy, Transport,
+    UserInvariant,
 };
 
 use crate::estates::{Rng, serve, strict_smb};
