@@ -9,7 +9,7 @@
 //! watchdog process (started with `setsid`, so it outlives the CLI) rolls
 //! back unless [`confirm`] runs first, like Junos `commit confirmed`.
 //!
-//! Guarantees (each held by a test in `crates/smbguard/tests/apply.rs` or
+//! Guarantees (each held by a test in `crates/smbguard/tests/integration/apply.rs` or
 //! this crate's tests):
 //!
 //! * **Locked state.** apply, confirm and rollback each hold the state
