@@ -199,7 +199,7 @@ fn gpo_round_trips(value: &str) {
         record.remote_machine_auth.is_some() && record.security.is_some(),
         "fields after the value survive"
     );
-    let k = host_index(plan, value);
+    let k = host_index(&plan, value);
     let lowered = read_registry_pol_policy(&pol.contents, &pol.path).expect("lowers");
     compare_windows(plan.hosts[k].windows().expect("windows"), &lowered.policy)
         .expect("same meaning");
