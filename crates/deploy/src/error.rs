@@ -1,13 +1,19 @@
-//! Why an apply, confirm or rollback did not happen.
+//! Why an apply, confirm or rollback did not happen: the crate's one error
+//! type, [`DeployError`], and [`StateFileRefusal`], the reason its
+//! [`DeployError::BadStateFile`] carries (a payload, like rustls's
+//! `CertificateError`, not a second error type).
+//!
+//! A leaf module: every other module builds its errors from here, and this
+//! one names none of them.
 
 use std::path::Path;
 
 use crate::TABLE;
-use crate::process::CommandFailed;
-use crate::state::StateFileError;
 
 /// Why an apply, confirm or rollback did not happen (or, for
-/// [`DeployError::TooLate`], happened differently than asked).
+/// [`DeployError::TooLate`], happened differently than asked). The one
+/// error type of the deploy crate, also returned by the shared
+/// [`process`](crate::process) helpers.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeployError {
@@ -80,7 +86,7 @@ pub enum DeployError {
         /// The file.
         path: String,
         /// What is wrong with it.
-        reason: StateFileError,
+        reason: StateFileRefusal,
     },
     /// `confirm` after the deadline of an apply whose watchdog had died: the
     /// overdue rollback was done instead.
@@ -97,9 +103,16 @@ pub enum DeployError {
         /// What the overdue rollback did.
         done: crate::RolledBack,
     },
-    /// `nft` (or `ip netns exec`, `setsid`) failed.
-    #[error(transparent)]
-    Command(#[from] CommandFailed),
+    /// A command (`nft`, `ip netns exec`, `setsid`, or one the lab runs
+    /// through [`process::run`](crate::process::run)) could not be started
+    /// or exited unsuccessfully.
+    #[error("`{command}` failed: {detail}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its exit status and stderr, or why it could not start.
+        detail: String,
+    },
     /// The state directory could not be read or written.
     #[error("state directory {path}: {detail}")]
     State {
@@ -118,10 +131,58 @@ impl DeployError {
         }
     }
 
-    pub(crate) fn bad_file(path: &Path, reason: StateFileError) -> Self {
+    pub(crate) fn bad_file(path: &Path, reason: StateFileRefusal) -> Self {
         DeployError::BadStateFile {
             path: path.display().to_string(),
             reason,
+        }
+    }
+}
+
+/// Why a state file was refused: what [`DeployError::BadStateFile`] says
+/// about the file, and what [`parse_saved`](crate::parse_saved) and
+/// [`Pending::parse`](crate::Pending::parse) return for text with no file
+/// around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateFileRefusal {
+    /// The file is empty.
+    Empty,
+    /// The file is larger than any state smbguard writes.
+    TooLarge {
+        /// The largest state file smbguard reads, in bytes.
+        limit: u64,
+    },
+    /// Not UTF-8 text.
+    NotText,
+    /// The header smbguard writes is missing or altered.
+    Header(String),
+    /// The content changed since apply wrote it.
+    Checksum {
+        /// The checksum in the header.
+        written: String,
+        /// The checksum of the content now.
+        actual: String,
+    },
+    /// The content is not one `table inet smbguard` block.
+    NotOurTable(String),
+    /// The pending marker is not what apply writes.
+    Pending(String),
+}
+
+impl std::fmt::Display for StateFileRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("it is empty"),
+            Self::TooLarge { limit } => write!(f, "it is larger than {limit} bytes"),
+            Self::NotText => f.write_str("it is not UTF-8 text"),
+            Self::Header(why) => write!(f, "its header is not smbguard's ({why})"),
+            Self::Checksum { written, actual } => write!(
+                f,
+                "its checksum does not match (written {written}, now {actual}): it changed after apply saved it"
+            ),
+            Self::NotOurTable(why) => f.write_str(why),
+            Self::Pending(why) => write!(f, "it is not a pending marker smbguard wrote ({why})"),
         }
     }
 }

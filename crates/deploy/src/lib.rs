@@ -9,7 +9,7 @@
 //! watchdog process (started with `setsid`, so it outlives the CLI) rolls
 //! back unless [`confirm`] runs first, like Junos `commit confirmed`.
 //!
-//! Guarantees (each held by a test in `crates/smbguard/tests/apply.rs` or
+//! Guarantees (each held by a test in `crates/smbguard/tests/integration/apply.rs` or
 //! this crate's tests):
 //!
 //! * **Locked state.** apply, confirm and rollback each hold the state
@@ -32,14 +32,14 @@ mod scope;
 mod state;
 mod watchdog;
 
-pub use error::DeployError;
+pub use error::{DeployError, StateFileRefusal};
 pub use nft::{Nft, check_netns_name};
 pub use ops::{
     Applied, ApplyRequest, Confirmed, RollbackReport, RolledBack, WatchdogArgv, apply, confirm,
     rollback,
 };
 pub use scope::{only_smbguard, replace_transaction};
-pub use state::{Pending, Saved, State, StateFileError, parse_saved, render_saved};
+pub use state::{Pending, Saved, State, parse_saved, render_saved};
 
 use std::path::PathBuf;
 

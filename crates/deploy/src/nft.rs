@@ -73,7 +73,10 @@ impl Nft {
     pub fn check(&self, ruleset: &str) -> Result<(), DeployError> {
         run(self.command().args(["-c", "-f", "-"]), Some(ruleset))
             .map(|_| ())
-            .map_err(|e| DeployError::Invalid(e.detail))
+            .map_err(|e| match e {
+                DeployError::Command { detail, .. } => DeployError::Invalid(detail),
+                other => other,
+            })
     }
 
     /// `nft -f -`: loads the ruleset as one transaction.

@@ -5,19 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::error::DeployError;
+
 /// Directories searched after `PATH` (root's tools live in sbin, which a
 /// non-login `PATH` may lack).
 const EXTRA_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
-
-/// A command that could not be started or exited unsuccessfully.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{command}` failed: {detail}")]
-pub struct CommandFailed {
-    /// The command line.
-    pub command: String,
-    /// Its exit status and stderr, or why it could not start.
-    pub detail: String,
-}
 
 /// Finds `name` on `PATH` or in the sbin directories.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
@@ -49,9 +41,17 @@ pub fn describe(cmd: &Command) -> String {
     s
 }
 
+/// [`DeployError::Command`]: `cmd` could not be started or failed, `detail` says how.
+pub fn failed(cmd: &Command, detail: impl std::fmt::Display) -> DeployError {
+    DeployError::Command {
+        command: describe(cmd),
+        detail: detail.to_string(),
+    }
+}
+
 /// Runs `cmd` to completion with `stdin` as its input; stdout on success,
-/// the exit status and stderr as the error.
-pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, CommandFailed> {
+/// the exit status and stderr as [`DeployError::Command`].
+pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, DeployError> {
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -59,18 +59,12 @@ pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, CommandFail
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let failed = |cmd: &Command, detail: String| CommandFailed {
-        command: describe(cmd),
-        detail,
-    };
-    let mut child = cmd.spawn().map_err(|e| failed(cmd, e.to_string()))?;
+    let mut child = cmd.spawn().map_err(|e| failed(cmd, e))?;
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A write error shows up as the command's own failure below.
         let _ = pipe.write_all(text.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(cmd, e.to_string()))?;
+    let out = child.wait_with_output().map_err(|e| failed(cmd, e))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::error::DeployError;
+use crate::error::{DeployError, StateFileRefusal};
 use crate::scope::one_smbguard_table;
 
 /// The saved table (`nft list table inet smbguard` before the last apply).
@@ -34,40 +34,6 @@ const LOCK_WAIT: Duration = Duration::from_secs(15);
 
 /// The first line of every saved-state file.
 const MAGIC: &str = "# smbguard saved state v1";
-
-/// Why a state file was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StateFileError {
-    /// The file is empty.
-    #[error("it is empty")]
-    Empty,
-    /// The file is larger than any state smbguard writes.
-    #[error("it is larger than {MAX_STATE_FILE} bytes")]
-    TooLarge,
-    /// Not UTF-8 text.
-    #[error("it is not UTF-8 text")]
-    NotText,
-    /// The header smbguard writes is missing or altered.
-    #[error("its header is not smbguard's ({0})")]
-    Header(String),
-    /// The content changed since apply wrote it.
-    #[error(
-        "its checksum does not match (written {written}, now {actual}): it changed after apply saved it"
-    )]
-    Checksum {
-        /// The checksum in the header.
-        written: String,
-        /// The checksum of the content now.
-        actual: String,
-    },
-    /// The content is not one `table inet smbguard` block.
-    #[error("{0}")]
-    NotOurTable(String),
-    /// The pending marker is not what apply writes.
-    #[error("it is not a pending marker smbguard wrote ({0})")]
-    Pending(String),
-}
 
 /// What a rollback puts back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,11 +64,11 @@ pub fn render_saved(saved: &Saved) -> String {
 /// Validates a saved-state file: smbguard's header, a matching checksum,
 /// and content that is exactly one `table inet smbguard` block (or nothing,
 /// for "there was no table"). Never panics, whatever `text` holds.
-pub fn parse_saved(text: &str) -> Result<Saved, StateFileError> {
+pub fn parse_saved(text: &str) -> Result<Saved, StateFileRefusal> {
     if text.is_empty() {
-        return Err(StateFileError::Empty);
+        return Err(StateFileRefusal::Empty);
     }
-    let header = |e: &str| StateFileError::Header(e.to_string());
+    let header = |e: &str| StateFileRefusal::Header(e.to_string());
     let mut parts = text.splitn(4, '\n');
     if parts.next() != Some(MAGIC) {
         return Err(header("the first line is not `# smbguard saved state v1`"));
@@ -118,7 +84,7 @@ pub fn parse_saved(text: &str) -> Result<Saved, StateFileError> {
     };
     let actual = sha1(body);
     if written != actual {
-        return Err(StateFileError::Checksum {
+        return Err(StateFileRefusal::Checksum {
             written: written.chars().take(40).collect(),
             actual,
         });
@@ -128,7 +94,7 @@ pub fn parse_saved(text: &str) -> Result<Saved, StateFileError> {
         "none" => Err(header("`previous: none` with content")),
         "table" => one_smbguard_table(body)
             .map(|()| Saved::Table(body.to_string()))
-            .map_err(StateFileError::NotOurTable),
+            .map_err(StateFileRefusal::NotOurTable),
         _ => Err(header("`# previous:` is neither `table` nor `none`")),
     }
 }
@@ -147,8 +113,8 @@ pub struct Pending {
 impl Pending {
     /// Parses the marker strictly: `token=` (hex and `-`), `deadline=`
     /// (seconds), optionally `watchdog=` (a pid), each once, nothing else.
-    pub fn parse(text: &str) -> Result<Pending, StateFileError> {
-        let bad = |why: String| StateFileError::Pending(why);
+    pub fn parse(text: &str) -> Result<Pending, StateFileRefusal> {
+        let bad = |why: String| StateFileRefusal::Pending(why);
         let (mut token, mut deadline, mut watchdog) = (None, None, None);
         for line in text.lines() {
             let Some((key, value)) = line.split_once('=') else {
@@ -289,11 +255,16 @@ impl State {
             .read_to_end(&mut bytes)
             .map_err(|e| DeployError::state(&p, e))?;
         if bytes.len() as u64 > MAX_STATE_FILE {
-            return Err(DeployError::bad_file(&p, StateFileError::TooLarge));
+            return Err(DeployError::bad_file(
+                &p,
+                StateFileRefusal::TooLarge {
+                    limit: MAX_STATE_FILE,
+                },
+            ));
         }
         String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| DeployError::bad_file(&p, StateFileError::NotText))
+            .map_err(|_| DeployError::bad_file(&p, StateFileRefusal::NotText))
     }
 
     /// The pending confirmation, if any; a marker smbguard did not write is

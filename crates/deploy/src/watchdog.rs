@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::error::DeployError;
-use crate::process::{CommandFailed, describe, find_tool};
+use crate::process::{failed, find_tool};
 use crate::state::{Pending, State, WATCHDOG_LOG};
 
 /// Starts `argv` detached (its own session), logging to the state folder;
@@ -38,10 +38,7 @@ pub(crate) fn spawn(state: &State, root: &Path, argv: &[OsString]) -> Result<u32
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log2));
-    let child = c.spawn().map_err(|e| CommandFailed {
-        command: describe(&c),
-        detail: e.to_string(),
-    })?;
+    let child = c.spawn().map_err(|e| failed(&c, e))?;
     Ok(child.id())
 }
 

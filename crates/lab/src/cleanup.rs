@@ -102,8 +102,8 @@ pub fn interrupt() -> usize {
     }
     if let Some(ip) = ip {
         for name in &netns {
-            crate::netns::kill_processes(&ip, name);
-            if crate::netns::delete_quietly(&ip, name) {
+            crate::cmd::kill_processes(&ip, name);
+            if crate::cmd::delete_quietly(&ip, name) {
                 n += 1;
             }
         }

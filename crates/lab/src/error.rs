@@ -1,8 +1,10 @@
 //! Why the lab could not run.
 
-/// Why the lab could not be built or probed. A lab that ran and found
-/// differences is not an error: see [`crate::LabReport::ok`].
+/// Why the lab could not be built or probed: the lab crate's one error
+/// type. A lab that ran and found differences is not an error: see
+/// [`crate::LabReport::ok`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LabError {
     /// Network namespaces, nftables and `smbd` need CAP_NET_ADMIN.
     #[error("{what} needs root (CAP_NET_ADMIN)")]

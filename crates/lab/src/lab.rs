@@ -14,7 +14,7 @@ use smbguard_model::{AddrSet, Estate, Platform, Profile, Proto, Role, Strategy, 
 use smbguard_semantics::{CompileError, Flow, Plan, Profiles, Verdict, check_flow, compile};
 
 use crate::cleanup::{self, interrupted};
-use crate::cmd::{Tools, has_net_admin, run as run_cmd};
+use crate::cmd::{self, Tools, has_net_admin, run as run_cmd};
 use crate::error::LabError;
 use crate::listen::HostListeners;
 use crate::matrix::{
@@ -149,7 +149,7 @@ impl Lab {
             let _ = write!(cleanup, "kill -TERM -- {}; ", pg.join(" "));
         }
         for n in &names {
-            let _ = write!(cleanup, "{}; ", netns::delete_command(ip, n));
+            let _ = write!(cleanup, "{}; ", cmd::delete_command(ip, n));
         }
         let _ = write!(cleanup, "rm -rf {}", dir.display());
         Kept {

@@ -5,15 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nix::sched::{CloneFlags, setns};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 use crate::cleanup;
-use crate::cmd::{describe, run};
+use crate::cmd::{NETNS_DIR, delete_quietly, kill_processes, run};
 use crate::error::LabError;
-
-/// Where `ip netns` keeps its bind mounts.
-const NETNS_DIR: &str = "/run/netns";
 
 /// A named network namespace, deleted (with every process still inside it
 /// killed) when dropped.
@@ -119,43 +114,4 @@ pub(crate) fn within<T: Send>(
         .join()
         .unwrap_or_else(|_| Err(LabError::system("namespace thread", "panicked")))
     })
-}
-
-/// SIGKILLs every process whose network namespace is `name` (never this
-/// process), as `ip netns pids` lists them.
-pub(crate) fn kill_processes(ip: &Path, name: &str) {
-    let mut c = Command::new(ip);
-    c.args(["netns", "pids", name]);
-    let Ok(out) = run(&mut c, None) else {
-        return;
-    };
-    let me = std::process::id();
-    for pid in out.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
-        if u32::try_from(pid).is_ok_and(|p| p != me) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-}
-
-/// `ip netns del NAME`; true when it was deleted.
-pub(crate) fn delete_quietly(ip: &Path, name: &str) -> bool {
-    let mut c = Command::new(ip);
-    c.args(["netns", "del", name]);
-    let ok = run(&mut c, None).is_ok();
-    if !ok {
-        // Already gone is fine; anything else is retried once after a pause
-        // (a process may have been exiting).
-        if Path::new(NETNS_DIR).join(name).exists() {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            return run(&mut c, None).is_ok();
-        }
-    }
-    ok
-}
-
-/// For messages: the command that would delete a kept namespace.
-pub(crate) fn delete_command(ip: &Path, name: &str) -> String {
-    let mut c = Command::new(ip);
-    c.args(["netns", "del", name]);
-    describe(&c)
 }

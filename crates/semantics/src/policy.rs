@@ -203,6 +203,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The policy of the group named `group`.
+    pub fn host(&self, group: &str) -> Option<&HostPolicy> {
+        self.hosts.iter().find(|h| h.group == group)
+    }
+
     /// The policy of the group containing `ip`, first declared wins; a
     /// binary search in an index of every group's ranges.
     pub fn host_of(&self, ip: std::net::IpAddr) -> Option<&HostPolicy> {

@@ -304,14 +304,37 @@ fn clients(rng: &mut Rng, knobs: &Knobs, groups: &mut [Group]) {
         if ids.is_empty() && n > 1 {
             ids.push((i + 1) % n);
         }
-        let mut clients = ids
-            .iter()
-            .fold(AddrSet::empty(), |a, &j| a.union(&groups[j].addresses));
+        let mut clients = addresses_of(groups, &ids);
         if rng.chance(1, 4) || clients.is_empty() {
             clients = clients.union(&extra_set(rng, knobs));
         }
         groups[i].clients = clients;
         groups[i].client_groups = ids;
+    }
+}
+
+/// The addresses of `groups[ids]`: what naming those groups admits.
+pub(crate) fn addresses_of(groups: &[Group], ids: &[usize]) -> AddrSet {
+    ids.iter()
+        .fold(AddrSet::empty(), |a, &j| a.union(&groups[j].addresses))
+}
+
+/// Makes `groups[ids]`, and nothing else, the clients of `groups[server]`.
+pub(crate) fn serve(groups: &mut [Group], server: usize, ids: Vec<usize>) {
+    groups[server].clients = addresses_of(groups, &ids);
+    groups[server].client_groups = ids;
+}
+
+/// The SMB settings every generated estate asks for (SMB 3 with signing
+/// and encryption required, no SMB1); only NetBIOS varies.
+pub(crate) fn strict_smb(netbios: bool) -> SmbSettings {
+    SmbSettings {
+        hardening: smbguard_model::SmbHardening::default(),
+        smb1: false,
+        min_dialect: Dialect::Smb300,
+        encryption: Encryption::Required,
+        signing: true,
+        netbios,
     }
 }
 
@@ -435,14 +458,7 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
         internal,
         strategy,
         transports: t,
-        smb: SmbSettings {
-            hardening: smbguard_model::SmbHardening::default(),
-            smb1: false,
-            min_dialect: Dialect::Smb300,
-            encryption: Encryption::Required,
-            signing: true,
-            netbios: rng.chance(1, 3),
-        },
+        smb: strict_smb(rng.chance(1, 3)),
         groups,
         management,
         perimeter_allow,
@@ -477,9 +493,7 @@ fn ranges(s: &AddrSet) -> Vec<String> {
 
 /// Group names, then the addresses of `set` none of those groups covers.
 fn names_and_rest(groups: &[Group], ids: &[usize], set: &AddrSet) -> String {
-    let covered = ids
-        .iter()
-        .fold(AddrSet::empty(), |a, &j| a.union(&groups[j].addresses));
+    let covered = addresses_of(groups, ids);
     let mut items: Vec<String> = ids.iter().map(|&j| groups[j].name.clone()).collect();
     items.extend(ranges(&set.difference(&covered)));
     quoted(items)

@@ -6,12 +6,12 @@
 //! (Moved from `smbguard_verify::synthetic`, which is no longer public API.)
 
 use smbguard_model::{
-    AddrSet, Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans,
-    ManagementException, PerimeterException, Platform, ProfileSet, Role, ServiceState, SmbSettings,
-    Strategy, Transport, UserInvariant,
+    AddrSet, Direction, Estate, Expectation, Group, GroupSpans, ManagementException,
+    PerimeterException, Platform, ProfileSet, Role, ServiceState, Strategy, Transport,
+    UserInvariant,
 };
 
-use crate::estates::Rng;
+use crate::estates::{Rng, serve, strict_smb};
 
 /// Size of a generated estate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +58,40 @@ fn group(name: String, role: Role, platform: Platform, addresses: AddrSet, rid: 
         outbound_block: false,
         needs_dc_smb: true,
         spans: GroupSpans::default(),
+    }
+}
+
+/// The groups generated so far, and the last RID given to a SID.
+struct Groups {
+    list: Vec<Group>,
+    rid: u32,
+}
+
+impl Groups {
+    /// Appends `count` groups named `name(i)`, with `ranges` fresh ranges
+    /// each; each domain-joined one (Windows, not isolated) takes the next
+    /// RID. Returns the index of the first.
+    fn add(
+        &mut self,
+        a: &mut Alloc,
+        count: usize,
+        name: impl Fn(usize) -> String,
+        role: Role,
+        platform: Platform,
+        ranges: usize,
+    ) -> usize {
+        let start = self.list.len();
+        for i in 0..count {
+            let rid = if platform == Platform::Windows && role != Role::Isolated {
+                self.rid += 1;
+                self.rid
+            } else {
+                0
+            };
+            self.list
+                .push(group(name(i), role, platform, a.ranges(ranges), rid));
+        }
+        start
     }
 }
 
@@ -134,101 +168,52 @@ pub fn estate(p: &Params) -> Estate {
     let server_ranges = dcs * 3 + fs * 2 + nas * 2 + sensors;
     let per_client = (p.ranges.saturating_sub(server_ranges) / clients_total).max(1);
 
-    let mut groups: Vec<Group> = Vec::new();
-    let mut rid = 5000;
-    let push = |groups: &mut Vec<Group>, g: Group| groups.push(g);
+    let mut g = Groups {
+        list: Vec::new(),
+        rid: 5000,
+    };
     for i in 0..dcs {
-        let mut addrs = a.ranges(2);
-        addrs = addrs.union(&a.v6());
-        let mut g = group(
+        let addrs = a.ranges(2).union(&a.v6());
+        let dc = group(
             format!("dc-{i}"),
             Role::DomainController,
             Platform::Windows,
             addrs,
             516,
         );
-        g.sid = Some(format!("{SID_PREFIX}-516"));
-        push(&mut groups, g);
+        g.list.push(dc);
     }
-    let fs_start = groups.len();
-    for i in 0..fs {
-        rid += 1;
-        push(
-            &mut groups,
-            group(
-                format!("fs-{i}"),
-                Role::FileServer,
-                Platform::Windows,
-                a.ranges(2),
-                rid,
-            ),
-        );
-    }
-    let nas_start = groups.len();
-    for i in 0..nas {
-        push(
-            &mut groups,
-            group(
-                format!("nas-{i}"),
-                Role::FileServer,
-                Platform::Linux,
-                a.ranges(2),
-                0,
-            ),
-        );
-    }
-    let sensor = groups.len();
-    rid += 1;
-    push(
-        &mut groups,
-        group(
-            "identity-sensor".into(),
-            Role::Member,
-            Platform::Windows,
-            a.ranges(1),
-            rid,
-        ),
+    let (windows, linux) = (Platform::Windows, Platform::Linux);
+    let named = |prefix: &'static str| move |i: usize| format!("{prefix}-{i}");
+    let fs_start = g.add(&mut a, fs, named("fs"), Role::FileServer, windows, 2);
+    let nas_start = g.add(&mut a, nas, named("nas"), Role::FileServer, linux, 2);
+    let sensor_name = |_| "identity-sensor".to_string();
+    let sensor = g.add(&mut a, 1, sensor_name, Role::Member, windows, 1);
+    let members_start = g.add(
+        &mut a,
+        members,
+        named("members"),
+        Role::Member,
+        windows,
+        per_client,
     );
-    let members_start = groups.len();
-    for i in 0..members {
-        rid += 1;
-        push(
-            &mut groups,
-            group(
-                format!("members-{i}"),
-                Role::Member,
-                Platform::Windows,
-                a.ranges(per_client),
-                rid,
-            ),
-        );
-    }
-    for i in 0..kiosks {
-        push(
-            &mut groups,
-            group(
-                format!("kiosks-{i}"),
-                Role::Isolated,
-                Platform::Windows,
-                a.ranges(per_client),
-                0,
-            ),
-        );
-    }
-    let ws_start = groups.len();
-    for i in 0..workstations {
-        rid += 1;
-        push(
-            &mut groups,
-            group(
-                format!("ws-{i}"),
-                Role::Workstation,
-                Platform::Windows,
-                a.ranges(per_client),
-                rid,
-            ),
-        );
-    }
+    g.add(
+        &mut a,
+        kiosks,
+        named("kiosks"),
+        Role::Isolated,
+        windows,
+        per_client,
+    );
+    let ws_start = g.add(
+        &mut a,
+        workstations,
+        named("ws"),
+        Role::Workstation,
+        windows,
+        per_client,
+    );
+    let mut groups = g.list;
     // File servers serve a few workstation groups and a member group each.
     for k in 0..fs {
         let mut ids = Vec::new();
@@ -238,21 +223,13 @@ pub fn estate(p: &Params) -> Estate {
         ids.push(members_start + k % members);
         ids.sort_unstable();
         ids.dedup();
-        let clients = ids
-            .iter()
-            .fold(AddrSet::empty(), |acc, &i| acc.union(&groups[i].addresses));
-        groups[fs_start + k].clients = clients;
-        groups[fs_start + k].client_groups = ids;
+        serve(&mut groups, fs_start + k, ids);
     }
     for k in 0..nas {
         let ids: Vec<usize> = (0..4)
             .map(|j| ws_start + (k * 4 + j + 3) % workstations)
             .collect();
-        let clients = ids
-            .iter()
-            .fold(AddrSet::empty(), |acc, &i| acc.union(&groups[i].addresses));
-        groups[nas_start + k].clients = clients;
-        groups[nas_start + k].client_groups = ids;
+        serve(&mut groups, nas_start + k, ids);
     }
     let watched: Vec<usize> = (ws_start..ws_start + workstations.div_ceil(4)).collect();
     let management = vec![ManagementException {
@@ -319,14 +296,7 @@ pub fn estate(p: &Params) -> Estate {
         internal: net("10.0.0.0/8").union(&net("fd00::/8")),
         strategy: p.strategy,
         transports: Transport::DEFAULT.to_vec(),
-        smb: SmbSettings {
-            hardening: smbguard_model::SmbHardening::default(),
-            smb1: false,
-            min_dialect: Dialect::Smb300,
-            encryption: Encryption::Required,
-            signing: true,
-            netbios: false,
-        },
+        smb: strict_smb(false),
         groups,
         management,
         perimeter_allow,

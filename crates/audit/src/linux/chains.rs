@@ -4,7 +4,7 @@
 use smbguard_model::{AddrSet, PortSet, Proto};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow};
 
-use crate::linux::kb_of;
+use crate::linux::{ChainAcl, kb_of};
 use crate::{Finding, FindingCode};
 
 /// The conditions of a rule, in the IR's terms.
@@ -165,6 +165,16 @@ const MAX_DEPTH: usize = 16;
 /// Rules visited while inlining, at most (jumps can multiply them).
 const BUDGET: usize = 200_000;
 
+/// Where the flows of [`Walker::leave`] went.
+enum Left {
+    /// The base chain's policy decided them.
+    ByPolicy,
+    /// All of them went back to the caller: the rest of the chain sees none.
+    ToCaller,
+    /// Some may have gone back: the rest of the chain is uncertain.
+    Maybe,
+}
+
 struct Walker<'a> {
     chains: &'a [RawChain],
     findings: &'a mut Vec<Finding>,
@@ -180,6 +190,24 @@ impl Walker<'_> {
             return;
         }
         self.out.push(c.entry(name, action));
+    }
+
+    /// Flows matching `r` leave the chain (a `return`, or the end of a
+    /// `goto` target): in a base chain (`depth` 0) the policy decides them,
+    /// as an entry named `name`; from a jumped-to chain they go back to its
+    /// caller, which ends this chain's walk only when `r` matches every flow
+    /// for sure.
+    fn leave(&mut self, depth: usize, c: &Cond, r: &RawRule, name: &str, unsure: bool) -> Left {
+        if depth == 0 {
+            let policy = self.policy;
+            self.push(c, name, policy, unsure);
+            Left::ByPolicy
+        } else if r.cond.is_any() && !unsure {
+            Left::ToCaller
+        } else {
+            self.conditional_return(r);
+            Left::Maybe
+        }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -233,35 +261,20 @@ impl Walker<'_> {
                     }
                     self.walk(target, &c, unsure, stack);
                     if matches!(r.verdict, Verdict::Goto(_)) {
-                        // Flows that leave the goto target do not come back
-                        // here: in a base chain the policy decides them; in
-                        // a jumped-to chain they return to its caller.
-                        if depth == 0 {
-                            let policy = self.policy;
-                            let name = format!("{} (policy after goto)", r.name);
-                            self.push(&c, &name, policy, unsure);
-                            uncertain |= unsure;
-                        } else if r.cond.is_any() && !unsure {
-                            stack.pop();
-                            return;
-                        } else {
-                            uncertain = true;
-                            self.conditional_return(r);
+                        // Flows that leave the goto target do not come back here.
+                        let name = format!("{} (policy after goto)", r.name);
+                        match self.leave(depth, &c, r, &name, unsure) {
+                            Left::ByPolicy => uncertain |= unsure,
+                            Left::ToCaller => break,
+                            Left::Maybe => uncertain = true,
                         }
                     }
                 }
-                Verdict::Return => {
-                    if depth == 0 {
-                        let policy = self.policy;
-                        self.push(&c, &r.name, policy, unsure);
-                    } else if r.cond.is_any() && !unsure {
-                        stack.pop();
-                        return;
-                    } else {
-                        uncertain = true;
-                        self.conditional_return(r);
-                    }
-                }
+                Verdict::Return => match self.leave(depth, &c, r, &r.name, unsure) {
+                    Left::ByPolicy => {}
+                    Left::ToCaller => break,
+                    Left::Maybe => uncertain = true,
+                },
             }
         }
         stack.pop();
@@ -276,14 +289,31 @@ impl Walker<'_> {
     }
 }
 
+/// Every chain of the table `family table`, in order, as a [`ChainAcl`]
+/// (see [`resolve`]); what could not be modelled goes to `findings`.
+pub(crate) fn table_acls(
+    family: &str,
+    table: &str,
+    chains: &[RawChain],
+    findings: &mut Vec<Finding>,
+) -> Vec<ChainAcl> {
+    let acl_of = |i: usize, c: &RawChain, findings: &mut Vec<Finding>| ChainAcl {
+        family: family.to_string(),
+        table: table.to_string(),
+        chain: c.name.clone(),
+        hook: c.hook.clone(),
+        acl: resolve(chains, i, format!("{family} {table} {}", c.name), findings),
+    };
+    chains
+        .iter()
+        .enumerate()
+        .map(|(i, c)| acl_of(i, c, findings))
+        .collect()
+}
+
 /// The ACL of chain `idx`, jumps inlined; regular chains read on their own
 /// have default permit.
-pub(crate) fn resolve(
-    chains: &[RawChain],
-    idx: usize,
-    acl_name: String,
-    findings: &mut Vec<Finding>,
-) -> Acl {
+fn resolve(chains: &[RawChain], idx: usize, acl_name: String, findings: &mut Vec<Finding>) -> Acl {
     let policy = chains[idx].policy;
     let mut w = Walker {
         chains,

@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use smbguard_model::{AddrSet, PortSet, parse_addr_spec};
 use smbguard_semantics::AclAction;
 
-use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, resolve};
-use crate::linux::{ChainAcl, IpFamily, LinuxRead, any_v6};
+use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, table_acls};
+use crate::linux::{IpFamily, LinuxRead, any_v6};
 use crate::{Finding, FindingCode};
 
 /// Targets that do not end evaluation.
@@ -41,25 +41,9 @@ pub fn read_iptables_save(text: &str, family: IpFamily) -> LinuxRead {
         IpFamily::V4 => "ipv4",
         IpFamily::V6 => "ipv6",
     };
-    let mut out = LinuxRead::default();
     let mut findings = std::mem::take(&mut p.findings);
-    for (i, c) in p.chains.iter().enumerate() {
-        let acl = resolve(
-            &p.chains,
-            i,
-            format!("{fam} filter {}", c.name),
-            &mut findings,
-        );
-        out.chains.push(ChainAcl {
-            family: fam.to_string(),
-            table: "filter".to_string(),
-            chain: c.name.clone(),
-            hook: c.hook.clone(),
-            acl,
-        });
-    }
-    out.findings = findings;
-    out
+    let chains = table_acls(fam, "filter", &p.chains, &mut findings);
+    LinuxRead { chains, findings }
 }
 
 struct Parser {

@@ -16,8 +16,8 @@ use serde_json::Value;
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};
 use smbguard_semantics::AclAction;
 
-use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, resolve};
-use crate::linux::{ChainAcl, LinuxRead, any_v6};
+use crate::linux::chains::{Cond, RawChain, RawRule, Verdict, table_acls};
+use crate::linux::{LinuxRead, any_v6};
 use crate::{Finding, FindingCode};
 
 /// A table selector: family and name.
@@ -86,21 +86,8 @@ pub fn read_nft_json(text: &str, table: Option<&NftTable>) -> LinuxRead {
     }
     let mut findings = r.findings;
     for ((family, tname), t) in &r.tables {
-        for (i, c) in t.chains.iter().enumerate() {
-            let acl = resolve(
-                &t.chains,
-                i,
-                format!("{family} {tname} {}", c.name),
-                &mut findings,
-            );
-            out.chains.push(ChainAcl {
-                family: family.clone(),
-                table: tname.clone(),
-                chain: c.name.clone(),
-                hook: c.hook.clone(),
-                acl,
-            });
-        }
+        let acls = table_acls(family, tname, &t.chains, &mut findings);
+        out.chains.extend(acls);
     }
     out.findings.extend(findings);
     out

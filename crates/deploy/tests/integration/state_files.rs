@@ -1,7 +1,7 @@
 //! The state-file validator without root: what rollback and confirm accept
 //! is exactly what apply writes.
 
-use smbguard_deploy::{Pending, Saved, StateFileError, parse_saved, render_saved};
+use smbguard_deploy::{Pending, Saved, StateFileRefusal, parse_saved, render_saved};
 
 const TABLE: &str = "table inet smbguard {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 445 drop comment \"Block { all } SMB\"\n\t}\n}\n";
 
@@ -15,14 +15,14 @@ fn what_apply_writes_reads_back() {
 #[test]
 fn defect_6_saved_state_other_than_smbguards_table_is_refused() {
     let honest = render_saved(&Saved::Table(TABLE.to_string()));
-    assert_eq!(parse_saved(""), Err(StateFileError::Empty));
+    assert_eq!(parse_saved(""), Err(StateFileRefusal::Empty));
     assert!(matches!(
         parse_saved("flush ruleset\n"),
-        Err(StateFileError::Header(_))
+        Err(StateFileRefusal::Header(_))
     ));
     assert!(matches!(
         parse_saved(&honest.replace("445", "446")),
-        Err(StateFileError::Checksum { .. })
+        Err(StateFileRefusal::Checksum { .. })
     ));
     // Right header and checksum, wrong content: a foreign table, a flush,
     // two blocks, an unclosed block, and `none` with content.
@@ -36,7 +36,7 @@ fn defect_6_saved_state_other_than_smbguards_table_is_refused() {
     ] {
         let file = render_saved(&Saved::Table(body.to_string()));
         assert!(
-            matches!(parse_saved(&file), Err(StateFileError::NotOurTable(_))),
+            matches!(parse_saved(&file), Err(StateFileRefusal::NotOurTable(_))),
             "{body:?}: {:?}",
             parse_saved(&file)
         );

@@ -7,6 +7,7 @@
 //! first-match stand-ins of Windows groups.
 
 use crate::nonwin_support::{Netns, Scratch, cx, estate_toml, example, from_toml, tools_or_skip};
+use crate::windows_support::host_index;
 use proptest::prelude::*;
 use smbguard_audit::linux::{
     IpFamily, LinuxRead, NftTable, merge_families, read_iptables_save, read_nft_json,
@@ -240,11 +241,7 @@ fn first_match_encoding_is_not_vacuous() {
     // Windows group's input chain and expect a difference.
     let (estate, plan) = example(OutboundStrategy::Complement);
     let cx = cx(&estate, &plan);
-    let i = plan
-        .hosts
-        .iter()
-        .position(|h| h.group == "workstations")
-        .expect("workstations");
+    let i = host_index(&plan, "workstations");
     let w = plan.hosts[i].windows().expect("windows");
     let mut acls = host_acls(&cx, Target::Nftables, i, Profile::Domain).expect("lower");
     let pos = acls
@@ -270,11 +267,7 @@ fn first_match_encoding_is_not_vacuous() {
 fn bypass_rules_are_reported_not_encoded() {
     let (estate, plan) = example(OutboundStrategy::IpsecBypass);
     let cx = cx(&estate, &plan);
-    let i = plan
-        .hosts
-        .iter()
-        .position(|h| h.group == "workstations")
-        .expect("workstations");
+    let i = host_index(&plan, "workstations");
     let text = nftables::host_ruleset(&cx, i, Profile::Domain).expect("emit");
     assert!(
         text.contains("# NOTE: outbound bypass rule \"Allow outbound Domain/Private SMB 445\""),

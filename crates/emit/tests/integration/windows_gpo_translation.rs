@@ -4,7 +4,7 @@
 //! of flows (`compare_windows`), for the example estate under both
 //! strategies and for random estates.
 
-use crate::windows_support::{artifacts, example};
+use crate::windows_support::{artifacts, example, windows_policy_mut};
 use proptest::prelude::*;
 use smbguard_audit::{GpoSmbSettings, read_gpo_smb, read_registry_pol_policy};
 use smbguard_emit::{EmitContext, Target};
@@ -118,14 +118,7 @@ fn example_estate_complement_gpo_means_the_plan() {
 #[test]
 fn long_complement_lists_are_split_and_keep_their_meaning() {
     let (estate, mut plan) = example(Strategy::Complement);
-    let ws = plan
-        .hosts
-        .iter()
-        .position(|h| h.group == "workstations")
-        .expect("workstations");
-    let smbguard_semantics::HostRules::Windows(w) = &mut plan.hosts[ws].rules else {
-        panic!("windows")
-    };
+    let w = windows_policy_mut(&mut plan, "workstations");
     // 500 scattered IPv6 addresses with no zero group: their complement is
     // 501 `a-b` ranges of ~76 characters, over 32,767 in one rule string.
     // Only that rule is kept, so the comparison stays quick.

@@ -4,35 +4,33 @@
 //! `Estate`/`Plan` values, past the estate parser's checks, so that the
 //! emitters themselves are shown to be safe. One test per case and target.
 
-use crate::windows_support::example;
+use crate::windows_support::{example, host_index, windows_policy_mut};
 use smbguard_audit::read_registry_pol_policy;
 use smbguard_emit::{Artifact, EmitContext, EmitError, Target, emit};
 use smbguard_formats::registry_pol::read_registry_pol;
 use smbguard_model::{Estate, Strategy};
-use smbguard_semantics::{HostRules, Plan, compare_windows};
+use smbguard_semantics::{Plan, WindowsRule, compare_windows};
 
 const GROUP: &str = "workstations";
+
+/// The management bypass rule of `group` (the example gives `workstations` one).
+fn bypass_rule_mut<'a>(plan: &'a mut Plan, group: &str) -> &'a mut WindowsRule {
+    windows_policy_mut(plan, group)
+        .rules
+        .iter_mut()
+        .find(|r| r.id.contains("in-allow-mgmt"))
+        .expect("bypass rule")
+}
 
 /// The example with a hostile value as estate name, group name, and display
 /// name and description of the management bypass rule of `workstations`.
 fn hostile(value: &str) -> (Estate, Plan) {
     let (mut estate, mut plan) = example(Strategy::IpsecBypass);
-    let k = estate
-        .groups
-        .iter()
-        .position(|g| g.name == GROUP)
-        .expect("group");
+    let k = host_index(&plan, GROUP);
     estate.name = value.to_owned();
     estate.groups[k].name = value.to_owned();
     plan.hosts[k].group = value.to_owned();
-    let HostRules::Windows(w) = &mut plan.hosts[k].rules else {
-        panic!("windows")
-    };
-    let r = w
-        .rules
-        .iter_mut()
-        .find(|r| r.id.contains("in-allow-mgmt"))
-        .expect("bypass rule");
+    let r = bypass_rule_mut(&mut plan, value);
     r.name = value.to_owned();
     r.description = value.to_owned();
     (estate, plan)
@@ -201,11 +199,7 @@ fn gpo_round_trips(value: &str) {
         record.remote_machine_auth.is_some() && record.security.is_some(),
         "fields after the value survive"
     );
-    let k = plan
-        .hosts
-        .iter()
-        .position(|h| h.group == value)
-        .expect("host");
+    let k = host_index(&plan, value);
     let lowered = read_registry_pol_policy(&pol.contents, &pol.path).expect("lowers");
     compare_windows(plan.hosts[k].windows().expect("windows"), &lowered.policy)
         .expect("same meaning");
@@ -272,20 +266,7 @@ fn sids_cannot_break_out_of_sddl() {
         "S-1-5-21-1\"&calc",
     ] {
         let (estate, mut plan) = example(Strategy::IpsecBypass);
-        let k = plan
-            .hosts
-            .iter()
-            .position(|h| h.group == GROUP)
-            .expect("group");
-        let HostRules::Windows(w) = &mut plan.hosts[k].rules else {
-            panic!("windows")
-        };
-        let r = w
-            .rules
-            .iter_mut()
-            .find(|r| r.id.contains("in-allow-mgmt"))
-            .expect("bypass rule");
-        r.remote_machines = vec![bad.to_owned()];
+        bypass_rule_mut(&mut plan, GROUP).remote_machines = vec![bad.to_owned()];
         for t in [Target::PowerShell, Target::Netsh, Target::Gpo] {
             match run(&estate, &plan, t) {
                 Err(EmitError::UnsafeString { what, .. }) => {

@@ -9,7 +9,7 @@ use smbguard_emit::Target;
 use smbguard_formats::gpfas::FirewallPolicy;
 use smbguard_formats::registry_pol::{RegData, read_registry_pol};
 use smbguard_model::{EXAMPLE_ESTATE, Strategy, parse_estate};
-use smbguard_semantics::{Action, Direction, HostRules, compile};
+use smbguard_semantics::{Action, Direction, HostPolicy, compile};
 
 fn text_of(contents: &[u8]) -> String {
     let bytes = contents
@@ -253,10 +253,10 @@ fn unsupported_smb_settings_are_reported_not_skipped() {
 fn outbound_rules(estate_text: &str, group: &str) -> Vec<(Action, String)> {
     let estate = parse_estate(estate_text).expect("parses").estate;
     let plan = compile(&estate).expect("compiles");
-    let host = plan.hosts.iter().find(|h| h.group == group).expect("group");
-    let HostRules::Windows(w) = &host.rules else {
-        panic!("{group} is not Windows")
-    };
+    let w = plan
+        .host(group)
+        .and_then(HostPolicy::windows)
+        .unwrap_or_else(|| panic!("{group} is not a Windows group"));
     w.rules
         .iter()
         .filter(|r| r.direction == Direction::Outbound)

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keyed;
 use super::values::parse_bool;
 use super::version::SchemaVersion;
 
@@ -195,25 +196,11 @@ impl AuthSets {
     /// The set with `id` (case-insensitive), if present.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&AuthSet> {
-        self.sets
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(id))
-            .map(|(_, s)| s)
+        keyed::get(&self.sets, id)
     }
 
     pub(crate) fn set_mut(&mut self, id: &str) -> &mut AuthSet {
-        let pos = match self
-            .sets
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(id))
-        {
-            Some(pos) => pos,
-            None => {
-                self.sets.push((id.to_owned(), AuthSet::default()));
-                self.sets.len() - 1
-            }
-        };
-        &mut self.sets[pos].1
+        keyed::get_or_insert(&mut self.sets, id)
     }
 
     /// Whether there is nothing in this phase.
@@ -225,18 +212,7 @@ impl AuthSets {
 
 impl AuthSet {
     pub(crate) fn suite_mut(&mut self, index: &str) -> &mut AuthSuite {
-        let pos = match self
-            .suites
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(index))
-        {
-            Some(pos) => pos,
-            None => {
-                self.suites.push((index.to_owned(), AuthSuite::default()));
-                self.suites.len() - 1
-            }
-        };
-        &mut self.suites[pos].1
+        keyed::get_or_insert(&mut self.suites, index)
     }
 
     /// Stores a set-level value. `Err` with a reason if the name is unknown or

@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keyed;
+
 /// The key below the firewall base key.
 pub const PHASE2_CRYPTO_SETS: &str = "Phase2CryptoSets";
 
@@ -126,25 +128,7 @@ impl CryptoSets {
     /// The set with `id` (case-insensitive), if present.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&CryptoSet> {
-        self.sets
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(id))
-            .map(|(_, s)| s)
-    }
-
-    fn set_mut(&mut self, id: &str) -> &mut CryptoSet {
-        let pos = match self
-            .sets
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(id))
-        {
-            Some(pos) => pos,
-            None => {
-                self.sets.push((id.to_owned(), CryptoSet::default()));
-                self.sets.len() - 1
-            }
-        };
-        &mut self.sets[pos].1
+        keyed::get(&self.sets, id)
     }
 
     /// Stores one value of `<SetId>` (`suite` = `None`) or of
@@ -165,23 +149,15 @@ impl CryptoSets {
         if !known {
             return Err("unknown crypto set value");
         }
-        let set = self.set_mut(id);
+        let set = keyed::get_or_insert(&mut self.sets, id);
         match suite {
             None => apply(SET_FIELDS, set, name, text),
-            Some(index) => {
-                let pos = match set
-                    .suites
-                    .iter()
-                    .position(|(k, _)| k.eq_ignore_ascii_case(index))
-                {
-                    Some(pos) => pos,
-                    None => {
-                        set.suites.push((index.to_owned(), CryptoSuite::default()));
-                        set.suites.len() - 1
-                    }
-                };
-                apply(SUITE_FIELDS, &mut set.suites[pos].1, name, text)
-            }
+            Some(index) => apply(
+                SUITE_FIELDS,
+                keyed::get_or_insert(&mut set.suites, index),
+                name,
+                text,
+            ),
         }
     }
 

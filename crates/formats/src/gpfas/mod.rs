@@ -25,6 +25,7 @@ mod crypto_sets;
 mod ctx;
 mod diag;
 mod fields;
+mod keyed;
 mod policy;
 mod rule;
 mod rule_records;

@@ -4,10 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_model::{AddrSet, EXAMPLE_ESTATE, parse_estate};
-use smbguard_semantics::{Action, HostRules, Plan, Verdict, compare_acl, compare_windows, compile};
+use smbguard_semantics::{
+    Action, HostPolicy, HostRules, Plan, Verdict, WindowsPolicy, compare_acl, compare_windows,
+    compile,
+};
 
 fn plan() -> Plan {
     compile(&parse_estate(EXAMPLE_ESTATE).unwrap().estate).unwrap()
+}
+
+/// The Windows policy of the example's `workstations`.
+fn workstations(plan: &Plan) -> &WindowsPolicy {
+    plan.host("workstations")
+        .and_then(HostPolicy::windows)
+        .unwrap()
 }
 
 #[test]
@@ -37,14 +47,7 @@ fn every_policy_agrees_with_itself_and_with_reordered_rules() {
 #[test]
 fn a_dropped_block_rule_is_found() {
     let plan = plan();
-    let ws = plan
-        .hosts
-        .iter()
-        .find(|h| h.group == "workstations")
-        .unwrap();
-    let HostRules::Windows(w) = &ws.rules else {
-        panic!()
-    };
+    let w = workstations(&plan);
     let mut broken = w.clone();
     broken
         .rules
@@ -66,14 +69,7 @@ fn an_ipv4_only_complement_is_found_on_ipv6() {
     let mut estate = parse_estate(EXAMPLE_ESTATE).unwrap().estate;
     estate.strategy = smbguard_model::Strategy::Complement;
     let plan = compile(&estate).unwrap();
-    let ws = plan
-        .hosts
-        .iter()
-        .find(|h| h.group == "workstations")
-        .unwrap();
-    let HostRules::Windows(w) = &ws.rules else {
-        panic!()
-    };
+    let w = workstations(&plan);
     let mut v4_only = w.clone();
     for r in &mut v4_only.rules {
         if r.action == Action::Block && r.name == "Block outbound Domain/Private SMB 445" {

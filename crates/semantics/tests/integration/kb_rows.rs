@@ -5,8 +5,8 @@
 
 use smbguard_model::{EXAMPLE_ESTATE, Profile, Transport, parse_estate};
 use smbguard_semantics::{
-    Flow, FlowReport, HostRules, KbRow, Plan, Profiles, ServiceSetting, StageKind, Verdict,
-    check_flow, compile,
+    Flow, FlowReport, HostPolicy, HostRules, KbRow, Plan, Profiles, ServiceSetting, StageKind,
+    Verdict, check_flow, compile,
 };
 
 fn plan() -> Plan {
@@ -19,6 +19,11 @@ fn flow(plan: &Plan, from: &str, to: &str, t: Transport, p: Profile) -> FlowRepo
         &Flow::new(from.parse().unwrap(), to.parse().unwrap(), t),
         Profiles::both(p),
     )
+}
+
+/// [`flow`] over SMB (TCP 445), the transport most of these rows are about.
+fn smb(plan: &Plan, from: &str, to: &str, p: Profile) -> FlowReport {
+    flow(plan, from, to, Transport::SMB, p)
 }
 
 /// The decisive rule of a stage: (name, KB row).
@@ -67,34 +72,16 @@ fn k1_perimeter_blocks_smb_and_netbios_both_ways() {
 #[test]
 fn k2_only_the_named_cloud_endpoint_crosses_outbound_on_445() {
     let plan = plan();
-    let ok = flow(
-        &plan,
-        "198.18.16.5",
-        "203.0.113.85",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let ok = smb(&plan, "198.18.16.5", "203.0.113.85", Profile::Domain);
     assert_eq!(ok.verdict, Verdict::Allow, "{ok:#?}");
     assert_eq!(
         decided(&ok, StageKind::Perimeter).unwrap(),
         ("Allow outbound SMB 445 to azure-files".into(), KbRow::K2)
     );
-    let other = flow(
-        &plan,
-        "198.18.16.5",
-        "203.0.113.9",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let other = smb(&plan, "198.18.16.5", "203.0.113.9", Profile::Domain);
     assert_eq!(other.verdict, Verdict::Block);
     // Outbound only: the endpoint cannot open SMB inward.
-    let inward = flow(
-        &plan,
-        "203.0.113.85",
-        "198.18.1.20",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let inward = smb(&plan, "203.0.113.85", "198.18.1.20", Profile::Domain);
     assert_eq!(inward.verdict, Verdict::Block);
     assert_eq!(decided(&inward, StageKind::Perimeter).unwrap().1, KbRow::K1);
     // 445 only: NetBIOS to the endpoint stays blocked.
@@ -111,29 +98,11 @@ fn k2_only_the_named_cloud_endpoint_crosses_outbound_on_445() {
 #[test]
 fn k3_rules_differ_per_profile() {
     let plan = plan();
-    let domain = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.0.10",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let domain = smb(&plan, "198.18.16.5", "198.18.0.10", Profile::Domain);
     assert_eq!(domain.verdict, Verdict::Allow);
-    let private = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.0.10",
-        Transport::SMB,
-        Profile::Private,
-    );
+    let private = smb(&plan, "198.18.16.5", "198.18.0.10", Profile::Private);
     assert_eq!(private.verdict, Verdict::Allow);
-    let public = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.0.10",
-        Transport::SMB,
-        Profile::Public,
-    );
+    let public = smb(&plan, "198.18.16.5", "198.18.0.10", Profile::Public);
     assert_eq!(public.verdict, Verdict::Block);
     assert_eq!(
         decided(&public, StageKind::SourceOutbound).unwrap(),
@@ -149,7 +118,7 @@ fn k4_workstation_to_workstation_is_blocked_in_every_profile() {
             ("198.18.16.5", "198.18.16.6"),
             ("2001:db8:1:10::5", "2001:db8:1:10::6"),
         ] {
-            let r = flow(&plan, a, b, Transport::SMB, p);
+            let r = smb(&plan, a, b, p);
             assert_eq!(r.verdict, Verdict::Block, "{a} -> {b} in {p}");
             let (name, kb) = decided(&r, StageKind::DestinationInbound).unwrap();
             assert_eq!(
@@ -158,18 +127,14 @@ fn k4_workstation_to_workstation_is_blocked_in_every_profile() {
             );
         }
         // Member servers host no shares either.
-        let r = flow(&plan, "198.18.16.5", "198.18.2.9", Transport::SMB, p);
+        let r = smb(&plan, "198.18.16.5", "198.18.2.9", p);
         assert_eq!(r.verdict, Verdict::Block);
     }
     // The built-in SMB-In rules are disabled by ID on hosts without shares.
-    let ws = plan
-        .hosts
-        .iter()
-        .find(|h| h.group == "workstations")
+    let w = plan
+        .host("workstations")
+        .and_then(HostPolicy::windows)
         .unwrap();
-    let HostRules::Windows(w) = &ws.rules else {
-        panic!("windows")
-    };
     for id in [
         "FPS-SMB-In-TCP",
         "FPS-SMB-In-TCP-NoScope",
@@ -190,13 +155,7 @@ fn k4_workstation_to_workstation_is_blocked_in_every_profile() {
 #[test]
 fn k4_management_exception_reaches_workstations() {
     let plan = plan();
-    let r = flow(
-        &plan,
-        "198.18.0.50",
-        "198.18.16.9",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let r = smb(&plan, "198.18.0.50", "198.18.16.9", Profile::Domain);
     assert_eq!(r.verdict, Verdict::Allow, "{r:#?}");
     assert_eq!(
         decided(&r, StageKind::DestinationInbound).unwrap().0,
@@ -204,25 +163,11 @@ fn k4_management_exception_reaches_workstations() {
     );
     // Not on Public, and not from anyone else.
     assert_eq!(
-        flow(
-            &plan,
-            "198.18.0.50",
-            "198.18.16.9",
-            Transport::SMB,
-            Profile::Public
-        )
-        .verdict,
+        smb(&plan, "198.18.0.50", "198.18.16.9", Profile::Public).verdict,
         Verdict::Block
     );
     assert_eq!(
-        flow(
-            &plan,
-            "198.18.0.51",
-            "198.18.16.9",
-            Transport::SMB,
-            Profile::Domain
-        )
-        .verdict,
+        smb(&plan, "198.18.0.51", "198.18.16.9", Profile::Domain).verdict,
         Verdict::Block
     );
 }
@@ -230,21 +175,9 @@ fn k4_management_exception_reaches_workstations() {
 #[test]
 fn k5_file_server_serves_its_clients_only_and_never_on_public() {
     let plan = plan();
-    let ws = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.1.20",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let ws = smb(&plan, "198.18.16.5", "198.18.1.20", Profile::Domain);
     assert_eq!(ws.verdict, Verdict::Allow, "{ws:#?}");
-    let kiosk = flow(
-        &plan,
-        "198.18.3.4",
-        "198.18.1.20",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let kiosk = smb(&plan, "198.18.3.4", "198.18.1.20", Profile::Domain);
     assert_eq!(kiosk.verdict, Verdict::Block);
     let (name, kb) = decided(&kiosk, StageKind::DestinationInbound).unwrap();
     assert_eq!(
@@ -271,25 +204,11 @@ fn k5_file_server_serves_its_clients_only_and_never_on_public() {
     );
     // The Linux NAS serves workstations but not members.
     assert_eq!(
-        flow(
-            &plan,
-            "198.18.16.5",
-            "198.18.1.30",
-            Transport::SMB,
-            Profile::Domain
-        )
-        .verdict,
+        smb(&plan, "198.18.16.5", "198.18.1.30", Profile::Domain).verdict,
         Verdict::Allow
     );
     assert_eq!(
-        flow(
-            &plan,
-            "198.18.2.5",
-            "198.18.1.30",
-            Transport::SMB,
-            Profile::Domain
-        )
-        .verdict,
+        smb(&plan, "198.18.2.5", "198.18.1.30", Profile::Domain).verdict,
         Verdict::Block
     );
 }
@@ -297,33 +216,15 @@ fn k5_file_server_serves_its_clients_only_and_never_on_public() {
 #[test]
 fn k6_outbound_only_to_dcs_and_file_servers() {
     let plan = plan();
-    let dc = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.0.10",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let dc = smb(&plan, "198.18.16.5", "198.18.0.10", Profile::Domain);
     assert_eq!(
         decided(&dc, StageKind::SourceOutbound).unwrap(),
         ("Allow outbound Domain/Private SMB 445".into(), KbRow::K6)
     );
-    let v6 = flow(
-        &plan,
-        "2001:db8:1:10::5",
-        "2001:db8:1::10",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let v6 = smb(&plan, "2001:db8:1:10::5", "2001:db8:1::10", Profile::Domain);
     assert_eq!(v6.verdict, Verdict::Allow);
     // A rogue SMB server inside the network, not in any group.
-    let rogue = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.99.99",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let rogue = smb(&plan, "198.18.16.5", "198.18.99.99", Profile::Domain);
     assert_eq!(rogue.verdict, Verdict::Block);
     assert_eq!(
         decided(&rogue, StageKind::SourceOutbound).unwrap(),
@@ -334,13 +235,7 @@ fn k6_outbound_only_to_dcs_and_file_servers() {
 #[test]
 fn k7_bypass_needs_the_isolation_rule_on_both_ends() {
     let plan = plan();
-    let r = flow(
-        &plan,
-        "198.18.16.5",
-        "198.18.0.10",
-        Transport::SMB,
-        Profile::Domain,
-    );
+    let r = smb(&plan, "198.18.16.5", "198.18.0.10", Profile::Domain);
     let out = r
         .stages
         .iter()
@@ -419,14 +314,7 @@ fn k8_services_disabled_only_on_isolated_hosts() {
     }
     // And the isolated kiosk reaches no SMB at all.
     assert_eq!(
-        flow(
-            &plan,
-            "198.18.3.4",
-            "198.18.0.10",
-            Transport::SMB,
-            Profile::Domain
-        )
-        .verdict,
+        smb(&plan, "198.18.3.4", "198.18.0.10", Profile::Domain).verdict,
         Verdict::Block
     );
 }

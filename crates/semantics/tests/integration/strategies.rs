@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use smbguard_model::{EXAMPLE_ESTATE, Profile, Strategy, parse_estate};
-use smbguard_semantics::{Action, Flow, HostRules, Plan, Profiles, check_flow, compile};
+use smbguard_semantics::{
+    Action, Flow, HostPolicy, HostRules, Plan, Profiles, check_flow, compile,
+};
 
 fn plans() -> (Plan, Plan) {
     let mut estate = parse_estate(EXAMPLE_ESTATE).unwrap().estate;
@@ -115,10 +117,7 @@ fn a_non_domain_windows_client_reaches_its_file_server_without_ipsec() {
     let r = check_flow(&plan, &to_fs, Profiles::both(Profile::Domain));
     assert_eq!(r.verdict, smbguard_semantics::Verdict::Allow, "{r:#?}");
     // Not domain-joined: no isolation rule, so no bypass; the file server is carved out instead.
-    let lab = plan.hosts.iter().find(|h| h.group == "lab-pcs").unwrap();
-    let HostRules::Windows(w) = &lab.rules else {
-        panic!()
-    };
+    let w = plan.host("lab-pcs").and_then(HostPolicy::windows).unwrap();
     assert!(w.connection_security.is_empty());
     assert!(w.rules.iter().all(|r| r.action != Action::Bypass));
     // Issue 13: KB3185535 allows outbound SMB "to only DCs and file servers"

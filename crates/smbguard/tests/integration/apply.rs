@@ -64,6 +64,14 @@ impl Sandbox {
             .output(&[args, &["--netns", &self.netns]].concat())
     }
 
+    /// [`Sandbox::smbguard`], which must exit with `code` (else the
+    /// assertion shows its output).
+    fn exits(&self, code: i32, args: &[&str]) -> Output {
+        let o = self.smbguard(args);
+        assert_eq!(o.status.code(), Some(code), "{}", text(&o));
+        o
+    }
+
     fn decoy_untouched(&self) {
         let t = self.table("other").expect("decoy table still there");
         assert!(
@@ -112,8 +120,7 @@ fn apply_then_confirm_keeps_the_table() {
         return;
     }
     let sb = Sandbox::new();
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "2"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = sb.exits(0, &[&APPLY_NAS[..], &["--confirm-within", "2"]].concat());
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("smbguard confirm"),
         "{}",
@@ -126,16 +133,14 @@ fn apply_then_confirm_keeps_the_table() {
     assert!(running_smbguard(pid), "the watchdog runs detached");
     sb.decoy_untouched();
 
-    let c = sb.smbguard(&["confirm"]);
-    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    sb.exits(0, &["confirm"]);
     // Past the window: the table stays, the watchdog is gone.
     std::thread::sleep(Duration::from_millis(3500));
     assert_eq!(sb.table("smbguard").as_deref(), Some(applied.as_str()));
     assert!(!running_smbguard(pid), "watchdog {pid} still running");
     sb.decoy_untouched();
     // Nothing left to confirm.
-    let again = sb.smbguard(&["confirm"]);
-    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    sb.exits(1, &["confirm"]);
 }
 
 #[test]
@@ -146,8 +151,7 @@ fn apply_rolls_back_unless_confirmed() {
     let sb = Sandbox::new();
     sb.nft_load(MARKER);
     let before = sb.table("smbguard").unwrap();
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "2"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = sb.exits(0, &[&APPLY_NAS[..], &["--confirm-within", "2"]].concat());
     assert!(String::from_utf8_lossy(&o.stdout).contains("previous table is saved"));
     let applied = sb.table("smbguard").unwrap();
     assert_ne!(applied, before);
@@ -175,10 +179,8 @@ fn apply_rolls_back_unless_confirmed() {
     }
     assert!(!running_smbguard(pid));
     // The rollback consumed the saved state; confirming now is too late.
-    let c = sb.smbguard(&["confirm"]);
-    assert_eq!(c.status.code(), Some(1), "{}", text(&c));
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    sb.exits(1, &["confirm"]);
+    sb.exits(1, &["rollback"]);
 }
 
 #[test]
@@ -188,22 +190,21 @@ fn rollback_goes_back_one_apply() {
     }
     let sb = Sandbox::new();
     assert_eq!(sb.table("smbguard"), None);
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--profile", "public"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    sb.exits(0, &[&APPLY_NAS[..], &["--profile", "public"]].concat());
     assert!(sb.table("smbguard").is_some());
     // A second apply is allowed (no confirmation pending) and saves the first.
-    let o2 = sb.smbguard(&["apply", "--target", "nftables", "--group", "workstations"]);
-    assert_eq!(o2.status.code(), Some(0), "{}", text(&o2));
+    sb.exits(
+        0,
+        &["apply", "--target", "nftables", "--group", "workstations"],
+    );
     let ws = sb.table("smbguard").unwrap();
     assert!(ws.contains("Block all inbound SMB 445") || ws.contains("tcp dport 445"));
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    sb.exits(0, &["rollback"]);
     let nas = sb.table("smbguard").expect("the nas table is back");
     assert_ne!(nas, ws);
     sb.decoy_untouched();
     // One step back only.
-    let r2 = sb.smbguard(&["rollback"]);
-    assert_eq!(r2.status.code(), Some(1), "{}", text(&r2));
+    sb.exits(1, &["rollback"]);
 }
 
 #[test]
@@ -212,17 +213,14 @@ fn apply_while_pending_is_refused() {
         return;
     }
     let sb = Sandbox::new();
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "30"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = sb.exits(0, &[&APPLY_NAS[..], &["--confirm-within", "30"]].concat());
     let applied = sb.table("smbguard").unwrap();
-    let again = sb.smbguard(&APPLY_NAS);
-    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    let again = sb.exits(2, &APPLY_NAS);
     assert!(String::from_utf8_lossy(&again.stderr).contains("waiting for confirmation"));
     assert_eq!(sb.table("smbguard").as_deref(), Some(applied.as_str()));
     // An explicit rollback cancels the watchdog and deletes the table (there was none).
     let pid = watchdog_pid(&o).unwrap();
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    sb.exits(0, &["rollback"]);
     assert_eq!(sb.table("smbguard"), None);
     let gone = Instant::now() + Duration::from_secs(3);
     while running_smbguard(pid) && Instant::now() < gone {
@@ -243,8 +241,10 @@ fn apply_errors_are_exit_2_and_change_nothing() {
     let sb = Sandbox::new();
     sb.nft_load(MARKER);
     let before = sb.table("smbguard").unwrap();
-    let o = sb.smbguard(&["apply", "--target", "nftables", "--group", "no-such-group"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = sb.exits(
+        2,
+        &["apply", "--target", "nftables", "--group", "no-such-group"],
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-group"));
     // Not root: refused before anything is read or changed.
     let setpriv = smbguard_testkit::tools::find_tool("setpriv");
@@ -298,8 +298,7 @@ fn defect_6_rollback_runs_whatever_the_saved_state_holds() {
     }
     let sb = Sandbox::new();
     sb.nft_load(MARKER);
-    let o = sb.smbguard(&APPLY_NAS);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    sb.exits(0, &APPLY_NAS);
     let applied = sb.table("smbguard").unwrap();
     let previous = sb.scope().join("previous.nft");
     let honest = std::fs::read_to_string(&previous).unwrap();
@@ -321,8 +320,7 @@ fn defect_6_rollback_runs_whatever_the_saved_state_holds() {
     }
     // The honest file still works: the marker table is back.
     std::fs::write(&previous, honest).unwrap();
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    sb.exits(0, &["rollback"]);
     assert!(
         sb.table("smbguard")
             .unwrap()
@@ -357,37 +355,31 @@ fn defect_9_a_dead_watchdog_goes_unnoticed() {
     sb.nft_load(MARKER);
     let before = sb.table("smbguard").unwrap();
     // Before the deadline: confirm keeps the change and says the watchdog was dead.
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "30"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = sb.exits(0, &[&APPLY_NAS[..], &["--confirm-within", "30"]].concat());
     kill9(watchdog_pid(&o).unwrap());
     let applied = sb.table("smbguard").unwrap();
-    let again = sb.smbguard(&APPLY_NAS);
-    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    let again = sb.exits(2, &APPLY_NAS);
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("watchdog is not running"),
         "{}",
         text(&again)
     );
-    let c = sb.smbguard(&["confirm"]);
-    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    let c = sb.exits(0, &["confirm"]);
     assert!(
         String::from_utf8_lossy(&c.stdout).contains("watchdog was no longer running"),
         "{}",
         text(&c)
     );
     assert_eq!(sb.table("smbguard").as_deref(), Some(applied.as_str()));
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    sb.exits(0, &["rollback"]);
     assert_eq!(sb.table("smbguard").as_deref(), Some(before.as_str()));
 
     // Past the deadline: the late confirm does the overdue rollback, exit 1.
-    let o = sb.smbguard(&[&APPLY_NAS[..], &["--confirm-within", "1"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = sb.exits(0, &[&APPLY_NAS[..], &["--confirm-within", "1"]].concat());
     kill9(watchdog_pid(&o).unwrap());
     std::thread::sleep(Duration::from_millis(2200));
     assert_ne!(sb.table("smbguard").as_deref(), Some(before.as_str()));
-    let c = sb.smbguard(&["confirm"]);
-    assert_eq!(c.status.code(), Some(1), "{}", text(&c));
+    let c = sb.exits(1, &["confirm"]);
     let err = String::from_utf8_lossy(&c.stderr);
     assert!(err.contains("too late to confirm"), "{}", text(&c));
     assert!(!err.contains("cancelled"), "{}", text(&c));
@@ -451,8 +443,7 @@ fn defect_10_concurrent_applies_are_not_locked() {
         );
     }
     assert_eq!(watchdogs(&sb.netns), 1, "one watchdog:\n{all}");
-    let r = sb.smbguard(&["rollback"]);
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    sb.exits(0, &["rollback"]);
     assert_eq!(sb.table("smbguard"), None, "there was no table before");
     sb.decoy_untouched();
 }
@@ -487,8 +478,7 @@ fn defect_12_deploy_inputs_are_refused_clearly() {
 
     std::fs::create_dir_all(sb.scope()).unwrap();
     std::fs::write(sb.scope().join("pending"), "hello\x1b[2J world\n").unwrap();
-    let c = sb.smbguard(&["confirm"]);
-    assert_eq!(c.status.code(), Some(2), "{}", text(&c));
+    let c = sb.exits(2, &["confirm"]);
     let err = String::from_utf8_lossy(&c.stderr);
     assert!(
         err.contains("not a pending marker smbguard wrote"),

@@ -13,6 +13,16 @@ fn smbguard(args: &[&str]) -> Output {
     smbguard_testkit::smbguard!().output(args)
 }
 
+/// `smbguard check --from FROM --to TO` and `more` arguments.
+fn check(from: &str, to: &str, more: &[&str]) -> Output {
+    smbguard(&[&["check", "--from", from, "--to", to][..], more].concat())
+}
+
+/// The JSON document on standard output.
+fn json_of(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(o)).unwrap()
+}
+
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let p = scratch_dir("cli").join(name);
     std::fs::write(&p, text).unwrap();
@@ -31,89 +41,47 @@ fn plan_text_snapshot() {
 fn plan_json_snapshot() {
     let o = smbguard(&["plan", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
-    let mut v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut v = json_of(&o);
     v["smbguard"] = "VERSION".into();
     insta::assert_json_snapshot!("plan_json", v);
 }
 
 #[test]
 fn check_blocked_flow_exits_1_and_names_the_rule() {
-    let o = smbguard(&[
-        "check",
-        "--from",
-        "198.18.16.5",
-        "--to",
-        "198.18.16.6",
-        "--transport",
-        "tcp/445",
-    ]);
+    let o = check_transport("198.18.16.5", "198.18.16.6", "tcp/445");
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!("check_ws_to_ws_text", stdout(&o));
 }
 
 #[test]
 fn check_json_has_a_top_level_verdict() {
-    let o = smbguard(&[
-        "check",
-        "--from",
-        "198.18.16.5",
-        "--to",
-        "198.18.0.10",
-        "--format",
-        "json",
-    ]);
+    let o = check("198.18.16.5", "198.18.0.10", &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
-    let mut v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut v = json_of(&o);
     assert_eq!(v["verdict"], "allow");
     assert_eq!(v["stages"].as_array().unwrap().len(), 3);
     v["smbguard"] = "VERSION".into();
     insta::assert_json_snapshot!("check_ws_to_dc_json", v);
-    let o = smbguard(&[
-        "check",
-        "--from",
+    let o = check(
         "198.18.16.5",
-        "--to",
         "198.18.0.10",
-        "--profile",
-        "public",
-        "--format",
-        "json",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["verdict"], "block");
+        &["--profile", "public", "--format", "json"],
+    );
+    assert_eq!(json_of(&o)["verdict"], "block");
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn check_expect_turns_the_verdict_into_the_exit_code() {
-    let blocked = ["check", "--from", "198.18.16.5", "--to", "198.18.16.6"];
-    assert_eq!(
-        smbguard(&[&blocked[..], &["--expect", "block"]].concat())
-            .status
-            .code(),
-        Some(0)
-    );
-    assert_eq!(
-        smbguard(&[&blocked[..], &["--expect", "allow"]].concat())
-            .status
-            .code(),
-        Some(1)
-    );
+    let blocked = |expect| check("198.18.16.5", "198.18.16.6", &["--expect", expect]);
+    assert_eq!(blocked("block").status.code(), Some(0));
+    assert_eq!(blocked("allow").status.code(), Some(1));
 }
 
 #[test]
 fn check_ipv6_flow() {
-    let o = smbguard(&[
-        "check",
-        "--from",
-        "2001:db8:1:10::5",
-        "--to",
-        "2001:db8:1::10",
-        "--format",
-        "json",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["verdict"], "allow");
+    let o = check("2001:db8:1:10::5", "2001:db8:1::10", &["--format", "json"]);
+    assert_eq!(json_of(&o)["verdict"], "allow");
 }
 
 #[test]
@@ -125,15 +93,7 @@ fn bad_arguments_exit_2_with_a_helpful_message() {
         "{}",
         stderr(&o)
     );
-    let o = smbguard(&[
-        "check",
-        "--from",
-        "198.18.16.5",
-        "--to",
-        "198.18.0.10",
-        "--transport",
-        "tcp-445",
-    ]);
+    let o = check_transport("198.18.16.5", "198.18.0.10", "tcp-445");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("tcp/445"), "{}", stderr(&o));
     let o = smbguard(&["plan", "/nonexistent/estate.toml"]);
@@ -302,22 +262,14 @@ fn oversized_estate_is_refused_without_reading_it_whole() {
     std::fs::remove_file(&p).unwrap();
 }
 
-fn check(from: &str, to: &str, transport: &str) -> Output {
-    smbguard(&[
-        "check",
-        "--from",
-        from,
-        "--to",
-        to,
-        "--transport",
-        transport,
-    ])
+fn check_transport(from: &str, to: &str, transport: &str) -> Output {
+    check(from, to, &["--transport", transport])
 }
 
 #[test]
 fn check_refuses_a_mixed_family_flow() {
     // Issue 11, defect 12 and issue 13, point 5.
-    let o = check("198.18.16.5", "2001:db8:1:10::5", "tcp/445");
+    let o = check_transport("198.18.16.5", "2001:db8:1:10::5", "tcp/445");
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("a flow's two ends are of one family"),
@@ -329,7 +281,7 @@ fn check_refuses_a_mixed_family_flow() {
 
 #[test]
 fn check_refuses_port_0() {
-    let o = check("198.18.16.5", "198.18.0.10", "tcp/0");
+    let o = check_transport("198.18.16.5", "198.18.0.10", "tcp/0");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("port 0"), "{}", stderr(&o));
 }
@@ -337,8 +289,8 @@ fn check_refuses_port_0() {
 #[test]
 fn ipv4_mapped_addresses_are_the_ipv4_hosts() {
     // `::ffff:198.18.16.5` was treated as internet instead of 198.18.16.5.
-    let mapped = check("::ffff:198.18.16.5", "::ffff:198.18.0.10", "tcp/445");
-    let plain = check("198.18.16.5", "198.18.0.10", "tcp/445");
+    let mapped = check_transport("::ffff:198.18.16.5", "::ffff:198.18.0.10", "tcp/445");
+    let plain = check_transport("198.18.16.5", "198.18.0.10", "tcp/445");
     assert_eq!(mapped.status.code(), Some(0), "{}", stdout(&mapped));
     assert_eq!(stdout(&mapped), stdout(&plain));
     let estate = "[estate]\nname = \"m\"\ninternal = [\"::ffff:198.18.0.0/111\"]\n\n[[groups]]\nname = \"dcs\"\nrole = \"domain-controller\"\naddresses = [\"::ffff:198.18.0.10\"]\n\n[[groups]]\nname = \"ws\"\nrole = \"workstation\"\naddresses = [\"198.18.16.0/24\"]\n";

@@ -276,21 +276,7 @@ fn capture_with_share_path(path: &str) -> PathBuf {
         tcp_frame(ws2, ws1, (445, 50000), 5000, 0x12, &[]),
         tcp_frame(ws1, ws2, (50000, 445), 1001, 0x18, &tree_connect(path)),
     ];
-    let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-    pcap.extend([0u8; 8]);
-    pcap.extend(65535u32.to_le_bytes());
-    pcap.extend(1u32.to_le_bytes());
-    for (i, f) in frames.iter().enumerate() {
-        pcap.extend(u32::try_from(1_700_000_000 + i).unwrap().to_le_bytes());
-        pcap.extend(0u32.to_le_bytes());
-        let len = u32::try_from(f.len()).unwrap().to_le_bytes();
-        pcap.extend(len);
-        pcap.extend(len);
-        pcap.extend(f);
-    }
-    let p = scratch("hostile-share.pcap");
-    std::fs::write(&p, pcap).unwrap();
-    p
+    write_pcap(&frames, "hostile-share.pcap")
 }
 
 #[test]

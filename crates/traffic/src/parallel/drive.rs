@@ -131,18 +131,38 @@ type ReadingStep = (
 /// Where a reading driver's bytes come from.
 pub(crate) trait Source {
     /// Reads up to `want` bytes into `buf` after [`HEADROOM`] (reusing its
-    /// allocation); says whether the input ended.
-    fn read(&mut self, buf: Vec<u8>, want: usize) -> io::Result<(Buffer, bool)>;
+    /// allocation) on the calling thread; says whether the input ended.
+    fn read(&mut self, buf: Vec<u8>, want: usize) -> ReadAhead;
 
-    /// One pipeline step that also reads ahead, where this source reads
-    /// best.
-    fn step_reading(
-        &mut self,
-        parallel: &mut Parallel,
-        previous: Option<(&[u8], Framed)>,
-        next: Option<super::ToFrame<'_, '_>>,
-        read_ahead: Option<(Vec<u8>, usize)>,
-    ) -> ReadingStep;
+    /// The read the pool's threads can do for this source while they frame
+    /// and dissect (a file's positional reads), or `None` when it reads
+    /// best on the calling thread, with [`Source::read`] (a stream).
+    fn pool_reader(&self) -> Option<PoolReader<'_>>;
+
+    /// Moves past `bytes` that a [`PoolReader`] read.
+    fn advance(&mut self, bytes: usize);
+}
+
+/// One pipeline step that also reads the next window ahead, where `source`
+/// reads best (see [`Source::pool_reader`]).
+fn step_reading(
+    source: &mut impl Source,
+    parallel: &mut Parallel,
+    previous: Option<(&[u8], Framed)>,
+    next: Option<super::ToFrame<'_, '_>>,
+    read_ahead: Option<(Vec<u8>, usize)>,
+) -> ReadingStep {
+    let Some(reader) = source.pool_reader() else {
+        let on_caller = || read_ahead.map(|(buf, want)| source.read(buf, want));
+        let (framed, outcome, (), read) = parallel.step(previous, next, || (), on_caller);
+        return (framed, outcome, read);
+    };
+    let in_pool = || read_ahead.map(|(buf, want)| reader.read(buf, want));
+    let (framed, outcome, read, ()) = parallel.step(previous, next, in_pool, || ());
+    if let Some(Ok((window, _))) = &read {
+        source.advance(window.bytes().len());
+    }
+    (framed, outcome, read)
 }
 
 /// Any reader, read by the calling thread while the pool works.
@@ -150,7 +170,7 @@ pub(crate) trait Source {
 pub(crate) struct StreamSource<R>(pub(crate) R);
 
 impl<R: Read> Source for StreamSource<R> {
-    fn read(&mut self, mut buf: Vec<u8>, want: usize) -> io::Result<(Buffer, bool)> {
+    fn read(&mut self, mut buf: Vec<u8>, want: usize) -> ReadAhead {
         // A recycled buffer's headroom is kept as it is, not zeroed again.
         buf.truncate(HEADROOM);
         buf.resize(HEADROOM, 0);
@@ -158,21 +178,12 @@ impl<R: Read> Source for StreamSource<R> {
         Ok((Buffer::after_headroom(buf), got < want))
     }
 
-    fn step_reading(
-        &mut self,
-        parallel: &mut Parallel,
-        previous: Option<(&[u8], Framed)>,
-        next: Option<super::ToFrame<'_, '_>>,
-        read_ahead: Option<(Vec<u8>, usize)>,
-    ) -> ReadingStep {
-        let (framed, outcome, (), read) = parallel.step(
-            previous,
-            next,
-            || (),
-            || read_ahead.map(|(buf, want)| self.read(buf, want)),
-        );
-        (framed, outcome, read)
+    /// A reader is not `Send`: it is read on the calling thread.
+    fn pool_reader(&self) -> Option<PoolReader<'_>> {
+        None
     }
+
+    fn advance(&mut self, _bytes: usize) {}
 }
 
 /// A regular file, read with positional reads by the pool's threads, in
@@ -202,6 +213,25 @@ impl<'f> FileSource<'f> {
             progress,
         }
     }
+}
+
+impl Source for FileSource<'_> {
+    /// Reads on the calling thread (only to top a window up: at the start,
+    /// or for a record larger than a window).
+    fn read(&mut self, mut buf: Vec<u8>, want: usize) -> ReadAhead {
+        buf.resize(HEADROOM + want, 0);
+        let got = read_full_at(self.file, &mut buf[HEADROOM..], self.offset)?;
+        buf.truncate(HEADROOM + got);
+        self.advance(got);
+        Ok((Buffer::after_headroom(buf), got < want))
+    }
+
+    fn pool_reader(&self) -> Option<PoolReader<'_>> {
+        Some(PoolReader {
+            file: self.file,
+            offset: self.offset,
+        })
+    }
 
     fn advance(&mut self, bytes: usize) {
         self.offset += bytes as u64;
@@ -214,16 +244,19 @@ impl<'f> FileSource<'f> {
 /// Bytes each positional read asks for.
 const READ_CHUNK: usize = 128 * 1024;
 
-impl FileSource<'_> {
-    /// Reads `want` bytes from `offset` in chunks, on the current rayon
-    /// pool (the caller runs it inside the analysis pool).
-    fn read_at(
-        file: &File,
-        offset: u64,
-        mut buf: Vec<u8>,
-        want: usize,
-    ) -> io::Result<(Buffer, bool)> {
+/// Positional reads of `file` from `offset`, run by the pool's threads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolReader<'f> {
+    file: &'f File,
+    offset: u64,
+}
+
+impl PoolReader<'_> {
+    /// Reads `want` bytes in chunks, on the current rayon pool (the caller
+    /// runs it inside the analysis pool).
+    fn read(self, mut buf: Vec<u8>, want: usize) -> ReadAhead {
         use rayon::prelude::{IndexedParallelIterator, ParallelIterator, ParallelSliceMut};
+        let Self { file, offset } = self;
         // Not cleared first: a recycled buffer is overwritten, not zeroed.
         buf.resize(HEADROOM + want, 0);
         let got: Vec<usize> = buf[HEADROOM..]
@@ -241,38 +274,6 @@ impl FileSource<'_> {
         }
         buf.truncate(HEADROOM + total);
         Ok((Buffer::after_headroom(buf), total < want))
-    }
-}
-
-impl Source for FileSource<'_> {
-    /// Reads on the calling thread (only to top a window up: at the start,
-    /// or for a record larger than a window).
-    fn read(&mut self, mut buf: Vec<u8>, want: usize) -> io::Result<(Buffer, bool)> {
-        buf.resize(HEADROOM + want, 0);
-        let got = read_full_at(self.file, &mut buf[HEADROOM..], self.offset)?;
-        buf.truncate(HEADROOM + got);
-        self.advance(got);
-        Ok((Buffer::after_headroom(buf), got < want))
-    }
-
-    fn step_reading(
-        &mut self,
-        parallel: &mut Parallel,
-        previous: Option<(&[u8], Framed)>,
-        next: Option<super::ToFrame<'_, '_>>,
-        read_ahead: Option<(Vec<u8>, usize)>,
-    ) -> ReadingStep {
-        let (file, offset) = (self.file, self.offset);
-        let (framed, outcome, read, ()) = parallel.step(
-            previous,
-            next,
-            || read_ahead.map(|(buf, want)| Self::read_at(file, offset, buf, want)),
-            || (),
-        );
-        if let Some(Ok((window, _))) = &read {
-            self.advance(window.bytes().len());
-        }
-        (framed, outcome, read)
     }
 }
 
@@ -354,7 +355,7 @@ pub(crate) fn run_source(
             .map(Buffer::bytes)
             .zip(previous_framed);
         let read_ahead = (current.is_some() && !eof).then(|| (std::mem::take(&mut spare), window));
-        let (framed, outcome, read) = source.step_reading(parallel, to_dissect, next, read_ahead);
+        let (framed, outcome, read) = step_reading(source, parallel, to_dissect, next, read_ahead);
         if let Some(old) = previous_buffer {
             spare = old.buf;
         }

@@ -3,7 +3,7 @@
 
 use smbguard_emit::{Artifact, EmitContext, Target, emit};
 use smbguard_model::{EXAMPLE_ESTATE, Estate, Strategy, parse_estate};
-use smbguard_semantics::{Plan, compile};
+use smbguard_semantics::{HostRules, Plan, WindowsPolicy, compile};
 
 /// The bundled example estate with the given strategy, and its plan.
 pub(crate) fn example(strategy: Strategy) -> (Estate, Plan) {
@@ -11,6 +11,24 @@ pub(crate) fn example(strategy: Strategy) -> (Estate, Plan) {
     estate.strategy = strategy;
     let plan = compile(&estate).expect("example compiles");
     (estate, plan)
+}
+
+/// Where the policy of `group` is in `plan.hosts` (and its group in
+/// `estate.groups`: one policy per group, in estate order).
+pub(crate) fn host_index(plan: &Plan, group: &str) -> usize {
+    plan.hosts
+        .iter()
+        .position(|h| h.group == group)
+        .unwrap_or_else(|| panic!("no policy for group {group}"))
+}
+
+/// The Windows policy of `group`, to edit.
+pub(crate) fn windows_policy_mut<'a>(plan: &'a mut Plan, group: &str) -> &'a mut WindowsPolicy {
+    let k = host_index(plan, group);
+    let HostRules::Windows(w) = &mut plan.hosts[k].rules else {
+        panic!("{group} is not a Windows group")
+    };
+    w
 }
 
 /// Emits `targets` for the estate and plan.

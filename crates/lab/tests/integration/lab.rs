@@ -161,14 +161,26 @@ fn probe<'a>(
         .unwrap_or_else(|| panic!("no probe {from} -> {to} {t} {}", fam.as_str()))
 }
 
-#[test]
-fn lab_domain_profile_observed_equals_predicted() {
-    if !ready("lab_domain_profile_observed_equals_predicted") {
-        return;
+/// The lab in `profile`, checked to have observed what was predicted on
+/// every probe it should have made; `None` when `test` is skipped.
+fn clean_run(test: &str, profile: Profile) -> Option<LabReport> {
+    if !ready(test) {
+        return None;
     }
-    let r = run(Profile::Domain, None);
+    let r = run(profile, None);
     assert!(r.ok(), "differences:\n{}", differences(&r));
     assert_complete(&r);
+    Some(r)
+}
+
+#[test]
+fn lab_domain_profile_observed_equals_predicted() {
+    let Some(r) = clean_run(
+        "lab_domain_profile_observed_equals_predicted",
+        Profile::Domain,
+    ) else {
+        return;
+    };
     for fam in Family::BOTH {
         for verdict in [Verdict::Allow, Verdict::Block] {
             assert!(
@@ -183,61 +195,21 @@ fn lab_domain_profile_observed_equals_predicted() {
     // The article's intent, seen on real packets: workstations reach the DC
     // (IPv4 and IPv6) and the file server, not each other; the internet
     // reaches nobody on SMB; the cloud endpoint is reachable.
-    let smb = Transport::SMB;
-    assert_eq!(
-        probe(
-            &r,
-            "workstations-1",
-            "domain-controllers",
-            smb,
-            Family::Ipv4
-        )
-        .observed
-        .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(
-            &r,
-            "workstations-1",
-            "domain-controllers",
-            smb,
-            Family::Ipv6
-        )
-        .observed
-        .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "file-server", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Allow
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "workstations-2", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "workstations-2", smb, Family::Ipv6)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "internet", "domain-controllers", smb, Family::Ipv6)
-            .observed
-            .verdict(),
-        Verdict::Block
-    );
-    assert_eq!(
-        probe(&r, "workstations-1", "azure-files", smb, Family::Ipv4)
-            .observed
-            .verdict(),
-        Verdict::Allow
-    );
+    let (allow, block) = (Verdict::Allow, Verdict::Block);
+    let (v4, v6) = (Family::Ipv4, Family::Ipv6);
+    let intent = [
+        ("workstations-1", "domain-controllers", v4, allow),
+        ("workstations-1", "domain-controllers", v6, allow),
+        ("workstations-1", "file-server", v4, allow),
+        ("workstations-1", "workstations-2", v4, block),
+        ("workstations-1", "workstations-2", v6, block),
+        ("internet", "domain-controllers", v6, block),
+        ("workstations-1", "azure-files", v4, allow),
+    ];
+    for (from, to, fam, expected) in intent {
+        let seen = probe(&r, from, to, Transport::SMB, fam).observed.verdict();
+        assert_eq!(seen, expected, "{from} -> {to} over {}", fam.as_str());
+    }
     // Real sessions: SMB3 with encryption to the file server and the cloud
     // endpoint; SMB1 refused by the server.
     let session = |to: &str, kind: SessionKind| {
@@ -279,12 +251,12 @@ fn lab_domain_profile_observed_equals_predicted() {
 
 #[test]
 fn lab_public_profile_observed_equals_predicted() {
-    if !ready("lab_public_profile_observed_equals_predicted") {
+    let Some(r) = clean_run(
+        "lab_public_profile_observed_equals_predicted",
+        Profile::Public,
+    ) else {
         return;
-    }
-    let r = run(Profile::Public, None);
-    assert!(r.ok(), "differences:\n{}", differences(&r));
-    assert_complete(&r);
+    };
     assert_eq!(
         r.host("workstations-1").and_then(|h| h.profile),
         Some(Profile::Public)

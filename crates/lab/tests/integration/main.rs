@@ -1,0 +1,4 @@
+//! The lab crate's integration tests, one binary (ripgrep's layout) like
+//! every other crate's.
+
+mod lab;
