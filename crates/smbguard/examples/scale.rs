@@ -1,6 +1,8 @@
 //! The scale estate outside criterion: prints the generated TOML, or runs
 //! the whole pipeline in one process so `/usr/bin/time -v` can report its
-//! peak resident set.
+//! peak resident set. `run` writes every target's artefacts the way
+//! `smbguard emit --out` does (into a fresh folder under the temporary
+//! directory, removed afterwards), so the emit figure includes the disk.
 //!
 //! ```text
 //! cargo build --release -p smbguard --example scale
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use scale_estate::{Strategy, estate_toml};
-use smbguard_emit::{EmitContext, Target, emit};
+use smbguard_emit::{EmitContext, Target, emit_staged, index_json};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,17 +68,23 @@ fn run(toml: &str) -> Result<(), String> {
         version: "bench",
         unsafe_reason: None,
     };
-    let artifacts = emit(&cx, &Target::ALL).map_err(|e| e.to_string())?;
+    // Written as `smbguard emit --out` writes: staged file by file beside the
+    // output folder, then moved into place with its index.
+    let out = std::env::temp_dir().join(format!("smbguard-scale-{}", std::process::id()));
+    let staged = emit_staged(&cx, &Target::ALL, &out).map_err(|e| e.to_string())?;
+    let entries = staged.artifacts().to_vec();
+    let index = index_json(&cx, &entries);
+    let written = staged.commit(&index).map_err(|e| e.to_string());
     let emit_time = t.elapsed();
-    let bytes: usize = artifacts.iter().map(|a| a.contents.len()).sum();
-    // Heap held by the contents (growth slack included): what emit's peak
-    // memory is made of.
-    let held: usize = artifacts.iter().map(|a| a.contents.capacity()).sum();
+    let _ = std::fs::remove_dir_all(&out);
+    let written = written?;
+    let bytes: usize = entries.iter().map(|a| a.size).sum();
     println!(
-        "groups {} failed {} artefacts {} bytes {bytes}",
+        "groups {} failed {} artefacts {} bytes {bytes} files written {}",
         estate.groups.len(),
         report.failed().count(),
-        artifacts.len()
+        entries.len(),
+        written.written
     );
     println!(
         "parse {:.3}s compile {:.3}s verify {:.3}s emit {:.3}s",
@@ -85,6 +93,5 @@ fn run(toml: &str) -> Result<(), String> {
         verify.as_secs_f64(),
         emit_time.as_secs_f64()
     );
-    println!("artefact contents {bytes} bytes in {held} bytes of buffers");
     Ok(())
 }
