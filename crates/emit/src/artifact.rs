@@ -37,6 +37,44 @@ pub struct Artifact {
     pub contents: Vec<u8>,
 }
 
+/// Where a back end hands each artefact as soon as it is made, so a whole
+/// estate's output never has to be in memory at once (see
+/// [`emit_each`](crate::emit_each)). An error stops the back end.
+pub type Sink<'s> = dyn FnMut(Artifact) -> Result<(), EmitError> + 's;
+
+/// An artefact as `index.json` lists it: everything but its bytes, kept
+/// after the bytes are written and dropped. Serialises exactly as the
+/// [`Artifact`] it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ArtifactEntry {
+    /// Path relative to the output directory, `/`-separated.
+    pub path: String,
+    /// The target that produced it.
+    #[serde(serialize_with = "target_name")]
+    pub target: Target,
+    /// The group it is for; `None` for estate-wide files.
+    pub group: Option<String>,
+    /// One line on what it is and how to use it.
+    pub description: String,
+    /// Its size in bytes.
+    #[serde(skip)]
+    pub size: usize,
+}
+
+impl ArtifactEntry {
+    /// The entry of `a`.
+    pub fn of(a: &Artifact) -> Self {
+        Self {
+            path: a.path.clone(),
+            target: a.target,
+            group: a.group.clone(),
+            description: a.description.clone(),
+            size: a.contents.len(),
+        }
+    }
+}
+
 fn target_name<S: serde::Serializer>(t: &Target, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(t.as_str())
 }
@@ -137,8 +175,9 @@ pub fn header_lines(cx: &EmitContext<'_>, target: Target, group: Option<&str>) -
     lines
 }
 
-/// The index file listing every artefact.
-pub fn index_json(cx: &EmitContext<'_>, artifacts: &[Artifact]) -> String {
+/// The index file listing every artefact (whole [`Artifact`]s or their
+/// [`ArtifactEntry`]s: both serialise the same).
+pub fn index_json<A: Serialize>(cx: &EmitContext<'_>, artifacts: &[A]) -> String {
     let doc = serde_json::json!({
         "smbguard": cx.version,
         "estate": cx.estate.name,

@@ -5,7 +5,7 @@
 //! these with an exhaustive `match`; adding a target means adding a variant
 //! and an implementation here, and the compiler points at every place left.
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{Artifact, EmitContext, EmitError, Sink};
 use crate::target::Target;
 
 impl Target {
@@ -39,10 +39,28 @@ impl Target {
         }
     }
 
-    /// Emits this target's artefacts.
+    /// Emits this target's artefacts (all of them in memory; see
+    /// [`Backend::emit_each`] to hand them on one at a time).
     pub fn emit(self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
         self.backend().emit(cx)
     }
+}
+
+/// Collects what a streaming emitter hands its sink.
+pub(crate) fn collect(
+    f: impl FnOnce(&mut Sink<'_>) -> Result<(), EmitError>,
+) -> Result<Vec<Artifact>, EmitError> {
+    let mut out = Vec::new();
+    f(&mut |a| {
+        out.push(a);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Hands a back end's few estate-wide artefacts to the sink.
+fn each(artifacts: Vec<Artifact>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+    artifacts.into_iter().try_for_each(sink)
 }
 
 /// A back end: turns a plan into the files of one target.
@@ -52,10 +70,17 @@ pub trait Backend: Sync {
     /// Its file layout under the output folder, one line (for help and
     /// documentation); `GROUP` stands for a group's file stem.
     fn layout(&self) -> &'static str;
-    /// The artefacts, with paths relative to the output folder. A pure
-    /// function of `cx`: same input, same bytes. Paths are checked by the
-    /// naming authority afterwards; a back end takes group stems from it.
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError>;
+    /// Hands every artefact to `sink` as soon as it is made (per group for
+    /// the per-group back ends), with paths relative to the output folder.
+    /// A pure function of `cx`: same input, same bytes, same order. Paths
+    /// are checked by the naming authority afterwards; a back end takes
+    /// group stems from it.
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError>;
+
+    /// The artefacts, collected in memory.
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        collect(|sink| self.emit_each(cx, sink))
+    }
 }
 
 /// The [`Target::PowerShell`] back end.
@@ -69,8 +94,8 @@ impl Backend for PowerShell {
     fn layout(&self) -> &'static str {
         "GROUP.powershell.ps1  converging NetSecurity script per Windows group"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::windows::powershell::emit(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::windows::powershell::emit(cx, sink)
     }
 }
 
@@ -85,8 +110,8 @@ impl Backend for Netsh {
     fn layout(&self) -> &'static str {
         "GROUP.netsh.cmd  netsh advfirewall batch file per Windows group"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::windows::netsh::emit(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::windows::netsh::emit(cx, sink)
     }
 }
 
@@ -101,8 +126,8 @@ impl Backend for Gpo {
     fn layout(&self) -> &'static str {
         "gpo/GROUP/...  GPMC backup folder per Windows group, for Import-GPO"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::windows::gpo::emit(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::windows::gpo::emit(cx, sink)
     }
 }
 
@@ -117,8 +142,8 @@ impl Backend for Nftables {
     fn layout(&self) -> &'static str {
         "nftables/GROUP.nft, nftables/perimeter.nft  `table inet smbguard` rulesets"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::linux::nftables::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::linux::nftables::artifacts(cx, sink)
     }
 }
 
@@ -133,8 +158,8 @@ impl Backend for Iptables {
     fn layout(&self) -> &'static str {
         "iptables/GROUP.rules.v4|v6, iptables/perimeter.rules.v4|v6  for iptables-restore --noflush"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::linux::iptables::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::linux::iptables::artifacts(cx, sink)
     }
 }
 
@@ -149,8 +174,8 @@ impl Backend for CiscoIos {
     fn layout(&self) -> &'static str {
         "cisco-ios/perimeter.ios  extended ACLs for the perimeter"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::network::cisco_ios::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::network::cisco_ios::artifacts(cx)?, sink)
     }
 }
 
@@ -165,8 +190,8 @@ impl Backend for Junos {
     fn layout(&self) -> &'static str {
         "junos/perimeter.conf  firewall filters for the perimeter"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::network::junos::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::network::junos::artifacts(cx)?, sink)
     }
 }
 
@@ -181,8 +206,8 @@ impl Backend for AzureNsg {
     fn layout(&self) -> &'static str {
         "azure-nsg/perimeter.nsg.json  ARM network security group rules"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::cloud::azure_nsg::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::cloud::azure_nsg::artifacts(cx)?, sink)
     }
 }
 
@@ -197,8 +222,8 @@ impl Backend for AwsNacl {
     fn layout(&self) -> &'static str {
         "aws-nacl/perimeter.nacl.json  network ACL entries"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::cloud::aws_nacl::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::cloud::aws_nacl::artifacts(cx)?, sink)
     }
 }
 
@@ -213,8 +238,8 @@ impl Backend for Samba {
     fn layout(&self) -> &'static str {
         "samba/GROUP.smb.conf  [global] hardening per Linux file server"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::linux::samba::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::linux::samba::artifacts(cx, sink)
     }
 }
 
@@ -229,8 +254,8 @@ impl Backend for Ansible {
     fn layout(&self) -> &'static str {
         "ansible/smbguard.yml, ansible/files/...  playbook for the Linux groups"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::fleet::ansible::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::fleet::ansible::artifacts(cx, sink)
     }
 }
 
@@ -245,8 +270,8 @@ impl Backend for Intune {
     fn layout(&self) -> &'static str {
         "intune/GROUP.firewall-rules-N.json ...  Microsoft Graph settings-catalog policies, deploy-intune.ps1"
     }
-    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-        crate::intune::artifacts(cx)
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        crate::intune::artifacts(cx, sink)
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{ArtifactEntry, EmitContext, EmitError};
 
 /// Longest stem kept verbatim; longer names are shortened and hashed.
 const MAX_VERBATIM: usize = 64;
@@ -135,13 +135,13 @@ fn fold(path: &str) -> String {
 /// The naming authority's check over a whole artefact set (plus
 /// `index.json`): every component is a portable name and no two paths, nor
 /// a file and a folder, fold to the same key.
-pub(crate) fn check_paths(artifacts: &[Artifact]) -> Result<(), EmitError> {
-    let refuse = |a: &Artifact, why: String| EmitError::UnsafePath {
+pub(crate) fn check_paths(artifacts: &[ArtifactEntry]) -> Result<(), EmitError> {
+    let refuse = |a: &ArtifactEntry, why: String| EmitError::UnsafePath {
         path: a.path.clone(),
         group: a.group.clone(),
         why,
     };
-    let mut files: BTreeMap<String, &Artifact> = BTreeMap::new();
+    let mut files: BTreeMap<String, &ArtifactEntry> = BTreeMap::new();
     let mut folders: BTreeSet<String> = BTreeSet::new();
     for a in artifacts {
         if let Some(why) = a.path.split('/').find_map(windows_name_problem) {
@@ -185,7 +185,7 @@ pub(crate) fn check_paths(artifacts: &[Artifact]) -> Result<(), EmitError> {
     Ok(())
 }
 
-fn clash(other: &Artifact) -> String {
+fn clash(other: &ArtifactEntry) -> String {
     match &other.group {
         Some(g) => format!(
             "it is the same file (ignoring case) as `{}` of group `{}`",

@@ -176,15 +176,13 @@ fn check_interrupt() -> Result<(), LabError> {
 }
 
 fn compile_error(e: CompileError) -> LabError {
-    match e {
-        CompileError::GuardRails(diags) => LabError::Compile(
-            diags
-                .iter()
-                .map(|d| format!("[{}] {}", d.code, d.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    }
+    LabError::Compile(
+        e.diagnostics()
+            .iter()
+            .map(|d| format!("[{}] {}", d.code, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 fn cidrs(set: &AddrSet, v6: bool) -> Vec<String> {

@@ -18,12 +18,47 @@ use crate::rule::{
     SecurityRequirement, WindowsRule,
 };
 
-/// Why an estate cannot be compiled.
+/// Why an estate cannot be compiled: the semantics crate's one error type.
+///
+/// Every variant carries located [`Diagnostic`]s (code, message, span, hint),
+/// so a caller renders any compile error the way it renders the estate
+/// parser's, through [`CompileError::diagnostics`], without matching on the
+/// variants (new ones may be added).
+///
+/// ```
+/// // A domain controller whose Server service is disabled breaks guard rail K8.
+/// let toml = smbguard_model::EXAMPLE_ESTATE.replace(
+///     "role = \"domain-controller\"\n",
+///     "role = \"domain-controller\"\nservices = { server = \"disabled\" }\n",
+/// );
+/// let estate = smbguard_model::parse_estate(&toml).expect("a valid estate").estate;
+/// let e = smbguard_semantics::compile(&estate).expect_err("a guard rail is broken");
+/// assert_eq!(e.diagnostics()[0].code, "guard-rail-server-service");
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum CompileError {
-    /// The estate asks for something KB3185535 forbids.
+    /// The estate asks for something KB3185535 forbids (a hard guard rail,
+    /// checked before anything is compiled); one diagnostic per violation,
+    /// located at the estate text that causes it.
     #[error("the estate breaks {} guard rail(s) of KB3185535", .0.len())]
     GuardRails(Vec<Diagnostic>),
+}
+
+impl CompileError {
+    /// The diagnostics that explain the error, in estate order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            CompileError::GuardRails(d) => d,
+        }
+    }
+
+    /// The diagnostics, owned (to locate them in the source and render them).
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        match self {
+            CompileError::GuardRails(d) => d,
+        }
+    }
 }
 
 /// The article's name for the isolation rule (K7).

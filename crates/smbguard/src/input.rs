@@ -11,7 +11,7 @@ use miette::{
 use smbguard_model::{
     Diagnostic, EXAMPLE_ESTATE, Estate, Severity, TagLoader, parse_estate_with_service_tags,
 };
-use smbguard_semantics::{CompileError, Plan, compile};
+use smbguard_semantics::{Plan, compile};
 
 use crate::CliError;
 use crate::render::term::truncate;
@@ -168,7 +168,8 @@ pub(crate) fn load_plan(path: Option<&Path>) -> Result<(LoadedEstate, Plan), Cli
     let loaded = load_estate(path)?;
     match compile(&loaded.estate) {
         Ok(plan) => Ok((loaded, plan)),
-        Err(CompileError::GuardRails(mut diags)) => {
+        Err(e) => {
+            let mut diags = e.into_diagnostics();
             for d in &mut diags {
                 d.locate(&loaded.source);
             }

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use smbguard_model::{Platform, Profile};
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{EmitContext, EmitError, Sink};
 use crate::linux::{nftables, samba};
 use crate::naming::{fnv1a, group_stems};
 use crate::non_windows::{artifact, clean, comment_header};
@@ -193,15 +193,15 @@ pub(crate) fn playbook(cx: &EmitContext<'_>) -> String {
     out
 }
 
-pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-    let mut out = vec![artifact(
+pub(crate) fn artifacts(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+    sink(artifact(
         Target::Ansible,
         "ansible/smbguard.yml".to_string(),
         None,
         "Ansible playbook deploying the Linux groups' nftables tables and Samba hardening"
             .to_string(),
         playbook(cx),
-    )];
+    ))?;
     let stems = group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         if h.platform != Platform::Linux {
@@ -209,22 +209,22 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
         }
         let stem = &stems[i];
         let g = clean(&h.group);
-        out.push(artifact(
+        sink(artifact(
             Target::Ansible,
             format!("ansible/files/{stem}.nft"),
             Some(&h.group),
             format!("nftables table for `{g}`, deployed by smbguard.yml"),
             nftables::host_ruleset(cx, i, Profile::Domain)?,
-        ));
+        ))?;
         if let Some(text) = samba::snippet(cx, i) {
-            out.push(artifact(
+            sink(artifact(
                 Target::Ansible,
                 format!("ansible/files/{stem}.smb.conf"),
                 Some(&h.group),
                 format!("Samba hardening for `{g}`, deployed by smbguard.yml"),
                 text,
-            ));
+            ))?;
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -14,7 +14,7 @@ mod settings;
 use serde_json::{Value, json};
 use smbguard_semantics::WindowsRule;
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{Artifact, EmitContext, EmitError, Sink};
 use crate::non_windows::{artifact, clean, header_plain};
 use crate::target::Target;
 use crate::windows::{WindowsHost, windows_hosts};
@@ -27,16 +27,20 @@ pub const MAX_RULES_PER_POLICY: usize = 150;
 const T: Target = Target::Intune;
 
 /// Every Intune artefact of the estate.
-pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+pub(crate) fn artifacts(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     let ip = intune_plan(cx.estate).map_err(|e| EmitError::Unrepresentable {
         target: T,
         what: format!("the estate compiled for Intune: {e}"),
     })?;
-    artifacts_for(cx, &ip)
+    artifacts_for(cx, &ip, sink)
 }
 
 /// The artefacts of an already compiled Intune plan.
-fn artifacts_for(cx: &EmitContext<'_>, ip: &IntunePlan) -> Result<Vec<Artifact>, EmitError> {
+fn artifacts_for(
+    cx: &EmitContext<'_>,
+    ip: &IntunePlan,
+    sink: &mut Sink<'_>,
+) -> Result<(), EmitError> {
     plan::csp_expressible(&ip.plan)
         .map_err(|what| EmitError::Unrepresentable { target: T, what })?;
     let icx = EmitContext {
@@ -45,29 +49,34 @@ fn artifacts_for(cx: &EmitContext<'_>, ip: &IntunePlan) -> Result<Vec<Artifact>,
     };
     let mut notes = ip.notes.clone();
     notes.extend(settings::smb_not_carried(&cx.estate.smb));
-    let mut out = Vec::new();
+    // The deploy script lists every policy file: their names are kept, the
+    // policies themselves go to the sink as they are made.
+    let mut files: Vec<String> = Vec::new();
+    let mut put = |a: Artifact| {
+        if let Some(f) = a.path.strip_prefix("intune/") {
+            files.push(f.to_owned());
+        }
+        sink(a)
+    };
     let hosts = windows_hosts(&icx);
     for h in &hosts {
-        out.extend(firewall_rules(&icx, ip, &notes, h));
-        out.push(profiles(&icx, ip, &notes, h));
+        for a in firewall_rules(&icx, ip, &notes, h) {
+            put(a)?;
+        }
+        put(profiles(&icx, ip, &notes, h))?;
     }
     if !hosts.is_empty() {
-        out.push(smb_policy(&icx, ip, &notes));
+        put(smb_policy(&icx, ip, &notes))?;
     }
-    let files: Vec<String> = out
-        .iter()
-        .filter_map(|a| a.path.strip_prefix("intune/").map(str::to_owned))
-        .collect();
     let header = header_plain(&icx, T, None);
-    out.push(artifact(
+    sink(artifact(
         T,
         "intune/deploy-intune.ps1".into(),
         None,
         "PowerShell (Microsoft Graph SDK): creates every Intune policy; -WhatIf lists them".into(),
         deploy::script(&header, &files),
-    ));
-    out.push(notes_file(&header, &notes, ip.complement_substituted));
-    Ok(out)
+    ))?;
+    sink(notes_file(&header, &notes, ip.complement_substituted))
 }
 
 /// The provenance block and `description` of one policy.
@@ -302,7 +311,7 @@ mod tests {
             version: "t",
             unsafe_reason: None,
         };
-        let arts = artifacts_for(&cx, &ip).expect("emits");
+        let arts = crate::backend::collect(|sink| artifacts_for(&cx, &ip, sink)).expect("emits");
         let parts: Vec<&Artifact> = arts
             .iter()
             .filter(|a| {

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use smbguard_model::{AddrSet, Profile, Proto};
 use smbguard_semantics::{Acl, AclAction, AclEntry};
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{EmitContext, EmitError, Sink};
 use crate::linux::{Family, HostAcls, host_acls};
 use crate::non_windows::{artifact, clean, comment_header, entry_label};
 use crate::target::Target;
@@ -251,43 +251,41 @@ pub fn perimeter_rules(cx: &EmitContext<'_>) -> (String, String) {
     )
 }
 
-pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-    let mut out = Vec::new();
+pub(crate) fn artifacts(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     // One pass over every group's stem (per-group lookups made emit quadratic).
     let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         let (v4, v6) = host_rules(cx, i, Profile::Domain)?;
         let stem = &stems[i];
         let g = clean(&h.group);
-        out.push(artifact(
+        sink(artifact(
             Target::Iptables,
             format!("iptables/{stem}.rules.v4"),
             Some(&h.group),
             format!("IPv4 rules for `{g}`; `iptables-restore --noflush`"),
             v4,
-        ));
-        out.push(artifact(
+        ))?;
+        sink(artifact(
             Target::Iptables,
             format!("iptables/{stem}.rules.v6"),
             Some(&h.group),
             format!("IPv6 rules for `{g}`; `ip6tables-restore --noflush`"),
             v6,
-        ));
+        ))?;
     }
     let (v4, v6) = perimeter_rules(cx);
-    out.push(artifact(
+    sink(artifact(
         Target::Iptables,
         "iptables/perimeter.rules.v4".to_string(),
         None,
         "IPv4 perimeter FORWARD rules; `iptables-restore --noflush`".to_string(),
         v4,
-    ));
-    out.push(artifact(
+    ))?;
+    sink(artifact(
         Target::Iptables,
         "iptables/perimeter.rules.v6".to_string(),
         None,
         "IPv6 perimeter FORWARD rules; `ip6tables-restore --noflush`".to_string(),
         v6,
-    ));
-    Ok(out)
+    ))
 }

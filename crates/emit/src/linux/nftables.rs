@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use smbguard_model::{AddrSet, PortSet, Profile};
 use smbguard_semantics::{Acl, AclAction, AclEntry};
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{EmitContext, EmitError, Sink};
 use crate::linux::{Family, HostAcls, host_acls};
 use crate::non_windows::{artifact, clean, comment_header, entry_label};
 use crate::target::Target;
@@ -237,16 +237,16 @@ pub fn perimeter_ruleset(cx: &EmitContext<'_>) -> String {
 }
 
 /// Every group's file (Windows groups in the Domain profile) and the perimeter.
-pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-    artifacts_for(cx, Profile::Domain)
+pub(crate) fn artifacts(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+    artifacts_for(cx, Profile::Domain, sink)
 }
 
 /// Every group's file, Windows groups encoded for `profile`, and the perimeter.
 pub(crate) fn artifacts_for(
     cx: &EmitContext<'_>,
     profile: Profile,
-) -> Result<Vec<Artifact>, EmitError> {
-    let mut out = Vec::new();
+    sink: &mut Sink<'_>,
+) -> Result<(), EmitError> {
     // One pass over every group's stem (per-group lookups made emit quadratic).
     let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
@@ -255,7 +255,7 @@ pub(crate) fn artifacts_for(
             Some(p) => format!("first-match equivalent of the Windows policy ({p} profile)"),
             None => "host firewall".to_string(),
         };
-        out.push(artifact(
+        sink(artifact(
             Target::Nftables,
             format!("nftables/{}.nft", stems[i]),
             Some(&h.group),
@@ -264,14 +264,13 @@ pub(crate) fn artifacts_for(
                 clean(&h.group)
             ),
             render_host(cx, &acls),
-        ));
+        ))?;
     }
-    out.push(artifact(
+    sink(artifact(
         Target::Nftables,
         "nftables/perimeter.nft".to_string(),
         None,
         "nftables forward chain for the perimeter (K1, K2); load with `nft -f`".to_string(),
         perimeter_ruleset(cx),
-    ));
-    Ok(out)
+    ))
 }

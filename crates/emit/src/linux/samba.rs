@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use smbguard_model::{AddrSet, Dialect, Encryption, Platform, Transport};
 use smbguard_semantics::{AclAction, HostPolicy, HostRules};
 
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{EmitContext, EmitError, Sink};
 use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
@@ -139,13 +139,12 @@ pub(crate) fn snippet(cx: &EmitContext<'_>, group: usize) -> Option<String> {
     Some(out)
 }
 
-pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
-    let mut out = Vec::new();
+pub(crate) fn artifacts(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     // One pass over every group's stem (per-group lookups made emit quadratic).
     let stems = crate::naming::group_stems(cx);
     for (i, h) in cx.plan.hosts.iter().enumerate() {
         if let Some(text) = snippet(cx, i) {
-            out.push(artifact(
+            sink(artifact(
                 Target::Samba,
                 format!("samba/{}.smb.conf", stems[i]),
                 Some(&h.group),
@@ -154,8 +153,8 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
                     clean(&h.group)
                 ),
                 text,
-            ));
+            ))?;
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -33,14 +33,22 @@ pub(crate) struct WindowsHost<'a> {
 /// naming authority (the same in every family).
 pub(crate) fn windows_hosts<'a>(cx: &EmitContext<'a>) -> Vec<WindowsHost<'a>> {
     let mut out: Vec<WindowsHost<'a>> = Vec::new();
-    for (host, stem) in cx.plan.hosts.iter().zip(group_stems(cx)) {
+    for (i, (host, stem)) in cx.plan.hosts.iter().zip(group_stems(cx)).enumerate() {
         let Some(policy) = host.windows() else {
             continue;
         };
+        // The plan keeps the estate's group order: look there first, so the
+        // lookup is not a scan per group (quadratic at thousands of groups).
+        let group = cx
+            .estate
+            .groups
+            .get(i)
+            .filter(|g| g.name == host.group)
+            .or_else(|| cx.estate.groups.iter().find(|g| g.name == host.group));
         out.push(WindowsHost {
             host,
             policy,
-            group: cx.estate.groups.iter().find(|g| g.name == host.group),
+            group,
             stem,
         });
     }
@@ -79,15 +87,46 @@ pub(crate) fn checked_sid(target: Target, sid: &str) -> Result<&str, EmitError> 
     }
 }
 
-/// `(A;;CC;;;SID)` for every SID (empty string for none).
-pub(crate) fn sddl_aces(target: Target, sids: &[String]) -> Result<String, EmitError> {
-    let mut out = String::new();
-    for sid in sids {
-        out.push_str("(A;;CC;;;");
-        out.push_str(checked_sid(target, sid)?);
-        out.push(')');
+/// Longest authorised-computers list Windows takes for one rule, in
+/// UTF-16 units without the terminating NUL. [MS-FASP] §2.2.37 `FW_RULE`
+/// declares `[string, range(1, 10001)] wchar_t* wszRemoteMachineAuthorizationList`
+/// (10,001 units including the NUL), and every front end ends in that
+/// structure: `New-NetFirewallRule -RemoteMachine`, netsh `rmtcomputergrp=`
+/// and the GPO's `RMauth=` ([MS-GPFAS] §2.2.2.19 "represents a firewall rule
+/// as defined in [MS-FASP] section 2.2.37"). It is tighter than the
+/// registry's own limit: a registry value may hold 1 MB or more ("Registry
+/// element size limits", Win32 documentation), a `registry.pol` value
+/// 65,535 bytes ([MS-GPREG] §2.2.1 `Data = *65535OCTET`).
+pub(crate) const MAX_AUTHORIZATION_UNITS: usize = 10_000;
+
+/// The SDDL authorising `sids` (`prefix`, then `(A;;CC;;;SID)` per SID),
+/// split into strings of at most `max_units` characters, each for its own
+/// copy of the rule; one empty string when there are no SIDs (no
+/// condition). Splitting keeps the meaning: an authenticated bypass applies
+/// when *some* matching rule authorises the peer computer (no rule order,
+/// `scope.rs`), and each copy keeps every other condition of the rule, so
+/// the copies authorise exactly the computers the whole list does. SIDs
+/// are ASCII, so characters are UTF-16 units.
+pub(crate) fn sddl_parts(
+    target: Target,
+    prefix: &str,
+    sids: &[String],
+    max_units: usize,
+) -> Result<Vec<String>, EmitError> {
+    if sids.is_empty() {
+        return Ok(vec![String::new()]);
     }
-    Ok(out)
+    let mut parts = Vec::new();
+    let mut current = String::from(prefix);
+    for sid in sids {
+        let ace = format!("(A;;CC;;;{})", checked_sid(target, sid)?);
+        if current.len() > prefix.len() && current.len() + ace.len() > max_units {
+            parts.push(std::mem::replace(&mut current, String::from(prefix)));
+        }
+        current.push_str(&ace);
+    }
+    parts.push(current);
+    Ok(parts)
 }
 
 /// The name of the Group Policy object a group's backup creates.
@@ -98,6 +137,29 @@ pub(crate) fn gpo_display_name(cx: &EmitContext<'_>, group: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_authorisation_lists_split_within_the_limit() {
+        let sids: Vec<String> = (0..700)
+            .map(|i| format!("S-1-5-21-1111111111-2222222222-3333333333-{}", 5000 + i))
+            .collect();
+        let parts =
+            sddl_parts(Target::Gpo, "O:LSD:", &sids, MAX_AUTHORIZATION_UNITS).expect("valid SIDs");
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        let mut again = Vec::new();
+        for p in &parts {
+            assert!(p.len() <= MAX_AUTHORIZATION_UNITS, "{}", p.len());
+            let aces = p.strip_prefix("O:LSD:").expect("prefix");
+            again.push(aces.to_owned());
+        }
+        let whole: String = sids.iter().map(|s| format!("(A;;CC;;;{s})")).collect();
+        assert_eq!(again.concat(), whole);
+        assert_eq!(
+            sddl_parts(Target::Gpo, "D:", &[], 10).expect("none"),
+            [String::new()]
+        );
+        assert!(sddl_parts(Target::Gpo, "D:", &["S-1-5)(A;;GA;;;WD".into()], 99).is_err());
+    }
 
     #[test]
     fn sids_are_validated() {

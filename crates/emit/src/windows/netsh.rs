@@ -21,15 +21,23 @@ use smbguard_model::{Profile, ProfileSet};
 use smbguard_semantics::{Action, Direction, Security, SecurityRequirement, WindowsRule, builtin};
 
 use super::{
-    AddrChunk, WindowsHost, chunk_remote, port_list, range_string, sddl_aces, skipped_groups,
+    AddrChunk, WindowsHost, chunk_remote, port_list, range_string, sddl_parts, skipped_groups,
     windows_hosts,
 };
-use crate::artifact::{Artifact, EmitContext, EmitError, header_lines};
+use crate::artifact::{Artifact, EmitContext, EmitError, Sink, header_lines};
 use crate::target::Target;
 
 /// cmd's command line limit is 8191 characters; the address list of one
 /// `add rule` stays well below it.
 const MAX_ADDRESS_CHARS: usize = 6000;
+
+/// The `rmtcomputergrp=` SDDL of one `add rule` line: with the address list
+/// and the rest of the line it stays under cmd's 8191 characters, and far
+/// under Windows' own limit on one rule's list
+/// ([`MAX_AUTHORIZATION_UNITS`](super::MAX_AUTHORIZATION_UNITS)). Longer
+/// lists become several lines of the same rule name, each authorising a
+/// part (sound: see `super::sddl_parts`).
+const MAX_SDDL_CHARS: usize = 1500;
 
 /// A value as one double-quoted netsh argument, or an error naming the field
 /// and the character that cannot be written safely.
@@ -190,37 +198,48 @@ fn add_rule_lines(
         Security::AuthenticateNoEncap => fixed.push_str(" security=authnoencap"),
         Security::AuthenticateEncrypt => fixed.push_str(" security=authenc"),
     }
-    if !rule.remote_machines.is_empty() {
-        let sddl = format!("D:{}", sddl_aces(Target::Netsh, &rule.remote_machines)?);
-        let _ = write!(
-            fixed,
-            " rmtcomputergrp={}",
-            quoted("authorised computers (SDDL)", &sddl)?
-        );
-    } else if rule.action == Action::Bypass && rule.direction == Direction::Inbound {
+    let mut fixed_parts = Vec::new();
+    for sddl in sddl_parts(Target::Netsh, "D:", &rule.remote_machines, MAX_SDDL_CHARS)? {
+        let mut part = fixed.clone();
+        if !sddl.is_empty() {
+            let _ = write!(
+                part,
+                " rmtcomputergrp={}",
+                quoted("authorised computers (SDDL)", &sddl)?
+            );
+        }
+        part.push_str(" enable=yes");
+        fixed_parts.push(part);
+    }
+    if rule.remote_machines.is_empty()
+        && rule.action == Action::Bypass
+        && rule.direction == Direction::Inbound
+    {
         return Err(unrepresentable(
             "an inbound bypass without authorised computers",
         ));
     }
-    fixed.push_str(" enable=yes");
     let _ = writeln!(out, "REM {} {}", rule.kb, rem_text(&rule.description));
-    let mut adds = Vec::new();
-    for chunk in chunk_remote(
+    let chunks = chunk_remote(
         &rule.remote_addresses,
         super::powershell::MAX_ADDRESSES_PER_RULE,
         MAX_ADDRESS_CHARS,
         |r| range_string(r).len() + 1,
-    ) {
-        let remote = match chunk {
-            AddrChunk::Any => String::new(),
-            AddrChunk::Ranges(rs) => {
-                format!(
-                    " remoteip={}",
-                    rs.iter().map(range_string).collect::<Vec<_>>().join(",")
-                )
-            }
-        };
-        adds.push(format!("{fixed}{remote}"));
+    );
+    let mut adds = Vec::new();
+    for fixed in &fixed_parts {
+        for chunk in &chunks {
+            let remote = match chunk {
+                AddrChunk::Any => String::new(),
+                AddrChunk::Ranges(rs) => {
+                    format!(
+                        " remoteip={}",
+                        rs.iter().map(range_string).collect::<Vec<_>>().join(",")
+                    )
+                }
+            };
+            adds.push(format!("{fixed}{remote}"));
+        }
     }
     replace_lines(out, "firewall", &rule_name(rule), &adds)?;
     names.push(name);
@@ -419,9 +438,8 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
 }
 
 /// Every Windows group's batch file.
-pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+pub(crate) fn emit(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     let skipped = skipped_groups(cx);
-    let mut out = Vec::new();
     for h in windows_hosts(cx) {
         // CRLF: cmd mis-finds `call :label` targets in LF-only batch files.
         let text = script(cx, &h)?.replace('\n', "\r\n");
@@ -437,13 +455,13 @@ pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
                 skipped.join(", ")
             );
         }
-        out.push(Artifact {
+        sink(Artifact {
             path: format!("{}.netsh.cmd", h.stem),
             target: Target::Netsh,
             group: Some(h.host.group.clone()),
             description,
             contents: text.into_bytes(),
-        });
+        })?;
     }
-    Ok(out)
+    Ok(())
 }

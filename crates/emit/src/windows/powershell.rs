@@ -15,10 +15,10 @@ use smbguard_semantics::{
 
 use super::smb::dialect_name;
 use super::{
-    AddrChunk, WindowsHost, chunk_remote, one_line, port_list, range_string, sddl_aces,
-    skipped_groups, windows_hosts,
+    AddrChunk, MAX_AUTHORIZATION_UNITS, WindowsHost, chunk_remote, one_line, port_list,
+    range_string, sddl_parts, skipped_groups, windows_hosts,
 };
-use crate::artifact::{Artifact, EmitContext, EmitError, header_lines};
+use crate::artifact::{Artifact, EmitContext, EmitError, Sink, header_lines};
 use crate::target::Target;
 
 const FUNCTIONS: &str = include_str!("powershell/functions.ps1");
@@ -130,17 +130,15 @@ fn rule_entries(rule: &WindowsRule) -> Result<Vec<String>, EmitError> {
         Security::AuthenticateNoEncap => ("NoEncap", "NotRequired"),
         Security::AuthenticateEncrypt => ("Required", "Required"),
     };
-    let remote_machine = if rule.remote_machines.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "D:{}",
-            sddl_aces(Target::PowerShell, &rule.remote_machines)?
-        )
-    };
+    let remote_machines = sddl_parts(
+        Target::PowerShell,
+        "D:",
+        &rule.remote_machines,
+        MAX_AUTHORIZATION_UNITS,
+    )?;
     if rule.direction == Direction::Inbound
         && rule.action == Action::Bypass
-        && remote_machine.is_empty()
+        && rule.remote_machines.is_empty()
     {
         return Err(unrepresentable(
             "an inbound bypass without authorised computers (Windows requires -RemoteMachine)",
@@ -157,7 +155,11 @@ fn rule_entries(rule: &WindowsRule) -> Result<Vec<String>, EmitError> {
         |_| 1,
     );
     let mut out = Vec::new();
-    for (i, chunk) in chunks.iter().enumerate() {
+    // One copy per part of the authorised computers and of the addresses.
+    let copies = remote_machines
+        .iter()
+        .flat_map(|m| chunks.iter().map(move |c| (m, c)));
+    for (i, (remote_machine, chunk)) in copies.enumerate() {
         let id = if i == 0 {
             rule.id.clone()
         } else {
@@ -206,7 +208,7 @@ fn rule_entries(rule: &WindowsRule) -> Result<Vec<String>, EmitError> {
                 "$false"
             }
         );
-        let _ = writeln!(e, "        RemoteMachine = {}", literal(&remote_machine));
+        let _ = writeln!(e, "        RemoteMachine = {}", literal(remote_machine));
         e.push_str("    }");
         out.push(e);
     }
@@ -401,9 +403,8 @@ pub(crate) fn script(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<String
 }
 
 /// Every Windows group's script.
-pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+pub(crate) fn emit(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     let skipped = skipped_groups(cx);
-    let mut out = Vec::new();
     for h in windows_hosts(cx) {
         let text = script(cx, &h)?;
         // UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file
@@ -419,15 +420,15 @@ pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
         if !skipped.is_empty() {
             description.push_str(&format!("; Linux groups skipped: {}", skipped.join(", ")));
         }
-        out.push(Artifact {
+        sink(Artifact {
             path: format!("{}.powershell.ps1", h.stem),
             target: Target::PowerShell,
             group: Some(h.host.group.clone()),
             description,
             contents,
-        });
+        })?;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

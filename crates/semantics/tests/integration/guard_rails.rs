@@ -11,7 +11,9 @@ fn guard_rail_errors(src: &str) -> Vec<(&'static str, usize)> {
         .estate;
     match compile(&estate) {
         Ok(_) => panic!("compile accepted an estate that breaks a guard rail"),
-        Err(CompileError::GuardRails(mut diags)) => {
+        Err(e) => {
+            assert!(matches!(e, CompileError::GuardRails(_)), "{e:?}");
+            let mut diags = e.into_diagnostics();
             for d in &mut diags {
                 d.locate(src);
             }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use smbguard_emit::{Artifact, EmitError, Target, WriteReport, emit, index_json, write_artifacts};
+use smbguard_emit::{ArtifactEntry, EmitError, Target, WriteReport, emit_staged, index_json};
 use smbguard_model::Diagnostic;
 
 use crate::input::{LoadedEstate, load_plan, render_diagnostics};
@@ -102,7 +102,7 @@ fn located(loaded: &LoadedEstate, e: &EmitError) -> CliError {
 
 /// The listing: one line per file, grouped by target, each GPO backup folder
 /// as one line; a line that would pass 80 columns puts the size below.
-fn listing(artifacts: &[Artifact]) -> Vec<String> {
+fn listing(artifacts: &[ArtifactEntry]) -> Vec<String> {
     let mut rows: Vec<(Target, String, usize, usize)> = Vec::new();
     for a in artifacts {
         let shown = match a.target {
@@ -111,10 +111,10 @@ fn listing(artifacts: &[Artifact]) -> Vec<String> {
         };
         match rows.last_mut() {
             Some(last) if last.0 == a.target && last.1 == shown => {
-                last.2 += a.contents.len();
+                last.2 += a.size;
                 last.3 += 1;
             }
-            _ => rows.push((a.target, shown, a.contents.len(), 1)),
+            _ => rows.push((a.target, shown, a.size, 1)),
         }
     }
     rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -190,7 +190,9 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
     ) else {
         return Ok(ExitCode::from(EXIT_FAILED));
     };
-    let artifacts = emit(&cx, &requested).map_err(|e| located(&loaded, &e))?;
+    // Each artefact is written into a staging folder beside --out as it is
+    // made, so memory holds one group's files, not the estate's.
+    let staged = emit_staged(&cx, &requested, &args.out).map_err(|e| located(&loaded, &e))?;
 
     let linux: Vec<&str> = plan
         .hosts
@@ -205,8 +207,10 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
         );
     }
 
+    let artifacts = staged.artifacts().to_vec();
     let index = index_json(&cx, &artifacts);
-    let report = write_artifacts(&args.out, &artifacts, &index)
+    let report = staged
+        .commit(&index)
         .map_err(|e| CliError::BadInput(format!("error: {e}")))?;
     report_changes(&report);
 
@@ -249,7 +253,7 @@ pub(crate) fn run(args: &EmitArgs) -> Result<ExitCode, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smbguard_emit::EmitContext;
+    use smbguard_emit::{EmitContext, emit};
 
     #[test]
     fn emit_listing_fits_80_columns() {
@@ -263,7 +267,11 @@ mod tests {
             version: "0.0.0-test",
             unsafe_reason: None,
         };
-        let artifacts = emit(&cx, &Target::ALL).expect("example emits");
+        let artifacts: Vec<ArtifactEntry> = emit(&cx, &Target::ALL)
+            .expect("example emits")
+            .iter()
+            .map(ArtifactEntry::of)
+            .collect();
         let lines = listing(&artifacts);
         for l in &lines {
             assert!(l.chars().count() <= COLUMNS, "{l}");

@@ -12,8 +12,12 @@
 use crate::common::random::case;
 use crate::common::*;
 use proptest::prelude::*;
-use smbguard_verify::reference::{exhaustive, sample};
-use smbguard_verify::{Options, builtin_invariants, user_invariants, verify_with};
+use smbguard_model::Estate;
+use smbguard_semantics::Plan;
+use smbguard_verify::reference::{Outcome, exhaustive, sample};
+use smbguard_verify::{
+    Invariant, Options, Report, builtin_invariants, user_invariants, verify_with,
+};
 
 fn options() -> Options {
     Options {
@@ -23,18 +27,26 @@ fn options() -> Options {
     }
 }
 
+/// The fast verifier's report, the invariants it proved and the exhaustive
+/// oracle's outcome over the same invariants; every counterexample of the
+/// fast verifier has been replayed under `check_flow`.
+fn fast_and_oracle(plan: &Plan, estate: &Estate) -> (Report, Vec<Invariant>, Outcome) {
+    let fast = verify_with(plan, estate, &options());
+    let mut invariants = builtin_invariants(plan, estate);
+    invariants.extend(user_invariants(estate));
+    let oracle = exhaustive(plan, &invariants);
+    for f in fast.invariants.iter().flat_map(|i| &i.failures) {
+        assert_reproduces(plan, f);
+    }
+    (fast, invariants, oracle)
+}
+
 fn agree(seed: u64) -> Result<(), TestCaseError> {
     let Some((estate, plan)) = case(seed) else {
         return Ok(());
     };
-    let fast = verify_with(&plan, &estate, &options());
-    let mut invariants = builtin_invariants(&plan, &estate);
-    invariants.extend(user_invariants(&estate));
-    let oracle = exhaustive(&plan, &invariants);
+    let (fast, invariants, oracle) = fast_and_oracle(&plan, &estate);
     for inv in &fast.invariants {
-        for f in &inv.failures {
-            assert_reproduces(&plan, f);
-        }
         let o = oracle.violations.get(&inv.id);
         prop_assert_eq!(
             inv.failures.is_empty(),
@@ -115,14 +127,8 @@ fn adversarial_estates_agree_with_the_oracle() {
     ];
     for (i, text) in cases.iter().enumerate() {
         let (estate, plan) = load(text);
-        let fast = verify_with(&plan, &estate, &options());
-        let mut invariants = builtin_invariants(&plan, &estate);
-        invariants.extend(user_invariants(&estate));
-        let oracle = exhaustive(&plan, &invariants);
+        let (fast, _, oracle) = fast_and_oracle(&plan, &estate);
         for inv in &fast.invariants {
-            for f in &inv.failures {
-                assert_reproduces(&plan, f);
-            }
             assert_eq!(
                 inv.failures.is_empty(),
                 !oracle.failed(&inv.id),

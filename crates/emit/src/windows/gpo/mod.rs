@@ -19,7 +19,7 @@ use self::backup::{
 };
 use self::guid::guid;
 use super::{WindowsHost, gpo_display_name, skipped_groups, smb_registry_values, windows_hosts};
-use crate::artifact::{Artifact, EmitContext, EmitError};
+use crate::artifact::{Artifact, EmitContext, EmitError, Sink};
 use crate::target::Target;
 
 fn artifact(path: String, h: &WindowsHost<'_>, description: String, contents: Vec<u8>) -> Artifact {
@@ -134,9 +134,8 @@ fn group_backup(cx: &EmitContext<'_>, h: &WindowsHost<'_>) -> Result<Vec<Artifac
 }
 
 /// Every Windows group's backup folder.
-pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+pub(crate) fn emit(cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
     let skipped = skipped_groups(cx);
-    let mut out = Vec::new();
     for h in windows_hosts(cx) {
         let mut files = group_backup(cx, &h)?;
         if !skipped.is_empty() {
@@ -148,7 +147,9 @@ pub(crate) fn emit(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
                 );
             }
         }
-        out.extend(files);
+        for a in files {
+            sink(a)?;
+        }
     }
-    Ok(out)
+    Ok(())
 }

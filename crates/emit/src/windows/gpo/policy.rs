@@ -19,7 +19,9 @@ use super::guid::guid;
 use super::stock;
 use crate::artifact::{EmitContext, EmitError};
 use crate::target::Target;
-use crate::windows::{AddrChunk, WindowsHost, chunk_remote, sddl_aces, smb_registry_values};
+use crate::windows::{
+    AddrChunk, MAX_AUTHORIZATION_UNITS, WindowsHost, chunk_remote, sddl_parts, smb_registry_values,
+};
 
 /// Every string smbguard writes uses tokens of schema 2.10 (Windows 7 /
 /// Server 2008 R2 and later): `Security2_9`, `LPort2_10`, `AuthByPassOut`.
@@ -172,10 +174,11 @@ fn set_local(r: &mut FirewallRuleRecord, set: &AddrSet) {
     }
 }
 
-/// The record(s) of one plan rule: one, or several when the remote address
-/// list would not fit one registry value (the copies `<id>-part2`, … split
-/// the list; sound because Windows decides by "some matching rule", see
-/// `scope.rs`). A rule that can match nothing (empty address, port or
+/// The record(s) of one plan rule: one, or several when its authorised
+/// computers would pass Windows' limit on one rule's list
+/// ([`MAX_AUTHORIZATION_UNITS`]) or its remote address list would not fit
+/// one registry value (the copies `<id>-part2`, … split the lists; sound
+/// because Windows decides by "some matching rule", see `scope.rs`). A rule that can match nothing (empty address, port or
 /// profile set) is not written.
 pub(crate) fn rule_records(
     rule: &WindowsRule,
@@ -240,16 +243,37 @@ pub(crate) fn rule_records(
         }
         Security::AuthenticateEncrypt => r.security = Some(gpfas::Security::AuthenticateEncrypt),
     }
-    if !rule.remote_machines.is_empty() {
-        // GPMC writes authorisation lists as O:LSD:(A;;CC;;;SID) (reference §1.3).
-        r.remote_machine_auth = Some(format!(
-            "O:LSD:{}",
-            sddl_aces(Target::Gpo, &rule.remote_machines)?
-        ));
-    }
     if rule.edge_traversal && rule.direction == Direction::Inbound {
         r.edge = Some(true);
     }
+    // GPMC writes authorisation lists as O:LSD:(A;;CC;;;SID) (reference §1.3).
+    let sddls = sddl_parts(
+        Target::Gpo,
+        "O:LSD:",
+        &rule.remote_machines,
+        MAX_AUTHORIZATION_UNITS,
+    )?;
+    let mut out = Vec::new();
+    for sddl in sddls {
+        let mut r = r.clone();
+        r.remote_machine_auth = (!sddl.is_empty()).then_some(sddl);
+        for copy in split_remote(rule, r)? {
+            let copy_id = match out.len() {
+                0 => id.clone(),
+                n => value_name("rule ID", &format!("{id}-part{}", n + 1))?,
+            };
+            out.push((copy_id, copy));
+        }
+    }
+    Ok(out)
+}
+
+/// Copies of `r` splitting the rule's remote addresses so that each rule
+/// string fits one `registry.pol` value.
+fn split_remote(
+    rule: &WindowsRule,
+    r: FirewallRuleRecord,
+) -> Result<Vec<FirewallRuleRecord>, EmitError> {
     let base = r.to_rule_string().map_err(|e| EmitError::UnsafeString {
         target: Target::Gpo,
         what: format!("rule {}", rule.id),
@@ -264,7 +288,7 @@ pub(crate) fn rule_records(
         |range| token_len(&spec(range), true),
     );
     let mut out = Vec::new();
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    for chunk in chunks {
         let mut copy = r.clone();
         if let AddrChunk::Ranges(ranges) = chunk {
             for range in &ranges {
@@ -274,12 +298,7 @@ pub(crate) fn rule_records(
                 }
             }
         }
-        let copy_id = if i == 0 {
-            id.clone()
-        } else {
-            value_name("rule ID", &format!("{id}-part{}", i + 1))?
-        };
-        out.push((copy_id, copy));
+        out.push(copy);
     }
     Ok(out)
 }
