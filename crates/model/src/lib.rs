@@ -19,7 +19,7 @@ pub use addr::{AddrRange, AddrSet, is_local_scope, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use error::Error;
 pub use estate::{
-    Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
+    DeployedGpo, Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
     PerimeterException, Platform, Role, ServiceState, SmbHardening, SmbSettings, Span, Strategy,
     UserInvariant,
 };

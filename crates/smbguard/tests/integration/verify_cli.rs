@@ -138,3 +138,98 @@ fn verify_text_snapshot() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("verify_text_failing", String::from_utf8_lossy(&out.stdout));
 }
+
+/// A `Registry.pol` beside `estate` with `values` under the firewall policy
+/// key's subkeys (`(subkey, name, dword)`).
+fn gpo_file(estate: &std::path::Path, name: &str, values: &[(&str, &str, u32)]) {
+    use smbguard_formats::registry_pol::{RegistryEntry, write_registry_pol};
+    let entries: Vec<RegistryEntry> = values
+        .iter()
+        .map(|(key, value, data)| {
+            RegistryEntry::dword(
+                format!(r"SOFTWARE\Policies\Microsoft\WindowsFirewall\{key}"),
+                *value,
+                *data,
+            )
+        })
+        .collect();
+    let p = estate.parent().unwrap().join(name);
+    std::fs::write(&p, write_registry_pol(&entries).unwrap()).unwrap();
+}
+
+/// Issue 12: "`verify` must fail I3/I4 with a counterexample when a GPO in
+/// the estate's input puts DCs or file servers in shielded mode". The GPO is
+/// named by the group's `deployed-gpos`; `check` replays the counterexample
+/// with the same GPO and blocks it, saying why.
+#[test]
+fn a_deployed_gpo_shielding_the_dcs_fails_i3_with_a_counterexample() {
+    let estate = example_with(
+        "outbound-block = true\n",
+        "outbound-block = true\ndeployed-gpos = [\"dc-shield.pol\"]\n",
+    );
+    gpo_file(&estate, "dc-shield.pol", &[("DomainProfile", "DoNotAllowExceptions", 1)]);
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  I3 "), "{stdout}");
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: "))
+        .expect("a replay line");
+    let args: Vec<String> = replay
+        .split_whitespace()
+        .skip(1)
+        .map(|a| a.replace("ESTATE", estate.to_str().unwrap()))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let check = smbguard(&args);
+    let trace = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{trace}");
+    assert!(trace.contains("shielded mode"), "{trace}");
+
+    // The same estate without the GPO verifies: the GPO is what fails it.
+    let plain = smbguard(&["verify"]);
+    assert_eq!(plain.status.code(), Some(0));
+}
+
+#[test]
+fn a_deployed_gpo_shielding_the_file_server_fails_i4() {
+    let estate = example_with(
+        "sid = \"S-1-5-21-1004336348-1177238915-682003330-3101\"\n",
+        "sid = \"S-1-5-21-1004336348-1177238915-682003330-3101\"\ndeployed-gpos = [\"fs-shield.pol\"]\n",
+    );
+    gpo_file(&estate, "fs-shield.pol", &[("DomainProfile", "DoNotAllowExceptions", 1)]);
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  I4 "), "{stdout}");
+    assert!(!stdout.contains("FAIL  I3 "), "{stdout}");
+}
+
+/// Settings that do not cut DCs or file servers off leave the proof alone,
+/// and a file that is not a `Registry.pol` is bad input (exit 2).
+#[test]
+fn harmless_or_unreadable_deployed_gpos() {
+    // Shielded on Public only: DCs and file servers accept nothing there anyway.
+    let estate = example_with(
+        "outbound-block = true\n",
+        "outbound-block = true\ndeployed-gpos = [\"public-shield.pol\"]\n",
+    );
+    gpo_file(&estate, "public-shield.pol", &[("PublicProfile", "DoNotAllowExceptions", 1)]);
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let estate = example_with(
+        "outbound-block = true\n",
+        "outbound-block = true\ndeployed-gpos = [\"garbage.pol\"]\n",
+    );
+    std::fs::write(estate.with_file_name("garbage.pol"), b"not a PReg file").unwrap();
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("garbage.pol"), "{stderr}");
+}
