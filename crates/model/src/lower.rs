@@ -690,7 +690,10 @@ impl Lowering<'_> {
             self.push(
                 Diagnostic::error(
                     "gpo-on-linux",
-                    format!("group `{}` is not Windows; Group Policy does not apply to it", g.name.get_ref()),
+                    format!(
+                        "group `{}` is not Windows; Group Policy does not apply to it",
+                        g.name.get_ref()
+                    ),
                 )
                 .at(span_of(list))
                 .hint("remove `deployed-gpos` from this group"),
@@ -702,9 +705,12 @@ impl Lowering<'_> {
             let path = p.get_ref().trim();
             if path.is_empty() || out.iter().any(|d| d.path == path) {
                 self.push(
-                    Diagnostic::error("bad-gpo-path", "a deployed GPO path must be non-empty and listed once")
-                        .at(span_of(p))
-                        .hint("name each Registry.pol file once, highest-precedence GPO first"),
+                    Diagnostic::error(
+                        "bad-gpo-path",
+                        "a deployed GPO path must be non-empty and listed once",
+                    )
+                    .at(span_of(p))
+                    .hint("name each Registry.pol file once, highest-precedence GPO first"),
                 );
                 continue;
             }

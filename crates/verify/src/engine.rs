@@ -955,14 +955,22 @@ mod tests {
 
     /// Every unit's inbound acceptance of edge-traversal traffic, against
     /// its acceptance of the same traffic otherwise: `(edge, plain)`.
-    fn pairs<T: Fam>(engine: &mut Engine<'_, '_>) -> Vec<(super::IntervalSet<T>, super::IntervalSet<T>)> {
+    fn pairs<T: Fam>(
+        engine: &mut Engine<'_, '_>,
+    ) -> Vec<(super::IntervalSet<T>, super::IntervalSet<T>)> {
         let space = engine.space;
         let mut out = Vec::new();
         for u in 0..space.units.len() as u32 {
             for &t in &space.plan.transports {
                 for p in Profile::ALL {
                     for &(port, _) in &space.port_classes {
-                        let ctx = |edge| Ctx { t, ps: p, pd: p, port, edge };
+                        let ctx = |edge| Ctx {
+                            t,
+                            ps: p,
+                            pd: p,
+                            port,
+                            edge,
+                        };
                         let e = engine.open_without_ipsec(u, Direction::Inbound, &ctx(true));
                         let n = engine.open_without_ipsec(u, Direction::Inbound, &ctx(false));
                         out.push((e, n));

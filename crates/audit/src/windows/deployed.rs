@@ -103,8 +103,10 @@ pub fn read_deployed_gpo(bytes: &[u8], location: &str) -> Result<DeployedGpo, Au
 /// `gpos` applied too, highest precedence first.
 #[must_use]
 pub fn overlay(own: &WindowsPolicy, gpos: &[DeployedGpo]) -> WindowsPolicy {
-    let mut stores: Vec<&[WindowsRule]> =
-        gpos.iter().map(|g| g.lowered.policy.rules.as_slice()).collect();
+    let mut stores: Vec<&[WindowsRule]> = gpos
+        .iter()
+        .map(|g| g.lowered.policy.rules.as_slice())
+        .collect();
     stores.push(&own.rules);
     // Every store here is a GPO: none is the local store `merge_stores`
     // may drop (the built-in rules stay in the catalogue, below).
@@ -120,7 +122,10 @@ pub fn overlay(own: &WindowsPolicy, gpos: &[DeployedGpo]) -> WindowsPolicy {
     out.disabled_builtins.sort_unstable();
     out.disabled_builtins.dedup();
     out.profile_defaults = own.profile_defaults.map(|d| {
-        let i = Profile::ALL.iter().position(|p| *p == d.profile).unwrap_or(0);
+        let i = Profile::ALL
+            .iter()
+            .position(|p| *p == d.profile)
+            .unwrap_or(0);
         gpos.iter()
             .rev()
             .fold(d, |lower, g| g.profiles[i].over(lower))

@@ -43,7 +43,10 @@ fn configured_values_win_and_unconfigured_ones_do_not() {
     let domain = merged.defaults(Profile::Domain);
     assert!(domain.shielded);
     // Not configured by the GPO: smbguard's (Windows') values stay.
-    assert_eq!(domain.block_inbound, own.defaults(Profile::Domain).block_inbound);
+    assert_eq!(
+        domain.block_inbound,
+        own.defaults(Profile::Domain).block_inbound
+    );
     assert!(domain.local_rules && domain.enabled);
     assert!(!merged.defaults(Profile::Public).local_rules);
     assert!(!merged.defaults(Profile::Private).shielded);
@@ -55,7 +58,11 @@ fn the_higher_gpo_wins_a_conflict() {
     let own = dcs();
     let off = gpo(&[dword("DomainProfile", "DoNotAllowExceptions", 0)]);
     let on = gpo(&[dword("DomainProfile", "DoNotAllowExceptions", 1)]);
-    assert!(overlay(&own, &[on.clone(), off.clone()]).defaults(Profile::Domain).shielded);
+    assert!(
+        overlay(&own, &[on.clone(), off.clone()])
+            .defaults(Profile::Domain)
+            .shielded
+    );
     assert!(!overlay(&own, &[off, on]).defaults(Profile::Domain).shielded);
 }
 

@@ -179,7 +179,10 @@ fn crypto_set_with_null_encapsulation_first_is_read_back() {
     assert!(with.policy.connection_security[0].null_encapsulation);
     // Spellings outside MS-GPFAS §2.2.5.27's grammar are not null
     // encapsulation: Windows would not read them as such either.
-    for (value, text) in [("2_9Protocol", "AuthNoEncap"), ("Protocol", "AUTH_NO_ENCAP")] {
+    for (value, text) in [
+        ("2_9Protocol", "AuthNoEncap"),
+        ("Protocol", "AUTH_NO_ENCAP"),
+    ] {
         let off_grammar = lower(&[consec.clone(), suite("0000", value, text)]);
         assert!(
             !off_grammar.policy.connection_security[0].null_encapsulation,

@@ -200,7 +200,10 @@ fn gpo_isolation_rule_names_a_null_encapsulation_crypto_set() {
 fn gpo_quick_mode_suites_use_ms_gpfas_tokens() {
     for group in ["workstations", "domain-controllers", "file-server"] {
         let fp = firewall(group);
-        assert!(!fp.phase2_crypto_sets.is_empty(), "{group}: no quick-mode set");
+        assert!(
+            !fp.phase2_crypto_sets.is_empty(),
+            "{group}: no quick-mode set"
+        );
         for (id, set) in &fp.phase2_crypto_sets.sets {
             for (index, s) in &set.suites {
                 let at = format!("{group} {id}\\{index}");

@@ -167,7 +167,11 @@ fn a_deployed_gpo_shielding_the_dcs_fails_i3_with_a_counterexample() {
         "outbound-block = true\n",
         "outbound-block = true\ndeployed-gpos = [\"dc-shield.pol\"]\n",
     );
-    gpo_file(&estate, "dc-shield.pol", &[("DomainProfile", "DoNotAllowExceptions", 1)]);
+    gpo_file(
+        &estate,
+        "dc-shield.pol",
+        &[("DomainProfile", "DoNotAllowExceptions", 1)],
+    );
     let out = smbguard(&["verify", estate.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -198,7 +202,11 @@ fn a_deployed_gpo_shielding_the_file_server_fails_i4() {
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-3101\"\n",
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-3101\"\ndeployed-gpos = [\"fs-shield.pol\"]\n",
     );
-    gpo_file(&estate, "fs-shield.pol", &[("DomainProfile", "DoNotAllowExceptions", 1)]);
+    gpo_file(
+        &estate,
+        "fs-shield.pol",
+        &[("DomainProfile", "DoNotAllowExceptions", 1)],
+    );
     let out = smbguard(&["verify", estate.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -215,7 +223,11 @@ fn harmless_or_unreadable_deployed_gpos() {
         "outbound-block = true\n",
         "outbound-block = true\ndeployed-gpos = [\"public-shield.pol\"]\n",
     );
-    gpo_file(&estate, "public-shield.pol", &[("PublicProfile", "DoNotAllowExceptions", 1)]);
+    gpo_file(
+        &estate,
+        "public-shield.pol",
+        &[("PublicProfile", "DoNotAllowExceptions", 1)],
+    );
     let out = smbguard(&["verify", estate.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),

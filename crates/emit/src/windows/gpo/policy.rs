@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use smbguard_formats::gpfas::{
-    self, AUTH_NO_ENCAP, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, CryptoSet, CryptoSuite,
-    FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue, ProfileKey,
-    ProfileSettings, SchemaVersion, Security2_9,
+    self, AUTH_NO_ENCAP, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, CryptoSet,
+    CryptoSuite, FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue,
+    ProfileKey, ProfileSettings, SchemaVersion, Security2_9,
 };
 use smbguard_formats::registry_pol::{RegData, RegType, RegistryEntry};
 use smbguard_model::{AddrRange, AddrSet, PortSet, Profile, ProfileSet, Proto};
