@@ -221,8 +221,8 @@ fn edge_traversal_on_an_smb_allow_is_flagged_unless_something_blocks_it() {
 
     let w = windows(&mut plan, "file-server");
     let mut block = WindowsRule::new(
-        "block-all-445".into(),
-        "block all 445".into(),
+        "block-all-445",
+        "block all 445",
         Direction::Inbound,
         Action::Block,
         KbRow::K4,
