@@ -986,13 +986,13 @@ mod tests {
     /// through edge traversal than otherwise. True when it accepts less
     /// somewhere.
     fn narrows(mask: u64, shield: bool) -> Result<bool, TestCaseError> {
-        let estate = parse_estate(EXAMPLE_ESTATE).unwrap().estate;
-        let mut plan = compile(&estate).unwrap();
+        let estate = parse_estate(EXAMPLE_ESTATE).expect("example").estate;
+        let mut plan = compile(&estate).expect("example compiles");
         let mut i = 0u32;
         for h in &mut plan.hosts {
             if let HostRules::Windows(w) = &mut h.rules {
                 for r in &mut w.rules {
-                    r.edge_traversal = mask >> (i % 64) & 1 == 1;
+                    r.edge_traversal = (mask >> (i % 64)) & 1 == 1;
                     i += 1;
                 }
                 w.profile_defaults[0].shielded = shield;
