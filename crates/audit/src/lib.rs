@@ -13,6 +13,6 @@ pub mod windows;
 pub use finding::{Finding, FindingCode};
 pub use intune::read_intune_policies;
 pub use windows::{
-    AuditError, GpoSmbSettings, LoweredWindows, lower_firewall_policy, read_gpo_smb,
-    read_registry_pol_policy,
+    AuditError, ConfiguredProfile, DeployedGpo, GpoSmbSettings, LoweredWindows,
+    lower_firewall_policy, overlay, read_deployed_gpo, read_gpo_smb, read_registry_pol_policy,
 };

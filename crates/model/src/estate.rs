@@ -260,8 +260,22 @@ pub struct Group {
     pub server_service: Option<ServiceState>,
     /// Desired Workstation (LanmanWorkstation) service state; `None` = not managed.
     pub workstation_service: Option<ServiceState>,
+    /// `deployed-gpos`: Group Policy objects smbguard does not write that
+    /// already apply to these (Windows) hosts, highest precedence first.
+    /// `check` and `verify` read each `Registry.pol` and judge what Windows
+    /// would enforce with them (shielded mode, merge settings, their rules).
+    pub deployed_gpos: Vec<DeployedGpo>,
     /// Source locations.
     pub spans: GroupSpans,
+}
+
+/// A `Registry.pol` named in a group's `deployed-gpos`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployedGpo {
+    /// The path as written (relative paths are relative to the estate file).
+    pub path: String,
+    /// Where it is written.
+    pub span: Span,
 }
 
 impl Group {

@@ -19,9 +19,9 @@ pub use addr::{AddrRange, AddrSet, is_local_scope, parse_addr_spec};
 pub use diagnostic::{Diagnostic, Rejected, Severity, line_column};
 pub use error::Error;
 pub use estate::{
-    Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans, ManagementException,
-    PerimeterException, Platform, Role, ServiceState, SmbHardening, SmbSettings, Span, Strategy,
-    UserInvariant,
+    DeployedGpo, Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans,
+    ManagementException, PerimeterException, Platform, Role, ServiceState, SmbHardening,
+    SmbSettings, Span, Strategy, UserInvariant,
 };
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, TagLoader, parse_estate, parse_estate_with_service_tags};

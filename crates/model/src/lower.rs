@@ -8,8 +8,8 @@ use toml::Spanned;
 use crate::addr::{AddrSet, parse_addr_spec};
 use crate::diagnostic::{Diagnostic, Rejected};
 use crate::estate::{
-    Dialect, Encryption, Estate, Group, GroupSpans, ManagementException, PerimeterException,
-    Platform, Role, SmbSettings, Span, UserInvariant,
+    DeployedGpo, Dialect, Encryption, Estate, Group, GroupSpans, ManagementException,
+    PerimeterException, Platform, Role, SmbSettings, Span, UserInvariant,
 };
 use crate::interval::{Domain, IntervalSet};
 use crate::profile::ProfileSet;
@@ -655,6 +655,7 @@ impl Lowering<'_> {
                 .and_then(|s| s.workstation.as_ref())
                 .map(|s| *s.get_ref())
                 .or(default_off),
+            deployed_gpos: self.deployed_gpos(g, platform),
             spans: GroupSpans {
                 name: span_of(&g.name),
                 role: span_of(&g.role),
@@ -678,6 +679,48 @@ impl Lowering<'_> {
                     .or(span_of(&g.role)),
             },
         }
+    }
+
+    /// `deployed-gpos`: Windows groups only (a GPO does not apply to Linux
+    /// hosts), each path non-empty and listed once.
+    fn deployed_gpos(&mut self, g: &RawGroup, platform: Platform) -> Vec<DeployedGpo> {
+        let Some(list) = g.deployed_gpos.as_ref() else {
+            return Vec::new();
+        };
+        if platform != Platform::Windows {
+            self.push(
+                Diagnostic::error(
+                    "gpo-on-linux",
+                    format!(
+                        "group `{}` is not Windows; Group Policy does not apply to it",
+                        g.name.get_ref()
+                    ),
+                )
+                .at(span_of(list))
+                .hint("remove `deployed-gpos` from this group"),
+            );
+            return Vec::new();
+        }
+        let mut out: Vec<DeployedGpo> = Vec::new();
+        for p in list.get_ref() {
+            let path = p.get_ref().trim();
+            if path.is_empty() || out.iter().any(|d| d.path == path) {
+                self.push(
+                    Diagnostic::error(
+                        "bad-gpo-path",
+                        "a deployed GPO path must be non-empty and listed once",
+                    )
+                    .at(span_of(p))
+                    .hint("name each Registry.pol file once, highest-precedence GPO first"),
+                );
+                continue;
+            }
+            out.push(DeployedGpo {
+                path: path.to_owned(),
+                span: span_of(p),
+            });
+        }
+        out
     }
 
     fn group_clients(&mut self, i: usize, rg: &RawGroup, names: &Names, groups: &mut [Group]) {

@@ -89,6 +89,8 @@ pub(crate) struct RawGroup {
     pub(crate) accept_smb_on: Option<Spanned<Vec<Profile>>>,
     #[serde(default)]
     pub(crate) services: Option<RawServices>,
+    #[serde(default)]
+    pub(crate) deployed_gpos: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

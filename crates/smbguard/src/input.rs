@@ -14,7 +14,7 @@ use smbguard_model::{
 use smbguard_semantics::{Plan, compile};
 
 use crate::CliError;
-use crate::render::term::truncate;
+use crate::render::term::{esc, truncate};
 
 /// Largest estate file read. Real estates are kilobytes; the limit keeps
 /// `plan /dev/zero` (or a mistaken capture) from filling memory.
@@ -180,6 +180,62 @@ pub(crate) fn load_plan(path: Option<&Path>) -> Result<(LoadedEstate, Plan), Cli
             )))
         }
     }
+}
+
+/// Largest deployed GPO file read: a `Registry.pol` is kilobytes to a few
+/// megabytes even for large baselines.
+const MAX_GPO_BYTES: u64 = 64 << 20;
+
+/// [`load_plan`], then every group's `deployed-gpos` laid over its policy
+/// (`smbguard_audit::overlay`), so `check` and `verify` judge what Windows
+/// would enforce. The reader's findings are printed as warnings; a file that
+/// cannot be read or is not a PReg file is bad input.
+pub(crate) fn load_deployed_plan(path: Option<&Path>) -> Result<(LoadedEstate, Plan), CliError> {
+    let (loaded, mut plan) = load_plan(path)?;
+    let base = path.and_then(Path::parent);
+    for (g, host) in loaded.estate.groups.iter().zip(plan.hosts.iter_mut()) {
+        if g.deployed_gpos.is_empty() {
+            continue;
+        }
+        let smbguard_semantics::HostRules::Windows(own) = &host.rules else {
+            continue;
+        };
+        let mut gpos = Vec::with_capacity(g.deployed_gpos.len());
+        for d in &g.deployed_gpos {
+            let file = base.map_or_else(|| PathBuf::from(&d.path), |b| b.join(&d.path));
+            let gpo = read_gpo(&file)?;
+            for f in &gpo.lowered.findings {
+                let text = format!("{}: {}", f.location, f.message);
+                eprintln!(
+                    "warning: group `{}`: {} {}: {}",
+                    esc(&truncate(&g.name, MAX_DIAGNOSTIC_TEXT)),
+                    f.code.id(),
+                    f.code.slug(),
+                    esc(&truncate(&text, MAX_DIAGNOSTIC_TEXT))
+                );
+            }
+            gpos.push(gpo);
+        }
+        host.rules = smbguard_semantics::HostRules::Windows(smbguard_audit::overlay(own, &gpos));
+    }
+    Ok((loaded, plan))
+}
+
+fn read_gpo(file: &Path) -> Result<smbguard_audit::DeployedGpo, CliError> {
+    let shown = esc(&file.display().to_string()).into_owned();
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::BadInput(format!("error: cannot read deployed GPO {shown}: {e}"))
+    };
+    let f = std::fs::File::open(file).map_err(|e| fail(&e))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_GPO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(&e))?;
+    if bytes.len() as u64 > MAX_GPO_BYTES {
+        return Err(fail(&format!("larger than {} MiB", MAX_GPO_BYTES >> 20)));
+    }
+    smbguard_audit::read_deployed_gpo(&bytes, &shown)
+        .map_err(|e| CliError::BadInput(format!("error: deployed GPO: {e}")))
 }
 
 /// Renders diagnostics as compiler-style text: a `file:line:column` header a

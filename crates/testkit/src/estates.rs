@@ -287,6 +287,7 @@ fn group(rng: &mut Rng, knobs: &Knobs, i: usize) -> Group {
         // Fixed so that the random stream (and every recorded seed) is
         // unchanged; property tests flip it themselves.
         needs_dc_smb: true,
+        deployed_gpos: Vec::new(),
         spans: GroupSpans::default(),
     }
 }

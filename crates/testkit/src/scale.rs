@@ -57,6 +57,7 @@ fn group(name: String, role: Role, platform: Platform, addresses: AddrSet, rid: 
         workstation_service: (role == Role::Isolated).then_some(ServiceState::Disabled),
         outbound_block: false,
         needs_dc_smb: true,
+        deployed_gpos: Vec::new(),
         spans: GroupSpans::default(),
     }
 }

@@ -202,11 +202,33 @@ pub enum LintCode {
     /// KB3185535 rows K4 and K8.
     /// [KB3185535](https://support.microsoft.com/en-us/help/3185535/preventing-smb-traffic-from-lateral-connections).
     ManagementNoEffect,
+    /// `SG-L010` `edge-traversal`.
+    ///
+    /// **What it does.**
+    /// Flags an inbound allow or bypass rule that allows edge traversal and through which a
+    /// governed SMB or NetBIOS port accepts traffic that came through edge traversal (Teredo),
+    /// evaluated with everything else on the host (blocks, shielded mode, merge settings).
+    ///
+    /// **Why it matters.**
+    /// Edge traversal lets unsolicited traffic through a NAT device reach the host; an SMB
+    /// rule that allows it exposes the host to the internet past the perimeter ACL that
+    /// KB3185535 relies on. smbguard's own rules never allow it; a deployed GPO's
+    /// (`deployed-gpos`) or a third-party rule may.
+    ///
+    /// **Example.**
+    /// A GPO rule `v2.10|Action=Allow|Dir=In|Protocol=6|LPort=445|Edge=TRUE|`, or
+    /// `New-NetFirewallRule -Direction Inbound -LocalPort 445 -EdgeTraversalPolicy Allow`.
+    ///
+    /// **Reference.**
+    /// KB3185535 rows K1 and K4.
+    /// [New-NetFirewallRule -EdgeTraversalPolicy](https://learn.microsoft.com/powershell/module/netsecurity/new-netfirewallrule);
+    /// [MS-GPFAS §2.2.2.19 `Edge=`](https://learn.microsoft.com/openspecs/windows_protocols/ms-gpfas/).
+    EdgeTraversal,
 }
 
 impl LintCode {
     /// Every code, in `SG-L` order.
-    pub const ALL: [LintCode; 9] = [
+    pub const ALL: [LintCode; 10] = [
         LintCode::DeadAllow,
         LintCode::OutboundLocalPort,
         LintCode::InboundRemotePort,
@@ -216,6 +238,7 @@ impl LintCode {
         LintCode::PerimeterUnencrypted,
         LintCode::DcOutboundOpen,
         LintCode::ManagementNoEffect,
+        LintCode::EdgeTraversal,
     ];
 
     /// The stable identifier, e.g. `SG-L001`.
@@ -231,6 +254,7 @@ impl LintCode {
             LintCode::PerimeterUnencrypted => "SG-L007",
             LintCode::DcOutboundOpen => "SG-L008",
             LintCode::ManagementNoEffect => "SG-L009",
+            LintCode::EdgeTraversal => "SG-L010",
         }
     }
 
@@ -247,6 +271,7 @@ impl LintCode {
             LintCode::PerimeterUnencrypted => "perimeter-unencrypted",
             LintCode::DcOutboundOpen => "dc-outbound-open",
             LintCode::ManagementNoEffect => "management-no-effect",
+            LintCode::EdgeTraversal => "edge-traversal",
         }
     }
 
@@ -345,6 +370,9 @@ pub(crate) fn lints(engine: &mut Engine<'_, '_>, estate: &Estate) -> Vec<Lint> {
                         if let Some(m) = ipv4_only_windows(engine, h, r) {
                             out.push(lint(LintCode::Ipv4OnlyRule.slug(), m, Some(KbRow::K6)));
                         }
+                    }
+                    if let Some(m) = edge_traversal(engine, h, r) {
+                        out.push(lint(LintCode::EdgeTraversal.slug(), m, Some(KbRow::K4)));
                     }
                 }
             }
@@ -680,12 +708,53 @@ fn ipv4_only_windows(engine: &mut Engine<'_, '_>, h: usize, r: &WindowsRule) -> 
                     ps: p,
                     pd: p,
                     port: smbguard_semantics::Flow::EPHEMERAL_PORT,
+                    edge: false,
                 };
                 let open: IntervalSet<u128> = engine.open_without_ipsec(u, r.direction, &ctx);
                 if let Some(a) = open.first() {
                     return Some(format!(
                         "this block rule only matches IPv4, and the same path stays open on IPv6 (e.g. {} on {t} in the {p} profile)",
                         std::net::Ipv6Addr::from(a)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// An inbound exception allowing edge traversal through which a governed
+/// port accepts edge-traversal traffic: the engine's `edge` context, so
+/// blocks, shielded mode and merge settings are taken into account.
+fn edge_traversal(engine: &mut Engine<'_, '_>, h: usize, r: &WindowsRule) -> Option<String> {
+    if !r.edge_traversal || r.direction != Direction::Inbound || r.action == Action::Block {
+        return None;
+    }
+    let transports = engine.space.plan.transports.clone();
+    for u in units_of(engine, h) {
+        for p in r.profiles.iter() {
+            for &t in transports.iter().filter(|t| matches_transport(r, **t)) {
+                let ctx = Ctx {
+                    t,
+                    ps: p,
+                    pd: p,
+                    port: smbguard_semantics::Flow::EPHEMERAL_PORT,
+                    edge: true,
+                };
+                let v4: IntervalSet<u32> = engine.open_without_ipsec(u, Direction::Inbound, &ctx);
+                let v6: IntervalSet<u128> = engine.open_without_ipsec(u, Direction::Inbound, &ctx);
+                let from = v4
+                    .intersection(&r.remote_addresses.v4)
+                    .first()
+                    .map(|a| std::net::IpAddr::from(std::net::Ipv4Addr::from(a)))
+                    .or_else(|| {
+                        v6.intersection(&r.remote_addresses.v6)
+                            .first()
+                            .map(|a| std::net::IpAddr::from(std::net::Ipv6Addr::from(a)))
+                    });
+                if let Some(a) = from {
+                    return Some(format!(
+                        "this rule allows edge traversal, and {t} accepts traffic that came through it (Teredo) in the {p} profile (e.g. from {a}): the host is reachable past the perimeter"
                     ));
                 }
             }
@@ -725,6 +794,7 @@ fn ipv4_only_acl(
                     ps: Profile::Domain,
                     pd: Profile::Domain,
                     port: smbguard_semantics::Flow::EPHEMERAL_PORT,
+                    edge: false,
                 };
                 let open: IntervalSet<u128> = engine.open_without_ipsec(u, dir, &ctx);
                 if let Some(a) = open.first() {

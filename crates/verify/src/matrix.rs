@@ -54,6 +54,7 @@ pub(crate) fn build(engine: &mut Engine<'_, '_>, limit: usize) -> Matrix {
                 ps: p,
                 pd: p,
                 port: Flow::EPHEMERAL_PORT,
+                edge: false,
             };
             let cells = sets
                 .iter()

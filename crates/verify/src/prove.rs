@@ -255,6 +255,7 @@ impl Prover<'_, '_, '_> {
                             ps: pair.source,
                             pd: pair.destination,
                             port: Flow::EPHEMERAL_PORT,
+                            edge: false,
                         };
                         perimeter_result = Some(self.search(cl, p4, p6, &i4, &i6, &ctx));
                     }
@@ -267,6 +268,7 @@ impl Prover<'_, '_, '_> {
                             ps: pair.source,
                             pd: pair.destination,
                             port,
+                            edge: false,
                         };
                         if let Some(f) = self.search(cl, p4, p6, &i4, &i6, &ctx) {
                             found = Some(f);
@@ -430,6 +432,7 @@ impl Prover<'_, '_, '_> {
             ps: profiles.source,
             pd: profiles.destination,
             port,
+            edge: false,
         };
         let mut pairs: Vec<(std::net::IpAddr, std::net::IpAddr)> = Vec::new();
         self.sample_pairs(cl, p4, &ctx, room, &mut pairs);

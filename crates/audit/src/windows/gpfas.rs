@@ -163,7 +163,7 @@ pub fn lower_firewall_policy(
 
 /// The settings key that governs `profile` ([MS-GPFAS] §2.2.3: `StandardProfile`
 /// stands for Private and Public only when neither of their keys exists).
-fn settings_for(p: &FirewallPolicy, profile: Profile) -> Option<&ProfileSettings> {
+pub(super) fn settings_for(p: &FirewallPolicy, profile: Profile) -> Option<&ProfileSettings> {
     let own = match profile {
         Profile::Domain => ProfileKey::Domain,
         Profile::Private => ProfileKey::Private,

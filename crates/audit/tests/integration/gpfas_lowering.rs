@@ -171,16 +171,29 @@ fn crypto_set_with_null_encapsulation_first_is_read_back() {
     let with = lower(&[
         consec.clone(),
         suite("0000", "Protocol", "ESP"),
-        suite("0000", "2_9Protocol", "AuthNoEncap"),
+        suite("0000", "2_9Protocol", "AUTH_NO_ENCAP"),
+        suite("0000", "SkipVersion", "2.9"),
         suite("0001", "Protocol", "ESP"),
-        suite("0001", "EspHash", "SHA256"),
+        suite("0001", "2_1EspHash", "SHA256"),
     ]);
     assert!(with.policy.connection_security[0].null_encapsulation);
+    // Spellings outside MS-GPFAS §2.2.5.27's grammar are not null
+    // encapsulation: Windows would not read them as such either.
+    for (value, text) in [
+        ("2_9Protocol", "AuthNoEncap"),
+        ("Protocol", "AUTH_NO_ENCAP"),
+    ] {
+        let off_grammar = lower(&[consec.clone(), suite("0000", value, text)]);
+        assert!(
+            !off_grammar.policy.connection_security[0].null_encapsulation,
+            "{value}={text}"
+        );
+    }
     // ESP first: the bypass rules' null encapsulation is not what is offered.
     let esp_first = lower(&[
         consec.clone(),
         suite("0000", "Protocol", "ESP"),
-        suite("0001", "2_9Protocol", "AuthNoEncap"),
+        suite("0001", "2_9Protocol", "AUTH_NO_ENCAP"),
     ]);
     assert!(!esp_first.policy.connection_security[0].null_encapsulation);
     // A dangling set reference is read as the default set, with a finding.

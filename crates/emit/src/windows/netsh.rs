@@ -275,6 +275,13 @@ fn consec_action(
 }
 
 /// The quick-mode methods of the isolation rule (see `replace_lines` caller).
+/// Proposals are comma-separated and `sha256` is an integrity token
+/// (netsh-advfirewall.md, consec remarks: "Qmsecmethods can be a list of
+/// proposals separated by a \",\"", "integrity=md5|sha1|sha256|…"). An
+/// integrity-only ESP proposal is `esp:<integrity>-none`, the form netsh
+/// itself shows (`ESP:SHA1-None+60min+100000kb`, Microsoft support article
+/// "L2TP VPN fails with error 787"); `authnoencap:<integrity>` is netsh's
+/// built-in help form, not on Microsoft Learn (docs/windows.md lists it).
 const QM_SECMETHODS: &str = "authnoencap:sha256,esp:sha256-none";
 
 /// K9 without PowerShell: the SMB1 server value and the SMB1 client driver as

@@ -187,7 +187,45 @@ fn gpo_isolation_rule_names_a_null_encapsulation_crypto_set() {
     let second = &set.suites.get(1).expect("fallback").1;
     assert!(!second.is_auth_no_encap());
     assert_eq!(second.protocol.as_deref(), Some("ESP"));
-    assert_eq!(second.esp_hash.as_deref(), Some("SHA256"));
+    assert_eq!(second.esp_hash_2_1.as_deref(), Some("SHA256"));
+}
+
+/// Review A.4, the GPO's spelling: every quick-mode suite value is a token
+/// of MS-GPFAS §2.2.5's grammar, with the `SkipVersion` its versioned values
+/// demand, and lifetimes inside MS-FASP §2.2.71's bounds. The first fix
+/// wrote `2_9Protocol=AuthNoEncap` (the grammar's token is `AUTH_NO_ENCAP`),
+/// `EspHash=SHA256` (`EspHash` is `MD5` or `SHA1`; SHA-256 is `2_1EspHash`)
+/// and `Encryption=None` (no such token), and no lifetimes.
+#[test]
+fn gpo_quick_mode_suites_use_ms_gpfas_tokens() {
+    for group in ["workstations", "domain-controllers", "file-server"] {
+        let fp = firewall(group);
+        assert!(
+            !fp.phase2_crypto_sets.is_empty(),
+            "{group}: no quick-mode set"
+        );
+        for (id, set) in &fp.phase2_crypto_sets.sets {
+            for (index, s) in &set.suites {
+                let at = format!("{group} {id}\\{index}");
+                assert_eq!(s.protocol.as_deref(), Some("ESP"), "{at}");
+                assert!(s.esp_hash.is_none() && s.ah_hash.is_none(), "{at}: {s:?}");
+                assert!(s.encryption.is_none(), "{at}: no None token exists: {s:?}");
+                assert_eq!(s.esp_hash_2_1.as_deref(), Some("SHA256"), "{at}");
+                let minutes: u32 = s.timeout_minutes.as_deref().unwrap_or("0").parse().unwrap();
+                let kbytes: u64 = s.timeout_kbytes.as_deref().unwrap_or("0").parse().unwrap();
+                assert!((5..=2879).contains(&minutes), "{at}: {minutes}");
+                assert!((20_480..=2_147_483_647).contains(&kbytes), "{at}: {kbytes}");
+                let skip = match s.protocol_2_9.as_deref() {
+                    Some(p) => {
+                        assert_eq!(p, "AUTH_NO_ENCAP", "{at}");
+                        "2.9"
+                    }
+                    None => "2.0",
+                };
+                assert_eq!(s.skip_version.as_deref(), Some(skip), "{at}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -5,12 +5,13 @@
 //! `AhHash`, `EspHash`, `Encryption`, `TimeOutMinutes`, `TimeOutKbytes`,
 //! `SkipVersion` and the `2_1…` variants. Every value is read as REG_SZ
 //! (§2.2.5.x, e.g. "EspHash … Type: REG_SZ"); values are kept as their
-//! grammar tokens (`ESP`, `SHA256`, `AuthNoEncap`, …), so nothing is lost
-//! and a reader compares tokens.
+//! grammar tokens (`ESP`, `SHA256`, [`AUTH_NO_ENCAP`], …), so nothing is
+//! lost and a reader compares tokens.
 //!
-//! Null encapsulation (MS-FASP §2.2.69 FW_CRYPTO_PROTOCOL_AUTH_NO_ENCAP) is
-//! a 2.9 addition; like `Security2_9`, it travels in the versioned
-//! `2_9Protocol` value, with `Protocol` holding what older readers take.
+//! Null encapsulation (MS-FASP §2.2.69 FW_CRYPTO_PROTOCOL_AUTH_NO_ENCAP)
+//! travels only in the versioned `2_9Protocol` value, whose one token is
+//! `AUTH_NO_ENCAP` (§2.2.5.27: `PROTOCOL2-9-VAL = "AUTH_NO_ENCAP"`); the
+//! plain `Protocol` value knows only `AH`, `ESP` and `AH&ESP` (§2.2.5.17).
 //! Phase 1 crypto sets are not modelled (kept verbatim in `other_entries`).
 
 use serde::{Deserialize, Serialize};
@@ -20,12 +21,15 @@ use super::keyed;
 /// The key below the firewall base key.
 pub const PHASE2_CRYPTO_SETS: &str = "Phase2CryptoSets";
 
+/// The `2_9Protocol` token for null encapsulation ([MS-GPFAS] §2.2.5.27).
+pub const AUTH_NO_ENCAP: &str = "AUTH_NO_ENCAP";
+
 /// One suite (`<SetId>\<SuiteIndex>` key) of a phase 2 crypto set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CryptoSuite {
     /// `Protocol`: `AH`, `ESP` or `AH&ESP`.
     pub protocol: Option<String>,
-    /// `2_9Protocol`: `AuthNoEncap` (schema 2.9 and later).
+    /// `2_9Protocol`: [`AUTH_NO_ENCAP`] (needs `SkipVersion` 2.9, §2.2.5.27).
     pub protocol_2_9: Option<String>,
     /// `AhHash`.
     pub ah_hash: Option<String>,
@@ -185,13 +189,14 @@ impl CryptoSets {
 }
 
 impl CryptoSuite {
-    /// Whether this suite is null encapsulation (authentication only).
+    /// Whether this suite is null encapsulation (authentication only): its
+    /// `2_9Protocol` is [`AUTH_NO_ENCAP`], the only place the grammar has
+    /// for it. Another spelling (`AuthNoEncap`, or the token in `Protocol`)
+    /// is outside the grammar and not read as null encapsulation.
     #[must_use]
     pub fn is_auth_no_encap(&self) -> bool {
-        let is = |v: &Option<String>| {
-            v.as_deref()
-                .is_some_and(|p| p.eq_ignore_ascii_case("AuthNoEncap"))
-        };
-        is(&self.protocol_2_9) || is(&self.protocol)
+        self.protocol_2_9
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case(AUTH_NO_ENCAP))
     }
 }

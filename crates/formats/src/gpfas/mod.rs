@@ -35,7 +35,7 @@ mod version;
 
 pub use auth_sets::{AuthMethod, AuthPhase, AuthSet, AuthSets, AuthSuite};
 pub use consec::{ConSecRuleRecord, parse_consec_rule};
-pub use crypto_sets::{CryptoSet, CryptoSets, CryptoSuite, PHASE2_CRYPTO_SETS};
+pub use crypto_sets::{AUTH_NO_ENCAP, CryptoSet, CryptoSets, CryptoSuite, PHASE2_CRYPTO_SETS};
 pub use diag::{GpfasWarning, GpfasWarningKind, check_field_value};
 pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind};
 pub use rule::parse_firewall_rule;

@@ -12,7 +12,7 @@ use smbguard_model::Transport;
 use smbguard_semantics::{Flow, FlowReport, Plan, Profiles, Verdict, check_flow};
 
 use crate::common_args::{EstateArg, Format, ProfileArg};
-use crate::input::load_plan;
+use crate::input::load_deployed_plan;
 use crate::render::{self, term::esc};
 use crate::{CliError, EXIT_BAD_INPUT, EXIT_FAILED, out};
 
@@ -153,7 +153,7 @@ fn profiles(args: &CheckArgs) -> Profiles {
 
 pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
     if let Some(path) = &args.flows {
-        let (_, plan) = load_plan(args.estate.estate.as_deref())?;
+        let (_, plan) = load_deployed_plan(args.estate.estate.as_deref())?;
         return run_batch(args, &plan, path);
     }
     let (from, to) = (
@@ -162,7 +162,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
     );
     let flow = flow_of("--", from, to, &args.transport, args.source_port)
         .map_err(|e| CliError::BadInput(format!("error: {e}")))?;
-    let (_, plan) = load_plan(args.estate.estate.as_deref())?;
+    let (_, plan) = load_deployed_plan(args.estate.estate.as_deref())?;
     let report = check_flow(&plan, &flow, profiles(args));
     let body = match args.format {
         Format::Text => render::term::sanitize(render::check_text::render(&plan, &report)),

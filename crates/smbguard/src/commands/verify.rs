@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use smbguard_verify::{Options, verify_with};
 
 use crate::common_args::EstateArg;
-use crate::input::load_plan;
+use crate::input::load_deployed_plan;
 use crate::render;
 use crate::{CliError, EXIT_FAILED, out};
 
@@ -34,6 +34,10 @@ a concrete counterexample flow and the same trace `smbguard check` prints for it
 with representative flows and the rules that decide them. Lints (warnings) name rules that
 never apply, rules on the wrong port, bypasses without an isolation rule or authorising broad
 groups, IPv4-only rules that leave IPv6 open, and unencrypted perimeter exceptions.
+
+A group's `deployed-gpos` (Registry.pol files of GPOs smbguard does not write) are read and laid
+over its policy, so the proof is about what Windows would enforce with them: a GPO that puts the
+DCs or file servers in shielded mode fails I3/I4.
 
 --format html writes one self-contained page (no external assets, no script) with the group ×
 group reachability matrix per transport and profile.
@@ -64,7 +68,7 @@ pub(crate) struct VerifyArgs {
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
-    let (loaded, plan) = load_plan(args.estate.estate.as_deref())?;
+    let (loaded, plan) = load_deployed_plan(args.estate.estate.as_deref())?;
     let options = Options {
         matrix: args.format != VerifyFormat::Text,
         ..Options::default()

@@ -21,6 +21,27 @@ fn example_with(from: &str, to: &str) -> PathBuf {
     p
 }
 
+/// Runs the report's first `replay:` command (`check …`) on `estate`.
+fn replay(report: &str, estate: &std::path::Path) -> Output {
+    let line = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: "))
+        .expect("a replay line");
+    let args: Vec<String> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            if a == "ESTATE" {
+                estate.to_str().unwrap().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    smbguard(&args)
+}
+
 #[test]
 fn the_example_verifies_clean_and_exits_0() {
     let out = smbguard(&["verify"]);
@@ -54,23 +75,7 @@ fn a_failing_invariant_exits_1_with_a_replayable_counterexample() {
         "{stdout}"
     );
     // The counterexample replays with `check` and gives the same verdict.
-    let replay = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("replay: "))
-        .expect("a replay line");
-    let args: Vec<String> = replay
-        .split_whitespace()
-        .skip(1)
-        .map(|a| {
-            if a == "ESTATE" {
-                estate.to_str().unwrap().to_string()
-            } else {
-                a.to_string()
-            }
-        })
-        .collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let check = smbguard(&args);
+    let check = replay(&stdout, &estate);
     let check_out = String::from_utf8_lossy(&check.stdout);
     assert_eq!(
         check.status.code(),
@@ -137,4 +142,86 @@ fn verify_text_snapshot() {
     let out = smbguard(&["verify", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("verify_text_failing", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A `Registry.pol` beside `estate` with `values` under the firewall policy
+/// key's subkeys (`(subkey, name, dword)`).
+fn gpo_file(estate: &std::path::Path, name: &str, values: &[(&str, &str, u32)]) {
+    use smbguard_formats::registry_pol::{RegistryEntry, write_registry_pol};
+    let entries: Vec<RegistryEntry> = values
+        .iter()
+        .map(|(key, value, data)| {
+            RegistryEntry::dword(
+                format!(r"SOFTWARE\Policies\Microsoft\WindowsFirewall\{key}"),
+                *value,
+                *data,
+            )
+        })
+        .collect();
+    let p = estate.parent().unwrap().join(name);
+    std::fs::write(&p, write_registry_pol(&entries).unwrap()).unwrap();
+}
+
+/// The example with `deployed-gpos = [NAME]` added after the line `after`,
+/// and that GPO setting `DoNotAllowExceptions = 1` in `profile_key`;
+/// `verify`'s output and the estate's path.
+fn verify_with_shield(after: &str, name: &str, profile_key: &str) -> (Output, PathBuf) {
+    let estate = example_with(after, &format!("{after}deployed-gpos = [\"{name}\"]\n"));
+    gpo_file(&estate, name, &[(profile_key, "DoNotAllowExceptions", 1)]);
+    (smbguard(&["verify", estate.to_str().unwrap()]), estate)
+}
+
+const DC_LINE: &str = "outbound-block = true\n";
+const FS_LINE: &str = "sid = \"S-1-5-21-1004336348-1177238915-682003330-3101\"\n";
+
+/// Issue 12: "`verify` must fail I3/I4 with a counterexample when a GPO in
+/// the estate's input puts DCs or file servers in shielded mode". The GPO is
+/// named by the group's `deployed-gpos`; `check` replays the counterexample
+/// with the same GPO and blocks it, saying why.
+#[test]
+fn a_deployed_gpo_shielding_the_dcs_fails_i3_with_a_counterexample() {
+    let (out, estate) = verify_with_shield(DC_LINE, "dc-shield.pol", "DomainProfile");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  I3 "), "{stdout}");
+    let check = replay(&stdout, &estate);
+    let trace = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{trace}");
+    assert!(trace.contains("shielded mode"), "{trace}");
+
+    // The same estate without the GPO verifies: the GPO is what fails it.
+    let plain = smbguard(&["verify"]);
+    assert_eq!(plain.status.code(), Some(0));
+}
+
+#[test]
+fn a_deployed_gpo_shielding_the_file_server_fails_i4() {
+    let (out, _) = verify_with_shield(FS_LINE, "fs-shield.pol", "DomainProfile");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  I4 "), "{stdout}");
+    assert!(!stdout.contains("FAIL  I3 "), "{stdout}");
+}
+
+/// Settings that do not cut DCs or file servers off leave the proof alone,
+/// and a file that is not a `Registry.pol` is bad input (exit 2).
+#[test]
+fn harmless_or_unreadable_deployed_gpos() {
+    // Shielded on Public only: DCs and file servers accept nothing there anyway.
+    let (out, _) = verify_with_shield(DC_LINE, "public-shield.pol", "PublicProfile");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let estate = example_with(
+        DC_LINE,
+        &format!("{DC_LINE}deployed-gpos = [\"garbage.pol\"]\n"),
+    );
+    std::fs::write(estate.with_file_name("garbage.pol"), b"not a PReg file").unwrap();
+    let out = smbguard(&["verify", estate.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("garbage.pol"), "{stderr}");
 }

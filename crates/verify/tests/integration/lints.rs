@@ -188,3 +188,47 @@ fn perimeter_exception_without_encryption() {
     assert_eq!(l.len(), 1, "{l:#?}");
     assert!(l[0].message.contains("azure-files"));
 }
+
+/// `edge-traversal`: an inbound SMB allow that also admits edge-traversal
+/// (Teredo) traffic is named; a block over it, or shielded mode in every
+/// profile it covers, silences it, because the lint asks the engine what
+/// the host accepts through edge traversal, not just what the rule says.
+#[test]
+fn edge_traversal_on_an_smb_allow_is_flagged_unless_something_blocks_it() {
+    let (estate, mut plan) = example();
+    let w = windows(&mut plan, "file-server");
+    let allow = w
+        .rules
+        .iter_mut()
+        .find(|r| {
+            r.direction == Direction::Inbound
+                && r.action == Action::Allow
+                && r.local_ports.contains(445)
+        })
+        .expect("the file server's inbound SMB allow");
+    allow.edge_traversal = true;
+    let id = allow.id.clone();
+    let found = lints_of(&estate, &plan, "edge-traversal");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].rule_id.as_deref(), Some(id.as_str()));
+    assert!(found[0].message.contains("Teredo"), "{}", found[0].message);
+
+    let mut shielded = plan.clone();
+    for d in &mut windows(&mut shielded, "file-server").profile_defaults {
+        d.shielded = true;
+    }
+    assert!(lints_of(&estate, &shielded, "edge-traversal").is_empty());
+
+    let w = windows(&mut plan, "file-server");
+    let mut block = WindowsRule::new(
+        "block-all-445",
+        "block all 445",
+        Direction::Inbound,
+        Action::Block,
+        KbRow::K4,
+    );
+    block.protocol = Some(Proto::Tcp);
+    block.local_ports = PortSet::single(445);
+    w.rules.push(block);
+    assert!(lints_of(&estate, &plan, "edge-traversal").is_empty());
+}

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use smbguard_formats::gpfas::{
-    self, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, CryptoSet, CryptoSuite,
-    FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue, ProfileKey,
-    ProfileSettings, SchemaVersion, Security2_9,
+    self, AUTH_NO_ENCAP, AuthSet, AuthSets, AuthSuite, ConSecAction, ConSecRuleRecord, CryptoSet,
+    CryptoSuite, FirewallPolicy, FirewallRuleRecord, Ipv4Spec, Ipv6Spec, PortEntry, PortValue,
+    ProfileKey, ProfileSettings, SchemaVersion, Security2_9,
 };
 use smbguard_formats::registry_pol::{RegData, RegType, RegistryEntry};
 use smbguard_model::{AddrRange, AddrSet, PortSet, Profile, ProfileSet, Proto};
@@ -305,19 +305,30 @@ fn split_remote(
 
 /// The quick-mode set of the isolation rule: null encapsulation first, ESP
 /// SHA-256 integrity (no encryption) as the fallback "AuthNoEncap must be
-/// accompanied by" (netsh-advfirewall.md, consec remarks; review A.4). The
-/// null-encapsulation suite says `AuthNoEncap` in `2_9Protocol` (MS-FASP
-/// §2.2.69 FW_CRYPTO_PROTOCOL_AUTH_NO_ENCAP, a 2.9 addition) and `ESP` with
-/// SHA-256 in `Protocol`/`EspHash` for readers older than 2.9.
+/// accompanied by" (netsh-advfirewall.md, consec remarks; review A.4).
+///
+/// Tokens as MS-GPFAS §2.2.5 spells them: null encapsulation is
+/// `2_9Protocol=AUTH_NO_ENCAP` (§2.2.5.27, with "a SkipVersion value with a
+/// version of 0x0209"); SHA-256 is not a `HASH-VAL` of `EspHash` (`MD5` /
+/// `SHA1`, §2.2.5.12 and §2.2.5.20) but of `2_1EspHash` (§2.2.5.26, with
+/// SkipVersion 0x0200); `Encryption` has no `None` token (§2.2.5.11), so "no
+/// encryption" is the value left out. The lifetimes are written because
+/// MS-FASP §2.2.71 requires 5-2879 minutes and at least 20480 KB; 60 minutes
+/// and 100000 KB are netsh's defaults (`QuickModeSecMethods:
+/// ESP:SHA1-None+60min+100000kb`, Microsoft support article "L2TP VPN fails
+/// with error 787").
 pub(crate) fn quick_mode_set(name: String, group: &str) -> CryptoSet {
     let esp = CryptoSuite {
         protocol: Some("ESP".into()),
-        esp_hash: Some("SHA256".into()),
-        encryption: Some("None".into()),
+        esp_hash_2_1: Some("SHA256".into()),
+        timeout_minutes: Some("60".into()),
+        timeout_kbytes: Some("100000".into()),
+        skip_version: Some(SchemaVersion::V2_0.to_string()),
         ..CryptoSuite::default()
     };
     let no_encap = CryptoSuite {
-        protocol_2_9: Some("AuthNoEncap".into()),
+        protocol_2_9: Some(AUTH_NO_ENCAP.into()),
+        skip_version: Some(SchemaVersion::new(2, 9).to_string()),
         ..esp.clone()
     };
     CryptoSet {
