@@ -696,7 +696,8 @@ impl<'a> HostCompiler<'a> {
                     KbRow::K5,
                 ));
             } else {
-                let (mgmt, _, _) = if session.contains(&t) {
+                // Isolated hosts accept no SMB at all, as on Windows.
+                let (mgmt, _, _) = if session.contains(&t) && g.role != Role::Isolated {
                     self.management_into(t)
                 } else {
                     (AddrSet::empty(), vec![], vec![])
@@ -722,6 +723,12 @@ impl<'a> HostCompiler<'a> {
                     AddrSet::any(),
                     kb,
                 ));
+            }
+            // As on Windows: share hosts get outbound rules only with
+            // `outbound-block` (KB3185535's "clients or servers that do not
+            // host SMB Shares").
+            if !g.blocks_outbound() {
+                continue;
             }
             if g.role != Role::Isolated {
                 let (a, b) = self.outbound_targets(t, &session);
