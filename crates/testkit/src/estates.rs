@@ -502,6 +502,21 @@ fn part_of(g: &Group, rng: &mut Rng) -> AddrSet {
 /// See [`Knobs::documented_shapes`].
 fn documented_shapes(rng: &mut Rng, e: &mut Estate) {
     let n = e.groups.len();
+    // What the parser refuses outright (no tcp/445; isolated clients) would
+    // only thin out the estates the property tests see.
+    if !e.transports.contains(&Transport::SMB) {
+        e.transports.insert(0, Transport::SMB);
+    }
+    let isolated: Vec<usize> = (0..n)
+        .filter(|&i| e.groups[i].role == Role::Isolated)
+        .collect();
+    let isolated_addrs = isolated
+        .iter()
+        .fold(AddrSet::empty(), |a, &i| a.union(&e.groups[i].addresses));
+    for g in &mut e.groups {
+        g.client_groups.retain(|c| !isolated.contains(c));
+        g.clients = g.clients.difference(&isolated_addrs);
+    }
     for g in &mut e.groups {
         g.needs_dc_smb = !rng.chance(1, 4);
     }

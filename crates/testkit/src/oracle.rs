@@ -78,6 +78,17 @@ fn group_of(estate: &Estate, ip: IpAddr) -> Option<(usize, &Group)> {
         .find(|(_, g)| g.addresses.contains(ip))
 }
 
+/// The hosts that belong to group `gi`: its addresses minus those of
+/// earlier groups ("A host belongs to the first group listing it"). An
+/// allowance *to* a group reaches these hosts only.
+fn owned(estate: &Estate, gi: usize) -> AddrSet {
+    estate.groups[..gi]
+        .iter()
+        .fold(estate.groups[gi].addresses.clone(), |acc, g| {
+            acc.difference(&g.addresses)
+        })
+}
+
 /// `netbios`: "Keep NetBIOS transports (TCP 139, UDP 137/138) usable to DCs
 /// and file servers. With `false` they are blocked on every host."
 fn usable(estate: &Estate, t: Transport) -> bool {
@@ -106,7 +117,7 @@ fn dc_accepts_all(dc: &Group) -> bool {
 fn outbound_targets(estate: &Estate, gi: usize, g: &Group, t: Transport) -> AddrSet {
     let mut to = AddrSet::empty();
     if usable(estate, t) {
-        for server in &estate.groups {
+        for (j, server) in estate.groups.iter().enumerate() {
             let reached = match server.role {
                 Role::DomainController => {
                     g.needs_dc_smb && (dc_accepts_all(server) || lists_as_client(server, gi, g))
@@ -115,7 +126,7 @@ fn outbound_targets(estate: &Estate, gi: usize, g: &Group, t: Transport) -> Addr
                 _ => false,
             };
             if reached {
-                to = to.union(&server.addresses);
+                to = to.union(&owned(estate, j));
             }
         }
     }
@@ -123,7 +134,7 @@ fn outbound_targets(estate: &Estate, gi: usize, g: &Group, t: Transport) -> Addr
         let source = m.from_groups.contains(&gi) || m.from.intersects(&g.addresses);
         if source && m.transports.contains(&t) {
             for &j in &m.to_groups {
-                to = to.union(&estate.groups[j].addresses);
+                to = to.union(&owned(estate, j));
             }
         }
     }
@@ -187,15 +198,51 @@ fn perimeter_allows(estate: &Estate, s: IpAddr, d: IpAddr, t: Transport) -> bool
     })
 }
 
-/// `[[management]]` sources admitted into group `gi` on `t`: "Hosts allowed
-/// inbound SMB to groups that otherwise accept none"; "the target's inbound
-/// rule admits only the address listed".
-fn management_sources(estate: &Estate, gi: usize, t: Transport) -> AddrSet {
-    estate
+/// Whether `[[management]]` admits `s` into group `gi` on `t`: "Hosts
+/// allowed inbound SMB to groups that otherwise accept none"; "the target's
+/// inbound rule admits only the address listed". Under `ipsec-bypass`,
+/// exceptions into a domain-joined Windows group whose sources are all
+/// domain-joined Windows groups with a `sid` (no bare address) are
+/// "authenticated bypass rules, which Windows only accepts with authorised
+/// computers": they admit the computers of the groups named, so a host that
+/// belongs to another group (an overlap) is not admitted. DCs and file
+/// servers (`servers`) admit management sources by address, like clients.
+fn management_admits(estate: &Estate, gi: usize, s: IpAddr, t: Transport, servers: bool) -> bool {
+    let into: Vec<_> = estate
         .management
         .iter()
         .filter(|m| m.to_groups.contains(&gi) && m.transports.contains(&t))
-        .fold(AddrSet::empty(), |acc, m| acc.union(&m.from))
+        .collect();
+    let target = &estate.groups[gi];
+    let bypass = !servers
+        && estate.strategy == smbguard_model::Strategy::IpsecBypass
+        && target.platform == Platform::Windows
+        && target.domain_joined
+        && into.iter().all(|m| {
+            let named = m.from_groups.iter().fold(AddrSet::empty(), |acc, &g| {
+                acc.union(&estate.groups[g].addresses)
+            });
+            !m.from_groups.is_empty()
+                && m.from.is_subset(&named)
+                && m.from_groups.iter().all(|&g| {
+                    let g = &estate.groups[g];
+                    g.platform == Platform::Windows && g.domain_joined && g.sid.is_some()
+                })
+        });
+    if !bypass {
+        return into.iter().any(|m| m.from.contains(s));
+    }
+    // The computers authorised are those of every source group named.
+    let from_groups: Vec<usize> = into
+        .iter()
+        .flat_map(|m| m.from_groups.iter().copied())
+        .collect();
+    let sids: Vec<&String> = from_groups
+        .iter()
+        .filter_map(|&g| estate.groups[g].sid.as_ref())
+        .collect();
+    let computer = group_of(estate, s).and_then(|(_, g)| g.sid.as_ref());
+    into.iter().any(|m| m.from.contains(s)) && computer.is_some_and(|sid| sids.contains(&sid))
 }
 
 /// The destination's inbound rules. DCs and file servers accept their
@@ -226,14 +273,13 @@ fn destination_allows(
             g.clients.clone()
         };
         let on_profile = !windows || g.accept_smb_on.contains(profile);
-        return on_profile
-            && (clients.contains(s) || management_sources(estate, gi, t).contains(s));
+        return on_profile && (clients.contains(s) || management_admits(estate, gi, s, t, true));
     }
     if g.role == Role::Isolated || !usable(estate, t) {
         return false;
     }
     let on_profile = !windows || profile != Profile::Public;
-    on_profile && management_sources(estate, gi, t).contains(s)
+    on_profile && management_admits(estate, gi, s, t, false)
 }
 
 /// One address per equivalence class of `sets`: the first and last address

@@ -104,8 +104,29 @@ fn documented_shapes_are_drawn_and_mostly_load() {
     );
 }
 
+/// Issue 13 point 3: every documented key combination "either compiles to a
+/// plan that verifies or is refused at load". The built-in invariants that
+/// fail on a loaded estate, if any.
+fn failing_invariants(seed: u64) -> Option<String> {
+    let text = to_toml(&estate(&mut Rng::new(seed), &Knobs::documented()));
+    let e = parse_estate(&text).ok()?.estate;
+    let plan = compile(&e).ok()?;
+    let failed: Vec<String> = smbguard_verify::verify(&plan, &e)
+        .failed()
+        .filter(|i| !i.user)
+        .map(|i| format!("{}: {:?}", i.id, i.failures.first().map(|f| &f.explanation)))
+        .collect();
+    (!failed.is_empty()).then(|| format!("{failed:#?}\n{text}"))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn loaded_estates_verify_or_are_refused(seed in any::<u64>()) {
+        let f = failing_invariants(seed);
+        prop_assert!(f.is_none(), "seed {seed}: {}", f.unwrap_or_default());
+    }
 
     #[test]
     fn the_documentation_oracle_agrees_with_check(seed in any::<u64>()) {
