@@ -48,6 +48,31 @@ impl AddrSet {
         }
     }
 
+    /// Every address [`is_local_scope`] accepts, as a set (IPv4-mapped IPv6
+    /// forms included), for reasoning over whole ranges: `check` and
+    /// `verify` never count a flow with such an end as crossing the
+    /// perimeter.
+    pub fn local_scope() -> Self {
+        const V4: [(u32, u32); 4] = [
+            (0x7F00_0000, 0x7FFF_FFFF), // 127.0.0.0/8
+            (0xA9FE_0000, 0xA9FE_FFFF), // 169.254.0.0/16
+            (0xE000_0000, 0xEFFF_FFFF), // 224.0.0.0/4
+            (0xFFFF_FFFF, 0xFFFF_FFFF), // 255.255.255.255
+        ];
+        const MAPPED: u128 = 0xFFFF_0000_0000;
+        let v6 = [
+            (1, 1),                               // ::1
+            (0xFE80 << 112, (0xFEC0 << 112) - 1), // fe80::/10
+            (0xFF00 << 112, u128::MAX),           // ff00::/8
+        ]
+        .into_iter()
+        .chain(V4.map(|(lo, hi)| (MAPPED | u128::from(lo), MAPPED | u128::from(hi))));
+        Self {
+            v4: IntervalSet::from_intervals(V4),
+            v6: IntervalSet::from_intervals(v6),
+        }
+    }
+
     /// One address.
     pub fn single(ip: IpAddr) -> Self {
         match ip {
@@ -377,6 +402,27 @@ mod mapped_tests {
         }
         for ip in ["198.18.16.5", "203.0.113.9", "2001:db8::1", "fec0::1"] {
             assert!(!is_local_scope(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn the_local_scope_set_is_the_predicate() {
+        // Every edge of every interval, and the addresses just outside.
+        let set = AddrSet::local_scope();
+        let mut probes: Vec<IpAddr> = Vec::new();
+        for &(lo, hi) in set.v4.intervals() {
+            for a in [lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)] {
+                probes.push(IpAddr::V4(a.into()));
+            }
+        }
+        for &(lo, hi) in set.v6.intervals() {
+            for a in [lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)] {
+                probes.push(IpAddr::V6(a.into()));
+            }
+        }
+        assert!(probes.len() > 30);
+        for ip in probes {
+            assert_eq!(set.contains(ip), is_local_scope(ip), "{ip}");
         }
     }
 }

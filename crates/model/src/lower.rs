@@ -9,7 +9,7 @@ use crate::addr::{AddrSet, parse_addr_spec};
 use crate::diagnostic::{Diagnostic, Rejected};
 use crate::estate::{
     DeployedGpo, Dialect, Encryption, Estate, Group, GroupSpans, ManagementException,
-    PerimeterException, Platform, Role, SmbSettings, Span, UserInvariant,
+    PerimeterException, Platform, Role, SmbSettings, Span, Strategy, UserInvariant,
 };
 use crate::interval::{Domain, IntervalSet};
 use crate::profile::ProfileSet;
@@ -336,6 +336,16 @@ impl Lowering<'_> {
             );
         }
         let transports = self.transports(h.transports.as_ref(), &Transport::DEFAULT);
+        if !transports.contains(&Transport::SMB) {
+            self.push(
+                Diagnostic::error(
+                    "transports-without-smb",
+                    "`transports` leaves out tcp/445: smbguard still disables Windows' built-in SMB rules (K4, K5) but would add none for SMB itself, so domain members could not reach the DCs (invariant I3) nor clients their file servers (invariant I4)",
+                )
+                .at(h.transports.as_ref().and_then(span_of))
+                .hint("add \"tcp/445\" to transports"),
+            );
+        }
         if transports.contains(&Transport::SMB_QUIC) {
             self.push(
                 Diagnostic::warning(
@@ -357,7 +367,6 @@ impl Lowering<'_> {
         for (i, rg) in raw.groups.iter().enumerate() {
             self.group_clients(i, rg, &names, &mut groups);
         }
-        self.overlaps(&raw.groups, &groups);
         self.domain_controllers_present(&raw.groups, &groups);
 
         let strategy = h
@@ -365,7 +374,7 @@ impl Lowering<'_> {
             .as_ref()
             .map(|s| *s.get_ref())
             .unwrap_or_default();
-        let management = raw
+        let management: Vec<ManagementException> = raw
             .management
             .iter()
             .map(|m| {
@@ -488,6 +497,8 @@ impl Lowering<'_> {
                 }
             })
             .collect();
+        self.overlaps(&raw.groups, &groups, &management, strategy);
+        self.members_without_a_dc(&raw.groups, &groups, &internal);
         Estate {
             name: h.name.get_ref().clone(),
             description: h.description.clone(),
@@ -799,7 +810,13 @@ impl Lowering<'_> {
     /// group then the earlier one (the order of the former pairwise loop).
     /// Candidate pairs come from a sweep over sorted ranges, so the cost is
     /// O(ranges · log ranges + overlapping pairs), not O(groups²).
-    fn overlaps(&mut self, raw: &[RawGroup], groups: &[Group]) {
+    fn overlaps(
+        &mut self,
+        raw: &[RawGroup],
+        groups: &[Group],
+        management: &[ManagementException],
+        strategy: Strategy,
+    ) {
         let mut pairs: Vec<(usize, usize)> = Vec::new();
         overlapping_pairs(groups.iter().map(|g| &g.addresses.v4), &mut pairs);
         overlapping_pairs(groups.iter().map(|g| &g.addresses.v6), &mut pairs);
@@ -810,12 +827,20 @@ impl Lowering<'_> {
             if common.is_empty() {
                 continue;
             }
-            self.overlap(&raw[j], &groups[i], &groups[j], &common);
+            let disabled = disabled_exceptions(management, strategy, i, j);
+            self.overlap(&raw[j], &groups[i], &groups[j], &common, &disabled);
         }
     }
 
     /// One overlap between the earlier group `a` and the later group `b`.
-    fn overlap(&mut self, raw_b: &RawGroup, a: &Group, b: &Group, common: &AddrSet) {
+    fn overlap(
+        &mut self,
+        raw_b: &RawGroup,
+        a: &Group,
+        b: &Group,
+        common: &AddrSet,
+        disabled: &[String],
+    ) {
         if a.role != b.role || a.platform != b.platform {
             self.push(
                 Diagnostic::error(
@@ -838,11 +863,91 @@ impl Lowering<'_> {
                 Diagnostic::warning(
                     "overlapping-groups",
                     format!(
-                        "{} is in groups `{}` and `{}`; smbguard evaluates it as `{}`",
-                        common, a.name, b.name, a.name
+                        "{} is in groups `{}` and `{}`; smbguard evaluates it as `{}`{}",
+                        common,
+                        a.name,
+                        b.name,
+                        a.name,
+                        if disabled.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ", so these exceptions do not apply to it: {}",
+                                disabled.join(", ")
+                            )
+                        }
                     ),
                 )
                 .at(span_of(&raw_b.addresses)),
+            );
+        }
+    }
+
+    /// Invariant I3 at load: a domain member that needs the DCs must be
+    /// accepted by one (a DC without `clients` accepts all of `internal`),
+    /// or it cannot apply Group Policy. An estate that breaks it is refused
+    /// here, at the member, instead of failing `verify`.
+    fn members_without_a_dc(&mut self, raw: &[RawGroup], groups: &[Group], internal: &AddrSet) {
+        self.isolated_clients(raw, groups);
+        let dcs: Vec<&Group> = groups
+            .iter()
+            .filter(|g| g.role == Role::DomainController)
+            .collect();
+        if dcs.is_empty() {
+            return; // `no-domain-controllers` says it
+        }
+        let accepted = dcs.iter().fold(AddrSet::empty(), |acc, dc| {
+            if dc.clients.is_empty() && dc.client_groups.is_empty() {
+                acc.union(internal).union(&dc.addresses)
+            } else {
+                acc.union(&dc.clients).union(&dc.addresses)
+            }
+        });
+        for (rg, g) in raw.iter().zip(groups) {
+            if !(g.domain_joined && g.needs_dc_smb) {
+                continue;
+            }
+            let orphans = g.addresses.difference(&accepted);
+            if orphans.is_empty() {
+                continue;
+            }
+            self.push(
+                Diagnostic::error(
+                    "member-without-dc",
+                    format!(
+                        "`{}` is a domain member that needs the DCs, but no domain controller lists {orphans} in `clients`: this breaks invariant I3 (every domain member that needs the DCs reaches one), and those hosts could not apply Group Policy",
+                        g.name
+                    ),
+                )
+                .at(span_of(&rg.name))
+                .hint("add the group to a domain controller's `clients`, or set needs-dc-smb = false if it truly needs no DC"),
+            );
+        }
+    }
+
+    /// Invariants I2 and I4 at load: a server whose `clients` cover an
+    /// isolated host would have to accept SMB from a host that must have
+    /// none at all; refused at the server's `clients`.
+    fn isolated_clients(&mut self, raw: &[RawGroup], groups: &[Group]) {
+        let isolated = groups
+            .iter()
+            .filter(|g| g.role == Role::Isolated)
+            .fold(AddrSet::empty(), |acc, g| acc.union(&g.addresses));
+        for (rg, g) in raw.iter().zip(groups) {
+            let both = g.clients.intersection(&isolated);
+            if both.is_empty() {
+                continue;
+            }
+            self.push(
+                Diagnostic::error(
+                    "isolated-client",
+                    format!(
+                        "`{}` lists isolated hosts ({both}) in `clients`: this breaks invariant I2 (no SMB at all to or from isolated hosts) and invariant I4 (each file server is reachable from its clients)",
+                        g.name
+                    ),
+                )
+                .at(rg.clients.as_ref().and_then(span_of))
+                .hint("remove the isolated group or range from `clients`, or give those hosts another role"),
             );
         }
     }
@@ -862,6 +967,31 @@ impl Lowering<'_> {
             );
         }
     }
+}
+
+/// The management exceptions a host shared by the earlier group `a` and the
+/// later group `b` loses by being evaluated as `a`: those into `b` and not
+/// `a` (the host gets `a`'s inbound rules), and under `ipsec-bypass` those
+/// from `b` and not `a` (their bypass is authorised by `b`'s SID, and the
+/// host is `a`'s).
+fn disabled_exceptions(
+    management: &[ManagementException],
+    strategy: Strategy,
+    a: usize,
+    b: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in management {
+        if m.to_groups.contains(&b) && !m.to_groups.contains(&a) {
+            out.push(format!("management `{}` (into it)", m.name));
+        } else if strategy == Strategy::IpsecBypass
+            && m.from_groups.contains(&b)
+            && !m.from_groups.contains(&a)
+        {
+            out.push(format!("management `{}` (from it)", m.name));
+        }
+    }
+    out
 }
 
 /// Group names with a map from each name to its first declaration, so a

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use serde::Serialize;
-use smbguard_model::Profile;
+use smbguard_model::{AddrSet, Profile, is_local_scope};
 
 use crate::eval::acl::eval_acl;
 use crate::eval::windows::eval_windows;
@@ -154,6 +154,29 @@ fn host_stage(
     }
 }
 
+/// Whether a flow between `source` and `destination` crosses the perimeter:
+/// one end internal, the other internet. Link-local, loopback and multicast
+/// addresses are never internet (a router does not forward them; see
+/// [`smbguard_model::is_local_scope`]), so a flow with such an end and not
+/// internal stays on its side, as `smbguard traffic` classifies it.
+pub fn crosses_perimeter(internal: &AddrSet, source: IpAddr, destination: IpAddr) -> bool {
+    let internet = |ip: IpAddr| !internal.contains(ip) && !is_local_scope(ip);
+    (internal.contains(source) && internet(destination))
+        || (internet(source) && internal.contains(destination))
+}
+
+fn not_crossed(plan: &Plan, flow: &Flow) -> String {
+    let local = [flow.source, flow.destination]
+        .into_iter()
+        .find(|&ip| !plan.internal.contains(ip) && is_local_scope(ip));
+    match local {
+        Some(ip) => {
+            format!("not crossed: {ip} is link-local, loopback or multicast, never internet")
+        }
+        None => "not crossed: both ends are on the same side of the perimeter".into(),
+    }
+}
+
 /// Checks one flow end to end.
 pub fn check_flow(plan: &Plan, flow: &Flow, profiles: Profiles) -> FlowReport {
     let src = plan.host_of(flow.source);
@@ -169,7 +192,7 @@ pub fn check_flow(plan: &Plan, flow: &Flow, profiles: Profiles) -> FlowReport {
         flow,
         out_ctx,
     )];
-    let crosses = plan.internal.contains(flow.source) != plan.internal.contains(flow.destination);
+    let crosses = crosses_perimeter(&plan.internal, flow.source, flow.destination);
     stages.push(if crosses {
         let d = eval_acl(&plan.perimeter, flow);
         Stage {
@@ -185,7 +208,7 @@ pub fn check_flow(plan: &Plan, flow: &Flow, profiles: Profiles) -> FlowReport {
             group: None,
             profile: None,
             decision: None,
-            summary: "not crossed: both ends are on the same side of the perimeter".into(),
+            summary: not_crossed(plan, flow),
         }
     });
     stages.push(host_stage(

@@ -300,16 +300,20 @@ impl<'a> HostCompiler<'a> {
         // A bypass needs Kerberos IPsec on both ends: a source that cannot
         // negotiate it reaches every server through the complement carve-out.
         let source_ipsec = self.group.can_ipsec() && self.group.domain_joined;
-        let mut add = |g: &'a Group| {
+        let (estate, links) = (self.estate, self.links);
+        // The hosts that belong to the group: with overlapping groups, a
+        // shared host is the earlier group's and gets its rules, not these.
+        let mut add = |i: usize| {
+            let g = &estate.groups[i];
             if source_ipsec && g.can_ipsec() && g.domain_joined {
-                ipsec.push(&g.addresses);
+                ipsec.push(links.owned(estate, i));
             } else {
-                clear.push(&g.addresses);
+                clear.push(links.owned(estate, i));
             }
         };
         if session.contains(&t) {
             for s in servers_for(self.estate, self.links, self.index) {
-                add(&self.estate.groups[s]);
+                add(s);
             }
         }
         for m in self.links.mgmt_from[self.index]
@@ -318,7 +322,7 @@ impl<'a> HostCompiler<'a> {
         {
             if m.transports.contains(&t) {
                 for &g in &m.to_groups {
-                    add(&self.estate.groups[g]);
+                    add(g);
                 }
             }
         }
@@ -731,7 +735,8 @@ impl<'a> HostCompiler<'a> {
                     KbRow::K5,
                 ));
             } else {
-                let (mgmt, _, _) = if session.contains(&t) {
+                // Isolated hosts accept no SMB at all, as on Windows.
+                let (mgmt, _, _) = if session.contains(&t) && g.role != Role::Isolated {
                     self.management_into(t)
                 } else {
                     (AddrSet::empty(), vec![], vec![])
@@ -757,6 +762,12 @@ impl<'a> HostCompiler<'a> {
                     AddrSet::any(),
                     kb,
                 ));
+            }
+            // As on Windows: share hosts get outbound rules only with
+            // `outbound-block` (KB3185535's "clients or servers that do not
+            // host SMB Shares").
+            if !g.blocks_outbound() {
+                continue;
             }
             if g.role != Role::Isolated {
                 let (a, b) = self.outbound_targets(t, &session);

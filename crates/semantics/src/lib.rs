@@ -22,7 +22,7 @@ mod links;
 mod policy;
 mod rule;
 
-pub use check::{FlowReport, Profiles, Stage, StageKind, check_flow};
+pub use check::{FlowReport, Profiles, Stage, StageKind, check_flow, crosses_perimeter};
 pub use compile::{CompileError, ISOLATION_RULE_NAME, compile, server_clients, session_transports};
 pub use equivalence::{Agreement, Difference, compare_acl, compare_windows};
 pub use eval::{Decision, Flow, IpsecContext, RuleMatch, Verdict, WindowsContext};

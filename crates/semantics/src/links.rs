@@ -15,6 +15,10 @@ pub(crate) struct Links {
     /// any of its addresses (a bare address inside a group is that group's
     /// host, so the group needs the outbound allowance), in estate order.
     pub(crate) mgmt_from: Vec<Vec<usize>>,
+    /// Per group, when any two groups overlap: its addresses minus those of
+    /// earlier groups ("a host belongs to the first group listing it"), so
+    /// an allowance to a group never reaches another group's host.
+    owned: Option<Vec<AddrSet>>,
 }
 
 impl Links {
@@ -56,8 +60,43 @@ impl Links {
             servers,
             mgmt_into,
             mgmt_from,
+            owned: owned(estate),
         }
     }
+
+    /// The addresses whose hosts belong to group `g`.
+    pub(crate) fn owned<'a>(&'a self, estate: &'a Estate, g: usize) -> &'a AddrSet {
+        match &self.owned {
+            Some(owned) => &owned[g],
+            None => &estate.groups[g].addresses,
+        }
+    }
+}
+
+/// Each group's addresses minus earlier groups', or `None` when no two
+/// groups share an address (the usual case, found by one sorted sweep, so
+/// large estates pay no running union).
+fn owned(estate: &Estate) -> Option<Vec<AddrSet>> {
+    if !any_overlap(estate.groups.iter().map(|g| g.addresses.v4.intervals()))
+        && !any_overlap(estate.groups.iter().map(|g| g.addresses.v6.intervals()))
+    {
+        return None;
+    }
+    let mut earlier = AddrSet::empty();
+    let mut out = Vec::with_capacity(estate.groups.len());
+    for g in &estate.groups {
+        out.push(g.addresses.difference(&earlier));
+        earlier = earlier.union(&g.addresses);
+    }
+    Some(out)
+}
+
+/// Whether intervals of two different sets meet (each set's own intervals
+/// are disjoint, so any meeting pair after sorting is between two sets).
+fn any_overlap<'a, T: Copy + Ord + 'a>(sets: impl Iterator<Item = &'a [(T, T)]>) -> bool {
+    let mut all: Vec<(T, T)> = sets.flat_map(|s| s.iter().copied()).collect();
+    all.sort_unstable();
+    all.windows(2).any(|w| w[1].0 <= w[0].1)
 }
 
 /// Records exception `mi` once for each group it names (names may repeat).

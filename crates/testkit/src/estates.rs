@@ -46,6 +46,12 @@ pub struct Knobs {
     pub max_perimeter: u64,
     /// At most this many user invariants.
     pub max_invariants: u64,
+    /// Issue 13's shapes, drawn after everything else (so estates without
+    /// them, and every recorded seed, are unchanged): `needs-dc-smb = false`,
+    /// `clients` ranges covering part of a group, bare `from` addresses
+    /// inside a group, and a later group of the same role overlapping an
+    /// earlier one.
+    pub documented_shapes: bool,
 }
 
 impl Knobs {
@@ -62,6 +68,7 @@ impl Knobs {
             max_management: 2,
             max_perimeter: 2,
             max_invariants: 2,
+            documented_shapes: false,
         }
     }
 
@@ -72,6 +79,15 @@ impl Knobs {
         Knobs {
             adversarial: false,
             ..Self::adversarial()
+        }
+    }
+
+    /// [`Knobs::parseable`] with [`Knobs::documented_shapes`]: the estates
+    /// the documentation-oracle property test draws.
+    pub fn documented() -> Self {
+        Knobs {
+            documented_shapes: true,
+            ..Self::parseable()
         }
     }
 }
@@ -453,7 +469,7 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
             Strategy::Complement
         }
     });
-    Estate {
+    let mut e = Estate {
         name: "random".into(),
         description: None,
         internal,
@@ -465,6 +481,94 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
         perimeter_allow,
         invariants,
         service_tags: None,
+    };
+    if knobs.documented_shapes {
+        documented_shapes(rng, &mut e);
+    }
+    e
+}
+
+/// The first or second half of a group's first interval (IPv4 if it has
+/// any): a range covering only part of the group.
+fn part_of(g: &Group, rng: &mut Rng) -> AddrSet {
+    if let Some(&(lo, hi)) = g.addresses.v4.intervals().first() {
+        let mid = lo + (hi - lo) / 2;
+        let (a, b) = if rng.chance(1, 2) {
+            (lo, mid)
+        } else {
+            (mid, hi)
+        };
+        return AddrSet {
+            v4: IntervalSet::range(a, b),
+            v6: IntervalSet::empty(),
+        };
+    }
+    let &(lo, hi) = g
+        .addresses
+        .v6
+        .intervals()
+        .first()
+        .expect("groups are not empty");
+    let mid = lo + (hi - lo) / 2;
+    AddrSet {
+        v4: IntervalSet::empty(),
+        v6: IntervalSet::range(lo, mid),
+    }
+}
+
+/// See [`Knobs::documented_shapes`].
+fn documented_shapes(rng: &mut Rng, e: &mut Estate) {
+    let n = e.groups.len();
+    // What the parser refuses outright (no tcp/445; isolated clients) would
+    // only thin out the estates the property tests see.
+    if !e.transports.contains(&Transport::SMB) {
+        e.transports.insert(0, Transport::SMB);
+    }
+    let isolated: Vec<usize> = (0..n)
+        .filter(|&i| e.groups[i].role == Role::Isolated)
+        .collect();
+    let isolated_addrs = isolated
+        .iter()
+        .fold(AddrSet::empty(), |a, &i| a.union(&e.groups[i].addresses));
+    for g in &mut e.groups {
+        g.client_groups.retain(|c| !isolated.contains(c));
+        g.clients = g.clients.difference(&isolated_addrs);
+    }
+    for g in &mut e.groups {
+        g.needs_dc_smb = !rng.chance(1, 4);
+    }
+    for i in 0..n {
+        let wants = !e.groups[i].client_groups.is_empty() || !e.groups[i].clients.is_empty();
+        if wants && rng.chance(1, 2) {
+            let j = rng.index(n);
+            let part = part_of(&e.groups[j], rng);
+            e.groups[i].clients = e.groups[i].clients.union(&part);
+        }
+    }
+    if e.strategy == Strategy::Complement {
+        for k in 0..e.management.len() {
+            if rng.chance(1, 2) {
+                let j = rng.index(n);
+                let one = e.groups[j].addresses.sample().map(AddrSet::single);
+                if let Some(one) = one {
+                    e.management[k].from = e.management[k].from.union(&one);
+                }
+            }
+        }
+    }
+    if rng.chance(1, 3) {
+        let j = rng.index(n);
+        let mut twin = e.groups[j].clone();
+        twin.name = format!("g{n}");
+        twin.addresses =
+            part_of(&e.groups[j], rng).union(&v4(256 + 64 * n as u32, 256 + 64 * n as u32 + 7));
+        twin.sid = twin.sid.map(|_| format!("S-1-5-21-7-7-7-{}", 2000 + n));
+        e.groups.push(twin);
+        if rng.chance(1, 2) {
+            if let Some(m) = e.management.first_mut() {
+                m.to_groups.push(n);
+            }
+        }
     }
 }
 
@@ -516,6 +620,9 @@ fn group_toml(t: &mut String, groups: &[Group], g: &Group) {
     }
     if g.outbound_block {
         t.push_str("outbound-block = true\n");
+    }
+    if !g.needs_dc_smb {
+        t.push_str("needs-dc-smb = false\n");
     }
     if !g.client_groups.is_empty() || !g.clients.is_empty() {
         let _ = writeln!(

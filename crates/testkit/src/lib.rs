@@ -8,6 +8,7 @@ pub mod cli;
 pub mod estates;
 pub mod modules;
 pub mod netns;
+pub mod oracle;
 pub mod preg;
 pub mod scale;
 pub mod tools;

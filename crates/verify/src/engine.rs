@@ -548,6 +548,11 @@ impl<'s, 'p> Engine<'s, 'p> {
             ss.push(T::part(&e.from));
             ds.push(T::part(&e.to));
         }
+        // Link-local, loopback and multicast ends never cross (check_flow's
+        // `crosses_perimeter`): the last splitter marks them.
+        let local = AddrSet::local_scope();
+        ss.push(T::part(&local));
+        ds.push(T::part(&local));
         let cs = classes(sx, &ss);
         let cd = classes(dx, &ds);
         // With `prefer`, each class's first address in no group, if any.
@@ -566,7 +571,8 @@ impl<'s, 'p> Engine<'s, 'p> {
         let mut best: Option<(u8, T, T)> = None;
         for (i, (sig_s, ps)) in cs.iter().enumerate() {
             for (j, (sig_d, pd)) in cd.iter().enumerate() {
-                let crossing = sig_s[0] != sig_d[0];
+                let internet = |sig: &[bool]| !sig[0] && !sig[1 + n + m];
+                let crossing = (sig_s[0] && internet(sig_d)) || (internet(sig_s) && sig_d[0]);
                 let verdict = if !crossing {
                     Verdict::Allow
                 } else {

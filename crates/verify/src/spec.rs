@@ -651,7 +651,8 @@ impl BuiltinBuilder<'_> {
 
     fn i5(&self) -> Invariant {
         let internal = self.estate.internal.clone();
-        let external = internal.complement();
+        // Link-local, loopback and multicast addresses are never internet.
+        let external = internal.complement().difference(&AddrSet::local_scope());
         let mut out_exempt = Vec::new();
         let mut in_exempt = Vec::new();
         for e in &self.estate.perimeter_allow {

@@ -252,3 +252,62 @@ fn the_bundled_example_is_valid_and_warning_free() {
     assert_eq!(p.estate.name, "contoso");
     assert_eq!(p.estate.groups.len(), 7);
 }
+
+/// Issue 13 point 4: an overlap that changes which group a host belongs to
+/// says which exceptions it disables. Before: only "smbguard evaluates it
+/// as `a`", although the management exception into `b` silently stopped
+/// applying to the shared host.
+#[test]
+fn point_4_overlap_warning_names_the_exceptions_it_disables() {
+    let text = r#"
+[estate]
+name = "o"
+internal = ["198.18.0.0/15"]
+
+[[groups]]
+name = "dc"
+role = "domain-controller"
+addresses = ["198.18.0.10"]
+sid = "S-1-5-21-1-2-3-1000"
+
+[[groups]]
+name = "sensor"
+role = "member"
+addresses = ["198.18.0.50"]
+sid = "S-1-5-21-1-2-3-1001"
+
+[[groups]]
+name = "a"
+role = "workstation"
+addresses = ["198.18.16.0/24"]
+sid = "S-1-5-21-1-2-3-1002"
+
+[[groups]]
+name = "b"
+role = "workstation"
+addresses = ["198.18.16.128/25", "198.18.17.0/24"]
+sid = "S-1-5-21-1-2-3-1003"
+
+[[management]]
+name = "into-b"
+from = ["sensor"]
+to = ["b"]
+
+[[management]]
+name = "into-both"
+from = ["sensor"]
+to = ["a", "b"]
+"#;
+    let parsed = parse_estate(text).unwrap();
+    let w = parsed
+        .warnings
+        .iter()
+        .find(|d| d.code == "overlapping-groups")
+        .expect("the overlap warning");
+    assert!(
+        w.message.contains("management `into-b` (into it)"),
+        "{}",
+        w.message
+    );
+    assert!(!w.message.contains("into-both"), "{}", w.message);
+}

@@ -199,3 +199,36 @@ fn governing_udp_443_warns_that_it_blocks_quic_and_http3_everywhere() {
         w.message
     );
 }
+
+/// Issue 13 point 5: link-local, loopback and multicast addresses are never
+/// "internet". Before: 169.254.1.1 -> an internal address crossed the
+/// perimeter and was blocked as "from the internet".
+#[test]
+fn point_5_link_local_never_crosses_the_perimeter() {
+    let e = estate("");
+    let plan = compile(&e).unwrap();
+    for (from, to) in [
+        ("169.254.1.1", "198.18.250.1"),
+        ("fe80::1", "2001:db8:1::99"),
+        ("198.18.250.1", "224.0.0.251"),
+        ("127.0.0.1", "198.18.250.1"),
+    ] {
+        let f = Flow::new(from.parse().unwrap(), to.parse().unwrap(), Transport::SMB);
+        let r = check_flow(&plan, &f, Profiles::both(Profile::Domain));
+        assert!(
+            r.stages[1].decision.is_none() && r.stages[1].summary.contains("never internet"),
+            "{from} -> {to}: {:?}",
+            r.stages[1]
+        );
+        assert_eq!(r.verdict, Verdict::Allow, "{from} -> {to}");
+    }
+    // A real internet address still crosses and is blocked.
+    let f = Flow::new(
+        "203.0.113.9".parse().unwrap(),
+        "198.18.250.1".parse().unwrap(),
+        Transport::SMB,
+    );
+    let r = check_flow(&plan, &f, Profiles::both(Profile::Domain));
+    assert_eq!(r.verdict, Verdict::Block);
+    assert!(r.stages[1].decision.is_some());
+}

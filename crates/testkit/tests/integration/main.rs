@@ -4,3 +4,4 @@
 mod estates;
 mod fixtures;
 mod module_cycles;
+mod oracle;

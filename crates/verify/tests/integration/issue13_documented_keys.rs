@@ -108,12 +108,38 @@ fn policy_docs_state_every_invariant_as_the_code_does() {
     }
 }
 
-/// A DC whose `clients` leave a domain member out still fails I3: that
-/// member could no longer apply Group Policy.
+/// A DC whose `clients` leave a domain member out breaks I3: that member
+/// could no longer apply Group Policy. Issue 13: such an estate is refused
+/// at load, located at the member, naming the invariant (it used to load and
+/// fail `verify` only). With `needs-dc-smb = false` the member opts out.
 #[test]
-fn dc_clients_leaving_a_member_out_fail_i3() {
-    let f = failed(false, "clients = [\"workstations\", \"fs\"]", "");
-    assert!(f.len() == 1 && f[0].starts_with("I3 "), "{f:?}");
+fn point_3_estate_breaking_i3_is_refused_at_load_naming_it() {
+    let text = BASE
+        .replace("NETBIOS", "false")
+        .replace("DC_EXTRA", "clients = [\"workstations\", \"fs\"]")
+        .replace("MEMBER_EXTRA", "");
+    let refused = parse_estate(&text).unwrap_err();
+    let d = refused
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "member-without-dc")
+        .expect("the I3 refusal");
+    assert!(
+        d.message.contains("`members`") && d.message.contains("invariant I3"),
+        "{}",
+        d.message
+    );
+    let at = d.span.clone().expect("located");
+    assert_eq!(&text[at], "\"members\"");
+    assert!(d.line.is_some() && d.column.is_some(), "{d:?}");
+    assert_eq!(
+        failed(
+            false,
+            "clients = [\"workstations\", \"fs\"]",
+            "needs-dc-smb = false"
+        ),
+        Vec::<String>::new()
+    );
 }
 
 /// A management exception into an isolated group, or on a transport the

@@ -7,3 +7,4 @@ mod example;
 mod invariants;
 mod issue13_documented_keys;
 mod lints;
+mod policy_examples;
