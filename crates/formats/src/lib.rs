@@ -23,8 +23,15 @@
 //! into the rule IR happens elsewhere.
 
 mod error;
+pub mod firewall_store;
 pub mod gpfas;
+pub mod hive;
+pub mod netfw_export;
+pub mod reg_file;
 pub mod registry_pol;
+pub mod smb_conf;
+mod text;
 mod utf16;
 
 pub use error::{Error, ErrorKind, Location};
+pub use text::{TextEncoding, code_page_encoding, decode_text};
