@@ -54,7 +54,7 @@ def hex_lines(name, kind, data, width=20):
 
 def regedit5():
     multi = "".join(s + "\0" for s in ["SMB2_10", "SMB3_11"]).encode("utf-16-le") + b"\0\0"
-    expand = "%SystemRoot%\\System32\\LogFiles\\Firewall\\pfirewall.log\0".encode("utf-16-le")
+    expand = "%SystemRoot%\\System32\\srvsvc.dll\0".encode("utf-16-le")
     lines = [
         "Windows Registry Editor Version 5.00",
         "",
@@ -77,7 +77,9 @@ def regedit5():
         "",
         f"[{LOCAL}\\StandardProfile]",
         '"EnableFirewall"=dword:00000000',
-        hex_lines("LogFilePath", 2, expand),
+        "",
+        f"[{LOCAL}\\StandardProfile\\Logging]",
+        '"LogFilePath"=' + reg_string("%systemroot%\\system32\\LogFiles\\Firewall\\pfirewall.log"),
         "",
         f"[{LOCAL}\\FirewallRules]",
         f'"FPS-SMB-In-TCP"={reg_string(SMB_IN)}',
@@ -97,6 +99,7 @@ def regedit5():
         r"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters]",
         '"SMB1"=dword:00000000',
         hex_lines("NullSessionPipes", 7, multi),
+        hex_lines("ServiceDll", 2, expand),
         '@="default value"',
         '"Binary"=hex:01,02,03',
         '"Qword"=hex(b):10,00,00,00,00,00,00,00',
