@@ -24,6 +24,7 @@ use smbguard_semantics::{
 };
 
 use super::sddl;
+use crate::error::AuditError;
 use crate::{Finding, FindingCode};
 
 /// A deployed Windows policy in the IR, with what the reader could not model.
@@ -38,20 +39,6 @@ pub struct LoweredWindows {
     pub other_values: usize,
     /// Warnings: approximations and things ignored.
     pub findings: Vec<Finding>,
-}
-
-/// Why a file could not be read at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// Not a valid `Registry.pol` (MS-GPREG) file.
-    #[error("{location}: not a valid Registry.pol file: {error}")]
-    RegistryPol {
-        /// The file.
-        location: String,
-        /// What the PReg reader said.
-        error: smbguard_formats::Error,
-    },
 }
 
 /// Reads a `Registry.pol` file and lowers its firewall policy.
