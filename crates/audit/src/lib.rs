@@ -12,15 +12,25 @@ pub mod bundle;
 mod effective;
 mod error;
 mod finding;
+mod fix_script;
+mod host;
+mod judge;
 pub mod intune;
 pub mod linux;
 mod report;
 pub mod windows;
 
 pub use audit_code::{AuditCode, Severity};
+pub use bundle::{Bundle, HostSmb, read_bundle};
 pub use effective::{Effective, effective_policy};
 pub use error::AuditError;
 pub use finding::{Finding, FindingCode};
+pub use fix_script::fix_script;
+pub use host::{
+    GroupChoice, audit_bundle, audit_iptables, audit_nft_json, audit_registry_pol, detect,
+    resolve_group,
+};
+pub use judge::{Judgement, judge_linux, judge_perimeter, judge_windows, ps_quote};
 pub use intune::read_intune_policies;
 pub use report::{
     AuditFinding, AuditReport, Evidence, Fix, HostAudit, InputKind, RuleRef, Store, Summary,

@@ -34,6 +34,8 @@ pub fn read_bundle(text: &str, location: &str) -> Result<Bundle, AuditError> {
     if text.len() > MAX_BUNDLE_BYTES {
         return Err(fail(format!("over {MAX_BUNDLE_BYTES} bytes")));
     }
+    // Windows PowerShell 5.1 writes UTF-8 files with a byte order mark.
+    let text = text.trim_start_matches('\u{feff}');
     let bundle: Bundle = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
     if bundle.schema != SCHEMA {
         return Err(fail(format!(
@@ -186,6 +188,82 @@ impl Bundle {
                 .filter(|s| !s.special)
                 .map(|s| s.name.clone())
                 .collect(),
+        }
+    }
+}
+
+impl RegValue {
+    /// A registry entry as a bundle value, its key relative to `root`
+    /// (`None` when the key is not below `root`).
+    #[must_use]
+    pub fn from_entry(e: &RegistryEntry, root: &str) -> Option<RegValue> {
+        let key = if root.is_empty() {
+            e.key.clone()
+        } else {
+            let head = e.key.get(..root.len())?;
+            if !head.eq_ignore_ascii_case(root) {
+                return None;
+            }
+            let rest = &e.key[root.len()..];
+            if !rest.is_empty() && !rest.starts_with('\\') {
+                return None;
+            }
+            rest.trim_start_matches('\\').to_owned()
+        };
+        let (kind, data) = match &e.data {
+            RegData::Dword(n) => ("REG_DWORD", RegValueData::Number(*n)),
+            RegData::MultiString(l) => ("REG_MULTI_SZ", RegValueData::List(l.clone())),
+            RegData::String(s) if e.kind == RegType::ExpandSz => {
+                ("REG_EXPAND_SZ", RegValueData::Text(s.clone()))
+            }
+            RegData::String(s) => ("REG_SZ", RegValueData::Text(s.clone())),
+            _ => return None,
+        };
+        Some(RegValue {
+            key,
+            name: e.value.clone(),
+            kind: kind.to_owned(),
+            data,
+        })
+    }
+}
+
+impl Bundle {
+    /// The bundle a host would yield with `gpo` (a GPO's `registry.pol`
+    /// entries) applied and nothing in its local and MDM stores: firewall
+    /// values to the GPO store, the other values to `smb.registry`. Tests
+    /// and `--synthesise` use it; the collector is what writes real ones.
+    #[must_use]
+    pub fn from_gpo(name: &str, addresses: &[IpAddr], gpo: &[RegistryEntry]) -> Bundle {
+        let firewall: Vec<RegValue> = gpo
+            .iter()
+            .filter_map(|e| RegValue::from_entry(e, BASE_KEY))
+            .collect();
+        let other: Vec<RegValue> = gpo
+            .iter()
+            .filter(|e| RegValue::from_entry(e, BASE_KEY).is_none())
+            .filter_map(|e| RegValue::from_entry(e, ""))
+            .collect();
+        Bundle {
+            schema: SCHEMA.to_owned(),
+            collector: "synthesised from a registry.pol".to_owned(),
+            host: HostFacts {
+                name: name.to_owned(),
+                domain: String::new(),
+                domain_joined: true,
+                os_build: String::new(),
+                addresses: addresses.iter().map(ToString::to_string).collect(),
+            },
+            firewall: FirewallStores {
+                gpo: firewall,
+                ..FirewallStores::default()
+            },
+            smb: SmbFacts {
+                registry: other,
+                smb1_feature: "unknown".to_owned(),
+                shares: Vec::new(),
+            },
+            services: Vec::new(),
         }
     }
 }
