@@ -201,13 +201,16 @@ fn audit_chains(
         location: location.to_owned(),
         message: format!("no `{hook}` chain in the ruleset"),
     };
-    let chain = |hook: &str, name: &str| -> Result<&Acl, AuditError> {
+    // The hook's base chain (nftables), the built-in chain (iptables), or
+    // smbguard's own chain when the dump holds only that (an emitted file
+    // for `iptables-restore --noflush`).
+    let chain = |hook: &str, names: [&str; 2]| -> Result<&Acl, AuditError> {
         read.hook(hook)
-            .or_else(|| read.chain(name))
+            .or_else(|| names.iter().find_map(|n| read.chain(n)))
             .ok_or_else(|| missing(hook))
     };
     let j = match group {
-        None => judge_perimeter(plan, chain("forward", "FORWARD")?, &read.findings),
+        None => judge_perimeter(plan, chain("forward", ["FORWARD", "SMBGUARD-FWD"])?, &read.findings),
         Some(g) if g.windows().is_some() => {
             return Err(AuditError::NoGroup {
                 location: location.to_owned(),
@@ -220,8 +223,8 @@ fn audit_chains(
         Some(g) => judge_linux(
             plan,
             g,
-            chain("input", "INPUT")?,
-            chain("output", "OUTPUT")?,
+            chain("input", ["INPUT", "SMBGUARD-IN"])?,
+            chain("output", ["OUTPUT", "SMBGUARD-OUT"])?,
             &read.findings,
         ),
     };

@@ -21,7 +21,7 @@ mod report;
 pub mod windows;
 
 pub use audit_code::{AuditCode, Severity};
-pub use bundle::{Bundle, HostSmb, read_bundle};
+pub use bundle::{Bundle, HostSmb, RegValue, RegValueData, read_bundle};
 pub use effective::{Effective, effective_policy};
 pub use error::AuditError;
 pub use finding::{Finding, FindingCode};
