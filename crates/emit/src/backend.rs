@@ -36,6 +36,7 @@ impl Target {
             Target::Samba => &Samba,
             Target::Ansible => &Ansible,
             Target::Intune => &Intune,
+            Target::Collector => &Collector,
         }
     }
 
@@ -260,5 +261,21 @@ mod tests {
             assert_eq!(t.backend().target(), t);
             assert!(!t.backend().layout().is_empty());
         }
+    }
+}
+
+/// The [`Target::Collector`] back end.
+#[derive(Debug)]
+pub(crate) struct Collector;
+
+impl Backend for Collector {
+    fn target(&self) -> Target {
+        Target::Collector
+    }
+    fn layout(&self) -> &'static str {
+        "collector/smbguard-collector.ps1  read-only evidence collector for `smbguard audit`"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::collector::emit(cx)
     }
 }

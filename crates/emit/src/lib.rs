@@ -21,6 +21,7 @@ mod windows;
 mod write;
 
 mod cloud;
+mod collector;
 mod fleet;
 mod intune;
 mod linux;

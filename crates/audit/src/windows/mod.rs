@@ -5,5 +5,5 @@ mod gpfas;
 mod sddl;
 mod smb;
 
-pub use gpfas::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
+pub use gpfas::{LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
 pub use smb::{GpoSmbSettings, read_gpo_smb};
