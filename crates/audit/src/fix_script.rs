@@ -49,7 +49,11 @@ pub fn fix_script(report: &AuditReport) -> String {
             let Some(fix) = f.fix.as_ref().filter(|x| x.language == "powershell") else {
                 continue;
             };
-            let body: Vec<String> = fix.snippet.lines().map(|l| format!("        {l}")).collect();
+            let body: Vec<String> = fix
+                .snippet
+                .lines()
+                .map(|l| format!("        {l}"))
+                .collect();
             entries.push(format!(
                 "    @{{ Host = {}; Code = '{}'; Summary = {}; Run = {{\n{}\n    }} }}",
                 ps_quote(&h.host),

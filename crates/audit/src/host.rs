@@ -69,7 +69,9 @@ pub fn resolve_group<'p>(
 
 /// The components of a path, file stem without its extensions.
 fn components(location: &str) -> impl Iterator<Item = &str> {
-    location.split(['/', '\\']).map(|c| c.split('.').next().unwrap_or(c))
+    location
+        .split(['/', '\\'])
+        .map(|c| c.split('.').next().unwrap_or(c))
 }
 
 /// A group whose name is a component of the path (`gpo/GROUP/…`,
@@ -187,6 +189,29 @@ pub fn audit_registry_pol(
     ))
 }
 
+/// Judges an effective Windows policy read from an export without SMB
+/// settings evidence (`.reg`, `.wfw`, `Get-NetFirewallRule`).
+pub(crate) fn audit_stores(
+    plan: &Plan,
+    eff: Effective,
+    choice: GroupChoice<'_>,
+    location: &str,
+    input: InputKind,
+    hashed: &[u8],
+) -> Result<HostAudit, AuditError> {
+    let group = windows_group(resolve_group(plan, choice, &[], location)?, location)?;
+    let j = judge_windows(plan, group, &eff, None);
+    Ok(host_audit(
+        file_name(location),
+        location,
+        input,
+        Some(group),
+        sha1(hashed),
+        j,
+        eff.notes,
+    ))
+}
+
 /// A Linux host's or the perimeter's read chains.
 fn audit_chains(
     plan: &Plan,
@@ -210,7 +235,11 @@ fn audit_chains(
             .ok_or_else(|| missing(hook))
     };
     let j = match group {
-        None => judge_perimeter(plan, chain("forward", ["FORWARD", "SMBGUARD-FWD"])?, &read.findings),
+        None => judge_perimeter(
+            plan,
+            chain("forward", ["FORWARD", "SMBGUARD-FWD"])?,
+            &read.findings,
+        ),
         Some(g) if g.windows().is_some() => {
             return Err(AuditError::NoGroup {
                 location: location.to_owned(),
@@ -281,10 +310,18 @@ pub fn audit_iptables(
             Some(o) => merge_families(&c.acl, &o.acl),
             None => merge_families(&c.acl, &accept_all()),
         };
-        read.chains.push(crate::linux::ChainAcl { acl, ..c.clone() });
+        read.chains
+            .push(crate::linux::ChainAcl { acl, ..c.clone() });
     }
     let text = format!("{v4}\n{}", v6.unwrap_or(""));
-    audit_chains(plan, &read, choice, location, InputKind::IptablesSave, sha1(text.as_bytes()))
+    audit_chains(
+        plan,
+        &read,
+        choice,
+        location,
+        InputKind::IptablesSave,
+        sha1(text.as_bytes()),
+    )
 }
 
 fn accept_all() -> Acl {
@@ -303,22 +340,62 @@ fn file_name(location: &str) -> String {
         .to_owned()
 }
 
+/// The first 4 KiB of `bytes` as text (UTF-16 with a byte-order mark, as
+/// regedit and Windows PowerShell write it, or UTF-8/ANSI).
+fn head_text(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(4096)];
+    if let Some(rest) = head.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    String::from_utf8_lossy(head).into_owned()
+}
+
+/// A `Get-NetFirewallRule` export's header or first object: `Name` and
+/// `Direction` fields, CSV or JSON.
+fn is_netfw_export(t: &str, json: bool) -> bool {
+    if json {
+        return t.contains("\"Name\"") && t.contains("\"Direction\"");
+    }
+    let first = t.lines().find(|l| !l.starts_with("#TYPE")).unwrap_or("");
+    let fields: Vec<&str> = first
+        .split([';', ','])
+        .map(|f| f.trim().trim_matches('"'))
+        .collect();
+    fields.contains(&"Name") && fields.contains(&"Direction")
+}
+
 /// What an input is, from its first bytes (`None`: none of the formats).
 #[must_use]
 pub fn detect(bytes: &[u8]) -> Option<InputKind> {
     if bytes.starts_with(b"PReg") {
         return Some(InputKind::RegistryPol);
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    if bytes.starts_with(b"regf") {
+        return Some(InputKind::Wfw);
+    }
+    let head = head_text(bytes);
     let t = head.trim_start_matches('\u{feff}').trim_start();
-    if t.starts_with('{') {
+    let first = t.lines().next().unwrap_or("").trim();
+    if first.eq_ignore_ascii_case("Windows Registry Editor Version 5.00")
+        || first.eq_ignore_ascii_case("REGEDIT4")
+    {
+        return Some(InputKind::RegExport);
+    }
+    if t.starts_with('{') || t.starts_with('[') {
         if t.contains("\"smbguard-evidence/") {
             return Some(InputKind::Bundle);
         }
         if t.contains("\"nftables\"") {
             return Some(InputKind::NftJson);
         }
-        return None;
+        return is_netfw_export(t, true).then_some(InputKind::NetFirewallJson);
+    }
+    if is_netfw_export(t, false) {
+        return Some(InputKind::NetFirewallCsv);
     }
     let iptables = t.lines().map(str::trim).any(|l| {
         l.starts_with('*') && !l.contains(' ') || l.starts_with(":INPUT ") || l.starts_with("-A ")

@@ -11,11 +11,12 @@ mod audit_code;
 pub mod bundle;
 mod effective;
 mod error;
+mod exports;
 mod finding;
 mod fix_script;
 mod host;
-mod judge;
 pub mod intune;
+mod judge;
 pub mod linux;
 mod report;
 pub mod windows;
@@ -24,14 +25,15 @@ pub use audit_code::{AuditCode, Severity};
 pub use bundle::{Bundle, HostSmb, RegValue, RegValueData, read_bundle};
 pub use effective::{Effective, effective_policy};
 pub use error::AuditError;
+pub use exports::{DEFAULT_CODE_PAGE, audit_netfw_export, audit_reg_export, audit_wfw};
 pub use finding::{Finding, FindingCode};
 pub use fix_script::fix_script;
 pub use host::{
     GroupChoice, audit_bundle, audit_iptables, audit_nft_json, audit_registry_pol, detect,
     resolve_group,
 };
-pub use judge::{Judgement, judge_linux, judge_perimeter, judge_windows, ps_quote};
 pub use intune::read_intune_policies;
+pub use judge::{Judgement, judge_linux, judge_perimeter, judge_windows, ps_quote};
 pub use report::{
     AuditFinding, AuditReport, Evidence, Fix, HostAudit, InputKind, RuleRef, Store, Summary,
 };

@@ -129,7 +129,15 @@ pub enum InputKind {
     NftJson,
     /// `iptables-save` / `ip6tables-save` output.
     IptablesSave,
-    /// Added by other readers (`.reg`, `.wfw`, CSV, testparm).
+    /// A regedit `.reg` export of the firewall keys.
+    RegExport,
+    /// A `.wfw` file (`netsh advfirewall export`).
+    Wfw,
+    /// A `Get-NetFirewallRule` export as CSV.
+    NetFirewallCsv,
+    /// A `Get-NetFirewallRule` export as JSON.
+    NetFirewallJson,
+    /// Added by other readers (testparm).
     Other,
 }
 

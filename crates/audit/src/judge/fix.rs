@@ -15,7 +15,10 @@ pub fn ps_quote(s: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
-    format!("'{}'", clean.replace(['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'], "''"))
+    format!(
+        "'{}'",
+        clean.replace(['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'], "''")
+    )
 }
 
 /// The fix of a flow finding on a host of `group`.

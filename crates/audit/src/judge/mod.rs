@@ -74,8 +74,22 @@ pub fn judge_linux(
         return Judgement::default();
     };
     let mut diffs = Differences::default();
-    flows::acl(plan, Some(&group.addresses), &l.input, input, Some(Direction::Inbound), &mut diffs);
-    flows::acl(plan, Some(&group.addresses), &l.output, output, Some(Direction::Outbound), &mut diffs);
+    flows::acl(
+        plan,
+        Some(&group.addresses),
+        &l.input,
+        input,
+        Some(Direction::Inbound),
+        &mut diffs,
+    );
+    flows::acl(
+        plan,
+        Some(&group.addresses),
+        &l.output,
+        output,
+        Some(Direction::Outbound),
+        &mut diffs,
+    );
     let cx = Context {
         group,
         stores: None,
@@ -297,18 +311,16 @@ impl Context<'_> {
         let flow = flow_text(d);
         let profile = d.profile.map(|p| format!(" ({p})")).unwrap_or_default();
         let g = &self.group.group;
-        let by = d
-            .actual
-            .matched
-            .iter()
-            .find(|m| m.decisive)
-            .map_or_else(
-                || "by the profile default".to_owned(),
-                |m| format!("by rule \"{}\"", m.name),
-            );
+        let by = d.actual.matched.iter().find(|m| m.decisive).map_or_else(
+            || "by the profile default".to_owned(),
+            |m| format!("by rule \"{}\"", m.name),
+        );
         match code {
             AuditCode::SmbInboundOpen => {
-                format!("inbound SMB open on a {} host ({g}): {flow}{profile} allowed {by}", role_name(self.group.role))
+                format!(
+                    "inbound SMB open on a {} host ({g}): {flow}{profile} allowed {by}",
+                    role_name(self.group.role)
+                )
             }
             AuditCode::ServerExposed => format!(
                 "{} ({g}) reachable where the plan refuses: {flow}{profile} allowed {by}",
@@ -324,7 +336,9 @@ impl Context<'_> {
                 "authenticated bypass cannot apply, no connection security rule ({g}): {flow}{profile} blocked"
             ),
             AuditCode::UndeclaredRule => {
-                format!("undeclared rule changes an SMB verdict ({g}): {flow}{profile} blocked {by}")
+                format!(
+                    "undeclared rule changes an SMB verdict ({g}): {flow}{profile} blocked {by}"
+                )
             }
             _ => format!("SMB the plan needs is blocked ({g}): {flow}{profile} blocked {by}"),
         }

@@ -31,7 +31,10 @@ fn ps(summary: &str, snippet: String) -> Option<Fix> {
 }
 
 fn names(ps: &[Profile]) -> String {
-    ps.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    ps.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Profiles off, and local merge on where the plan turns it off.
@@ -41,19 +44,23 @@ pub(crate) fn profiles(expected: &WindowsPolicy, actual: &WindowsPolicy) -> Vec<
     };
     let off = pick(&|p| expected.defaults(p).enabled && !actual.defaults(p).enabled);
     let merge = pick(&|p| !expected.defaults(p).local_rules && actual.defaults(p).local_rules);
-    let ipsec = pick(&|p| {
-        !expected.defaults(p).local_ipsec_rules && actual.defaults(p).local_ipsec_rules
-    });
+    let ipsec =
+        pick(&|p| !expected.defaults(p).local_ipsec_rules && actual.defaults(p).local_ipsec_rules);
     let mut out = Vec::new();
     if !off.is_empty() {
         let mut f = AuditFinding::new(
             AuditCode::FirewallOff,
             format!("firewall off in the {} profile(s)", names(&off)),
-            evidence("EnableFirewall = 0: no rule applies, every inbound connection is accepted".into()),
+            evidence(
+                "EnableFirewall = 0: no rule applies, every inbound connection is accepted".into(),
+            ),
         );
         f.fix = ps(
             "turn the firewall back on",
-            format!("Set-NetFirewallProfile -Profile {} -Enabled True", names(&off)),
+            format!(
+                "Set-NetFirewallProfile -Profile {} -Enabled True",
+                names(&off)
+            ),
         );
         out.push(f);
     }
@@ -66,8 +73,13 @@ pub(crate) fn profiles(expected: &WindowsPolicy, actual: &WindowsPolicy) -> Vec<
         }
         let mut f = AuditFinding::new(
             AuditCode::LocalMergeOn,
-            format!("local rules merged in the {} profile(s) ({value} on)", names(list)),
-            evidence(format!("the plan sets {value} = 0; the host merges local rules")),
+            format!(
+                "local rules merged in the {} profile(s) ({value} on)",
+                names(list)
+            ),
+            evidence(format!(
+                "the plan sets {value} = 0; the host merges local rules"
+            )),
         );
         f.fix = ps(
             "turn local merge off in the GPO",
@@ -129,7 +141,8 @@ pub(crate) fn smb(want: &SmbSettings, host: &HostSmb, role: Role) -> Vec<AuditFi
     if s.min_dialect.is_none_or(|d| d < want.min_dialect) {
         weaker.push(format!(
             "minimum dialect {}, the estate asks for {:?}",
-            s.min_dialect.map_or("not set".to_owned(), |d| format!("{d:?}")),
+            s.min_dialect
+                .map_or("not set".to_owned(), |d| format!("{d:?}")),
             want.min_dialect
         ));
     }

@@ -370,7 +370,9 @@ impl Lowering<'_> {
                         self.note(
                             FindingCode::Widened,
                             what,
-                            format!("{token}={k} (port keyword) in a block read as no port (narrowest)"),
+                            format!(
+                                "{token}={k} (port keyword) in a block read as no port (narrowest)"
+                            ),
                         );
                     }
                 }

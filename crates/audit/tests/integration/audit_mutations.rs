@@ -5,9 +5,7 @@
 use smbguard_audit::{AuditFinding, Bundle, HostAudit, RegValue, RegValueData, effective_policy};
 use smbguard_emit::Target;
 use smbguard_model::Strategy;
-use smbguard_semantics::{
-    Direction, HostRules, Plan, Profiles, StageKind, check_flow,
-};
+use smbguard_semantics::{Direction, HostRules, Plan, Profiles, StageKind, check_flow};
 
 use crate::audit_support::{artifacts, audit, codes, compliant_bundle, example, show};
 
@@ -48,8 +46,12 @@ fn value(key: &str, name: &str, data: RegValueData) -> RegValue {
 }
 
 fn set_smb(b: &mut Bundle, key: &str, name: &str, n: u32) {
-    b.smb.registry.retain(|v| !(v.key.eq_ignore_ascii_case(key) && v.name == name));
-    b.smb.registry.push(value(key, name, RegValueData::Number(n)));
+    b.smb
+        .registry
+        .retain(|v| !(v.key.eq_ignore_ascii_case(key) && v.name == name));
+    b.smb
+        .registry
+        .push(value(key, name, RegValueData::Number(n)));
 }
 
 /// Checks that the host's findings are exactly `want` (codes), and that
@@ -84,15 +86,22 @@ fn confirm(plan: &Plan, b: &Bundle, f: &AuditFinding) {
         Some(Direction::Inbound) => StageKind::DestinationInbound,
         _ => StageKind::SourceOutbound,
     };
-    let s = report.stages.iter().find(|s| s.stage == stage).expect("stage");
+    let s = report
+        .stages
+        .iter()
+        .find(|s| s.stage == stage)
+        .expect("stage");
     // check_flow derives IPsec from the plan's groups; the trace may assume
     // a peer in no group. Confirm when the contexts agree.
     let d = s.decision.as_ref().expect("a policy at the host");
     if t.ipsec.as_ref().is_none_or(|c| !c.peer) || d.verdict == t.actual.verdict {
         assert_eq!(
-            d.verdict, t.actual.verdict,
+            d.verdict,
+            t.actual.verdict,
             "{}: check_flow disagrees with the trace on {:?}\n{:#?}",
-            f.code.id(), t.flow, d
+            f.code.id(),
+            t.flow,
+            d
         );
     }
 }
@@ -106,8 +115,14 @@ fn compliant_hosts_have_no_findings() {
 #[test]
 fn firewall_profile_off_is_sg_h010() {
     let (plan, mut b) = setup("workstations");
-    b.firewall.gpo.retain(|v| !(v.key == "DomainProfile" && v.name == "EnableFirewall"));
-    b.firewall.gpo.push(value("DomainProfile", "EnableFirewall", RegValueData::Number(0)));
+    b.firewall
+        .gpo
+        .retain(|v| !(v.key == "DomainProfile" && v.name == "EnableFirewall"));
+    b.firewall.gpo.push(value(
+        "DomainProfile",
+        "EnableFirewall",
+        RegValueData::Number(0),
+    ));
     expect(&plan, &b, &["SG-H010"]);
 }
 
@@ -115,22 +130,41 @@ fn firewall_profile_off_is_sg_h010() {
 fn smb1_client_re_enabled_is_sg_h007() {
     let (plan, mut b) = setup("workstations");
     b.smb.smb1_feature = "enabled".into();
-    set_smb(&mut b, r"SYSTEM\CurrentControlSet\Services\mrxsmb10", "Start", 2);
+    set_smb(
+        &mut b,
+        r"SYSTEM\CurrentControlSet\Services\mrxsmb10",
+        "Start",
+        2,
+    );
     let a = expect(&plan, &b, &["SG-H007"]);
-    assert!(a.findings[0].title.contains("client"), "{}", a.findings[0].title);
+    assert!(
+        a.findings[0].title.contains("client"),
+        "{}",
+        a.findings[0].title
+    );
 }
 
 #[test]
 fn encryption_weaker_is_sg_h008() {
     let (plan, mut b) = setup("file-server");
-    set_smb(&mut b, r"SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters", "EncryptData", 0);
+    set_smb(
+        &mut b,
+        r"SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters",
+        "EncryptData",
+        0,
+    );
     expect(&plan, &b, &["SG-H008"]);
 }
 
 #[test]
 fn ntlm_allowed_is_sg_h009() {
     let (plan, mut b) = setup("workstations");
-    set_smb(&mut b, r"Software\Policies\Microsoft\Windows\LanmanWorkstation", "BlockNTLM", 0);
+    set_smb(
+        &mut b,
+        r"Software\Policies\Microsoft\Windows\LanmanWorkstation",
+        "BlockNTLM",
+        0,
+    );
     expect(&plan, &b, &["SG-H009"]);
 }
 
@@ -150,7 +184,11 @@ fn local_merge_switched_on_is_sg_h011() {
 #[test]
 fn shielded_mode_on_a_dc_is_sg_h014() {
     let (plan, mut b) = setup("domain-controllers");
-    b.firewall.gpo.push(value("DomainProfile", "DoNotAllowExceptions", RegValueData::Number(1)));
+    b.firewall.gpo.push(value(
+        "DomainProfile",
+        "DoNotAllowExceptions",
+        RegValueData::Number(1),
+    ));
     let a = expect(&plan, &b, &["SG-H014"]);
     let t = a.findings[0].evidence.trace.as_ref().expect("trace");
     assert!(
@@ -171,7 +209,9 @@ fn outbound_block_disabled_is_sg_h002() {
 #[test]
 fn connection_security_rule_deleted_is_sg_h006() {
     let (plan, mut b) = setup("workstations");
-    b.firewall.gpo.retain(|v| !v.key.eq_ignore_ascii_case("ConSecRules"));
+    b.firewall
+        .gpo
+        .retain(|v| !v.key.eq_ignore_ascii_case("ConSecRules"));
     expect(&plan, &b, &["SG-H006"]);
 }
 
@@ -183,7 +223,10 @@ fn dangling_auth_set_is_sg_h006_with_the_reader_note() {
             if let RegValueData::Text(t) = &mut v.data {
                 let start = t.find("Auth1Set=").expect("Auth1Set");
                 let end = start + t[start..].find('|').expect("|");
-                t.replace_range(start..end, "Auth1Set={00000000-0000-0000-0000-00000000dead}");
+                t.replace_range(
+                    start..end,
+                    "Auth1Set={00000000-0000-0000-0000-00000000dead}",
+                );
             }
         }
     }
@@ -209,7 +252,9 @@ fn management_bypass_scope_widened_is_sg_h001() {
     let r = gpo_rule(&mut b, "-in-allow-mgmt-tcp445");
     // Every RA4 token becomes the whole internal range.
     let kept: Vec<&str> = r.split('|').filter(|t| !t.starts_with("RA4=")).collect();
-    *r = kept.join("|").replacen("|Name=", "|RA4=198.18.0.0/15|Name=", 1);
+    *r = kept
+        .join("|")
+        .replacen("|Name=", "|RA4=198.18.0.0/15|Name=", 1);
     expect(&plan, &b, &["SG-H001"]);
 }
 
@@ -220,7 +265,10 @@ fn management_bypass_sddl_broadened_is_sg_h001() {
     let start = r.find("RMauth=").expect("RMauth");
     let end = start + r[start..].find('|').expect("|");
     // Domain Computers of the example domain: every member, not the sensors.
-    r.replace_range(start..end, "RMauth=D:(A;;CC;;;S-1-5-21-1004336348-1177238915-682003330-515)");
+    r.replace_range(
+        start..end,
+        "RMauth=D:(A;;CC;;;S-1-5-21-1004336348-1177238915-682003330-515)",
+    );
     expect(&plan, &b, &["SG-H001"]);
 }
 
@@ -234,7 +282,13 @@ fn third_party_bypass_with_an_innocent_name_is_sg_h001() {
     ));
     let a = expect(&plan, &b, &["SG-H001"]);
     let f = &a.findings[0];
-    assert!(f.evidence.rules.iter().any(|r| r.name == "Backup agent" && !r.declared), "{f:#?}");
+    assert!(
+        f.evidence
+            .rules
+            .iter()
+            .any(|r| r.name == "Backup agent" && !r.declared),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -270,7 +324,9 @@ fn same_id_rule_in_a_lower_store_changes_nothing() {
     b.firewall.local.push(value(
         "FirewallRules",
         &id,
-        RegValueData::Text("v2.33|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=445|Name=x|".into()),
+        RegValueData::Text(
+            "v2.33|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=445|Name=x|".into(),
+        ),
     ));
     expect(&plan, &b, &[]);
 }

@@ -17,7 +17,10 @@ fn own_gpo_and_bundles_audit_clean_for_every_windows_group() {
             groups += 1;
             let pol = arts
                 .iter()
-                .find(|a| a.group.as_deref() == Some(h.group.as_str()) && a.path.ends_with("/registry.pol"))
+                .find(|a| {
+                    a.group.as_deref() == Some(h.group.as_str())
+                        && a.path.ends_with("/registry.pol")
+                })
                 .expect("registry.pol");
             let a = audit_registry_pol(
                 &plan,
@@ -28,10 +31,20 @@ fn own_gpo_and_bundles_audit_clean_for_every_windows_group() {
             )
             .expect("audits");
             assert_eq!(a.group.as_deref(), Some(h.group.as_str()), "{}", pol.path);
-            assert!(a.findings.is_empty(), "{strategy:?} {} (registry.pol):\n{}", h.group, show(&a.findings));
+            assert!(
+                a.findings.is_empty(),
+                "{strategy:?} {} (registry.pol):\n{}",
+                h.group,
+                show(&a.findings)
+            );
             assert!(a.classes > 100, "{}", a.classes);
             let b = audit(&plan, &compliant_bundle(&plan, &arts, &h.group));
-            assert!(b.findings.is_empty(), "{strategy:?} {} (bundle):\n{}", h.group, show(&b.findings));
+            assert!(
+                b.findings.is_empty(),
+                "{strategy:?} {} (bundle):\n{}",
+                h.group,
+                show(&b.findings)
+            );
         }
         assert!(groups >= 4);
     }

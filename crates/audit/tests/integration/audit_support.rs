@@ -40,7 +40,13 @@ pub(crate) fn gpo_entries(arts: &[Artifact], group: &str) -> Vec<RegistryEntry> 
 
 /// The first address of a group (a host of it).
 pub(crate) fn host_address(h: &HostPolicy) -> IpAddr {
-    let a = h.addresses.v4.intervals().first().expect("an IPv4 address").0;
+    let a = h
+        .addresses
+        .v4
+        .intervals()
+        .first()
+        .expect("an IPv4 address")
+        .0;
     IpAddr::V4(a.into())
 }
 

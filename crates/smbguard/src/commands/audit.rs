@@ -1,5 +1,5 @@
 //! `smbguard audit`: read what is deployed (evidence bundles, registry.pol,
-//! GPO backups, nftables JSON, iptables-save), judge it against the plan by
+//! GPO backups, .reg, .wfw, Get-NetFirewallRule exports, nftables JSON, iptables-save), judge it against the plan by
 //! its effect, report findings and optionally write a fix script.
 
 use std::io::BufRead;
@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use smbguard_audit::{
     AuditError, AuditReport, GroupChoice, HostAudit, InputKind, Severity, audit_bundle,
-    audit_iptables, audit_nft_json, audit_registry_pol, detect, read_bundle,
+    audit_iptables, audit_netfw_export, audit_nft_json, audit_reg_export, audit_registry_pol,
+    audit_wfw, detect, read_bundle,
 };
 use smbguard_semantics::Plan;
 
@@ -26,8 +27,11 @@ third-party rule that opens TCP 445 is caught; a compliant host with other rule 
 
 Inputs are auto-detected: evidence bundles written by the collector (`smbguard emit --target
 collector`), folders of them, `-` for bundles as JSON lines on stdin; registry.pol files; GPO
-backup folders; `nft -j list ruleset` output; iptables-save output (an ip6tables-save file
-beside it, same name with `6`, is read too). The first argument is the estate when it ends in
+backup folders; regedit `.reg` exports of the firewall keys (GPO, MDM and local stores told
+apart); `.wfw` files from `netsh advfirewall export`; Get-NetFirewallRule exports as CSV
+(`;`-separated, code page 1252 unless UTF-8/UTF-16) or JSON (lossy: the active store
+without profile settings); `nft -j list ruleset` output; iptables-save output (an
+ip6tables-save file beside it, same name with `6`, is read too). The first argument is the estate when it ends in
 `.toml`. A host's group is told from its bundle's addresses, else from --group, else from the
 file name (gpo/GROUP/..., GROUP.nft.json; `perimeter` for the perimeter ACL).
 
@@ -117,7 +121,7 @@ impl Ctx<'_> {
         let loc = path.display().to_string();
         let kind = detect(&bytes).ok_or_else(|| {
             CliError::BadInput(format!(
-                "error: {}: not an evidence bundle, registry.pol, `nft -j list ruleset` JSON or iptables-save output",
+                "error: {}: not an evidence bundle, registry.pol, .reg, .wfw, Get-NetFirewallRule CSV/JSON, `nft -j list ruleset` JSON or iptables-save output",
                 esc(&loc)
             ))
         })?;
@@ -129,6 +133,12 @@ impl Ctx<'_> {
             }
             InputKind::RegistryPol | InputKind::GpoBackup => {
                 audit_registry_pol(self.plan, &bytes, self.choice, &loc, kind)
+            }
+            InputKind::RegExport => audit_reg_export(self.plan, &bytes, self.choice, &loc),
+            InputKind::Wfw => audit_wfw(self.plan, &bytes, self.choice, &loc),
+            InputKind::NetFirewallCsv | InputKind::NetFirewallJson => {
+                let json = kind == InputKind::NetFirewallJson;
+                audit_netfw_export(self.plan, &bytes, json, self.choice, &loc)
             }
             InputKind::NftJson => audit_nft_json(self.plan, &text(), self.choice, &loc),
             InputKind::IptablesSave => {
@@ -149,16 +159,26 @@ impl Ctx<'_> {
             if let Some(pol) = gpo_registry_pol(path) {
                 // The group comes from the backup folder's path (gpo/GROUP/...).
                 let bytes = read(&pol)?;
-                let loc = format!("{}/{}", path.display(), "DomainSysvol/GPO/Machine/registry.pol");
-                let a = audit_registry_pol(self.plan, &bytes, self.choice, &loc, InputKind::GpoBackup)
-                    .map_err(|e| bad(&e))?;
+                let loc = format!(
+                    "{}/{}",
+                    path.display(),
+                    "DomainSysvol/GPO/Machine/registry.pol"
+                );
+                let a =
+                    audit_registry_pol(self.plan, &bytes, self.choice, &loc, InputKind::GpoBackup)
+                        .map_err(|e| bad(&e))?;
                 self.hosts.push(a);
                 return Ok(());
             }
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| CliError::BadInput(format!("error: cannot read {}: {e}", path.display())))?
+                .map_err(|e| {
+                    CliError::BadInput(format!("error: cannot read {}: {e}", path.display()))
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| ["json", "reg", "wfw", "csv"].iter().any(|e| x == *e))
+                })
                 .collect();
             files.sort();
             for f in files {

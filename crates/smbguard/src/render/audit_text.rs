@@ -10,7 +10,12 @@ use smbguard_semantics::Decision;
 use super::term::esc;
 
 fn decision(s: &mut String, label: &str, d: &Decision) {
-    let _ = writeln!(s, "        {label}: {} — {}", d.verdict.as_str(), esc(&d.reason));
+    let _ = writeln!(
+        s,
+        "        {label}: {} — {}",
+        d.verdict.as_str(),
+        esc(&d.reason)
+    );
     for m in &d.matched {
         let _ = writeln!(
             s,
@@ -19,7 +24,11 @@ fn decision(s: &mut String, label: &str, d: &Decision) {
             esc(&m.id),
             esc(&m.name),
             m.action,
-            if m.note.is_empty() { String::new() } else { format!(": {}", esc(&m.note)) }
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", esc(&m.note))
+            }
         );
     }
 }
@@ -43,7 +52,11 @@ fn finding(s: &mut String, f: &AuditFinding) {
             esc(&r.name),
             r.action,
             r.store,
-            if r.declared { ", declared" } else { ", not declared by smbguard" }
+            if r.declared {
+                ", declared"
+            } else {
+                ", not declared by smbguard"
+            }
         );
     }
     if let Some(t) = &f.evidence.trace {
@@ -77,7 +90,9 @@ fn host(s: &mut String, h: &HostAudit) {
         "\n{} ({}, group {}): {} finding(s), {} SMB flow classes compared",
         esc(&h.host),
         esc(&h.source),
-        h.group.as_deref().map_or("-".into(), |g| esc(g).into_owned()),
+        h.group
+            .as_deref()
+            .map_or("-".into(), |g| esc(g).into_owned()),
         h.findings.len(),
         h.classes
     );
@@ -85,7 +100,11 @@ fn host(s: &mut String, h: &HostAudit) {
         finding(s, f);
     }
     if !h.notes.is_empty() {
-        let _ = writeln!(s, "  {} reader note(s) (SG-A…); --format json lists them", h.notes.len());
+        let _ = writeln!(
+            s,
+            "  {} reader note(s) (SG-A…); --format json lists them",
+            h.notes.len()
+        );
     }
 }
 

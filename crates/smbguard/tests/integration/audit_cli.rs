@@ -27,7 +27,10 @@ const STIG: &str = "windows/nsacyber-stig-firewall-gpo-backup";
 fn report(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let out = smbguard(args);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let root = smbguard_testkit::fixtures_dir().to_str().unwrap().to_owned();
+    let root = smbguard_testkit::fixtures_dir()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let text = stdout.replace(&root, "FIXTURES");
     let v: serde_json::Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
@@ -111,11 +114,18 @@ fn bad_input_exits_2() {
     let out = smbguard(&["audit", junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let bad_bundle = dir.join("bad.json");
-    std::fs::write(&bad_bundle, r#"{"schema":"smbguard-evidence/1","host":{"name":1}}"#).unwrap();
+    std::fs::write(
+        &bad_bundle,
+        r#"{"schema":"smbguard-evidence/1","host":{"name":1}}"#,
+    )
+    .unwrap();
     let out = smbguard(&["audit", bad_bundle.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not an smbguard evidence bundle"), "{stderr}");
+    assert!(
+        stderr.contains("not an smbguard evidence bundle"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -126,14 +136,29 @@ fn bundles_stream_as_json_lines_on_stdin_and_the_fix_script_is_report_only() {
     let dir = smbguard_testkit::scratch_dir("audit-cli-stdin");
     let fix: PathBuf = dir.join("fix.ps1");
     let out = smbguard_testkit::smbguard!().output_stdin(
-        &["audit", "-", "--format", "json", "--fix-script", fix.to_str().unwrap()],
+        &[
+            "audit",
+            "-",
+            "--format",
+            "json",
+            "--fix-script",
+            fix.to_str().unwrap(),
+        ],
         line.as_bytes(),
     );
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["hosts"], 2);
     let script = std::fs::read_to_string(&fix).unwrap();
     assert!(script.contains("param([switch]$Apply)"), "{script}");
-    assert!(script.contains("Disable-NetFirewallRule -Name '{8D3A6E0B"), "{script}");
+    assert!(
+        script.contains("Disable-NetFirewallRule -Name '{8D3A6E0B"),
+        "{script}"
+    );
     assert!(script.contains("if ($Apply)"));
 }
