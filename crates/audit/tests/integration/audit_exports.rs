@@ -32,6 +32,15 @@ fn reg_export(entries: &[(String, RegistryEntry)]) -> Vec<u8> {
         let data = match &e.data {
             RegData::Dword(v) => format!("dword:{v:08x}"),
             RegData::String(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+            RegData::MultiString(items) => {
+                let mut bytes = Vec::new();
+                for item in items {
+                    bytes.extend(item.encode_utf16().chain([0]).flat_map(u16::to_le_bytes));
+                }
+                bytes.extend([0, 0]);
+                let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                format!("hex(7):{}", hex.join(","))
+            }
             other => panic!("unexpected data {other:?}"),
         };
         text.push_str(&format!("\"{name}\"={data}\r\n"));
