@@ -81,6 +81,7 @@ fn exports_are_detected() {
 fn reg_export_of_own_gpo_audits_clean_and_an_mdm_allow_is_caught() {
     let (estate, plan) = example(Strategy::IpsecBypass);
     let arts = artifacts(&estate, &plan, &[Target::Gpo]);
+    let mut caught = false;
     for h in plan.hosts.iter().filter(|h| h.windows().is_some()) {
         let entries = gpo_entries(&arts, &h.group);
         let keyed: Vec<(String, RegistryEntry)> = entries
