@@ -37,12 +37,25 @@ fn the_collector_only_reads() {
     assert!(opens.len() >= 4);
     for call in &opens {
         let args = call.split(')').next().unwrap_or("");
-        assert!(args.ends_with(", $false"), "OpenSubKey({args}) is not read-only");
+        assert!(
+            args.ends_with(", $false"),
+            "OpenSubKey({args}) is not read-only"
+        );
     }
     for verb in [
-        "Set-ItemProperty", "Set-Net", "Set-Smb", "New-Item", "Remove-Item", "Disable-",
-        "Enable-", "CreateSubKey", "SetValue", "DeleteValue", "DeleteSubKey",
-        "Invoke-Expression", "Import-Module",
+        "Set-ItemProperty",
+        "Set-Net",
+        "Set-Smb",
+        "New-Item",
+        "Remove-Item",
+        "Disable-",
+        "Enable-",
+        "CreateSubKey",
+        "SetValue",
+        "DeleteValue",
+        "DeleteSubKey",
+        "Invoke-Expression",
+        "Import-Module",
     ] {
         assert!(!text.contains(verb), "the collector contains `{verb}`");
     }

@@ -15,7 +15,9 @@ use std::io::Write as _;
 fn targets() -> Vec<Target> {
     Target::ALL
         .into_iter()
-        .filter(|t| !Target::WINDOWS.contains(t) && !matches!(t, Target::Intune | Target::Collector))
+        .filter(|t| {
+            !Target::WINDOWS.contains(t) && !matches!(t, Target::Intune | Target::Collector)
+        })
         .collect()
 }
 
