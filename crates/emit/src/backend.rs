@@ -36,6 +36,7 @@ impl Target {
             Target::Samba => &Samba,
             Target::Ansible => &Ansible,
             Target::Intune => &Intune,
+            Target::Collector => &Collector,
         }
     }
 
@@ -272,6 +273,22 @@ impl Backend for Intune {
     }
     fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
         crate::intune::artifacts(cx, sink)
+    }
+}
+
+/// The [`Target::Collector`] back end.
+#[derive(Debug)]
+pub(crate) struct Collector;
+
+impl Backend for Collector {
+    fn target(&self) -> Target {
+        Target::Collector
+    }
+    fn layout(&self) -> &'static str {
+        "collector/smbguard-collector.ps1  read-only evidence collector for `smbguard audit`"
+    }
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::collector::emit(cx)?, sink)
     }
 }
 

@@ -22,6 +22,7 @@ mod windows;
 mod write;
 
 mod cloud;
+mod collector;
 mod fleet;
 mod intune;
 mod linux;

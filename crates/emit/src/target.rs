@@ -32,11 +32,13 @@ pub enum Target {
     Ansible,
     /// Microsoft Intune settings-catalog policies (Microsoft Graph JSON).
     Intune,
+    /// The read-only PowerShell evidence collector for `smbguard audit`.
+    Collector,
 }
 
 impl Target {
     /// Every target, in documentation order.
-    pub const ALL: [Target; 12] = [
+    pub const ALL: [Target; 13] = [
         Target::PowerShell,
         Target::Netsh,
         Target::Gpo,
@@ -49,6 +51,7 @@ impl Target {
         Target::Samba,
         Target::Ansible,
         Target::Intune,
+        Target::Collector,
     ];
 
     /// The name used on the command line and in file names.
@@ -66,6 +69,7 @@ impl Target {
             Target::Samba => "samba",
             Target::Ansible => "ansible",
             Target::Intune => "intune",
+            Target::Collector => "collector",
         }
     }
 

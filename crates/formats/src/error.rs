@@ -40,6 +40,23 @@ pub enum Location {
         /// entries read successfully before the error).
         entry_index: usize,
     },
+    /// A line of a text file being read (`.reg` export, CSV, `testparm` output).
+    Line {
+        /// 1-based line number (of the first physical line of a continued line).
+        line: usize,
+    },
+    /// A record of a structured export (a CSV row or a JSON array element).
+    Record {
+        /// 0-based index of the record (data rows only, the CSV header excluded).
+        index: usize,
+        /// The field concerned, if any.
+        field: Option<String>,
+    },
+    /// A registry hive file (`.wfw`) being read.
+    Hive {
+        /// Key path below the hive root (empty for the file itself).
+        key: String,
+    },
     /// An entry of a list being written as a `Registry.pol` file.
     PolEntry {
         /// Index of the entry in the input list.
@@ -133,6 +150,32 @@ pub enum ErrorKind {
     /// that reading the file back yields the same entry.
     #[error("raw bytes have a typed form for value type {0}; use RegData::decode")]
     BytesHaveTypedForm(u32),
+    /// Text file: the bytes are not text in any encoding the reader knows
+    /// (e.g. an odd number of bytes after a UTF-16 byte-order mark).
+    #[error("undecodable text: {0}")]
+    Undecodable(&'static str),
+    /// Text file: the first line is not the header the format requires.
+    #[error("missing header: expected {expected}, found {found:?}")]
+    MissingHeader {
+        /// What the format requires.
+        expected: &'static str,
+        /// The first non-blank line (at most 80 characters).
+        found: String,
+    },
+    /// Text file: a line (or record) does not follow the grammar.
+    #[error("{reason}: {text:?}")]
+    Syntax {
+        /// What the grammar expects.
+        reason: &'static str,
+        /// The offending text (at most 80 characters).
+        text: String,
+    },
+    /// Registry hive: the file could not be parsed as a `regf` hive.
+    #[error("not a readable registry hive: {0}")]
+    Hive(String),
+    /// JSON export: the document is not JSON of the expected shape.
+    #[error("JSON: {0}")]
+    Json(String),
     /// `Registry.pol` writer: the encoded data exceeds
     /// [`MAX_DATA_SIZE`](crate::registry_pol::MAX_DATA_SIZE).
     #[error("data is {0} bytes; MS-GPREG allows at most 65535")]
@@ -150,6 +193,11 @@ impl Error {
     /// An error in a rule string (no location beyond what the kind carries).
     pub(crate) fn rule(kind: ErrorKind) -> Self {
         Self::new(Location::RuleString, kind)
+    }
+
+    /// An error on a 1-based text line.
+    pub(crate) fn line(line: usize, kind: ErrorKind) -> Self {
+        Self::new(Location::Line { line }, kind)
     }
 
     /// The same problem, found at another location.
@@ -195,10 +243,32 @@ impl fmt::Display for Error {
                 f,
                 "Registry.pol: {kind} (at byte offset {offset}, entry #{entry_index})"
             ),
+            Location::Line { line } => write!(f, "line {line}: {kind}"),
+            Location::Record { index, field } => match field {
+                Some(field) => write!(f, "record #{index}, field {field}: {kind}"),
+                None => write!(f, "record #{index}: {kind}"),
+            },
+            Location::Hive { key } if key.is_empty() => write!(f, "hive: {kind}"),
+            Location::Hive { key } => write!(f, "hive key {key}: {kind}"),
             Location::PolEntry { index, key, value } => write!(
                 f,
                 "cannot write Registry.pol entry #{index} ({key}!{value}): {kind}"
             ),
         }
     }
+}
+
+impl ErrorKind {
+    /// A [`ErrorKind::Syntax`] quoting at most 80 characters of `text`.
+    pub(crate) fn syntax(reason: &'static str, text: &str) -> Self {
+        Self::Syntax {
+            reason,
+            text: clip(text),
+        }
+    }
+}
+
+/// At most 80 characters of `text`, so an error never echoes a whole file.
+pub(crate) fn clip(text: &str) -> String {
+    text.chars().take(80).collect()
 }

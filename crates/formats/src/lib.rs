@@ -11,6 +11,13 @@
 //!   global settings (§2.2.1, §2.2.3), and the mapping between a list of
 //!   registry entries and a typed [`gpfas::FirewallPolicy`].
 //!
+//! * The audit's other inputs, as registry entries or rule records:
+//!   [`reg_file`] (regedit `.reg` exports), [`hive`] (`.wfw` files of
+//!   `netsh advfirewall export`, through notatin), [`netfw_export`]
+//!   (`Get-NetFirewallRule` CSV/JSON exports, lossy), [`smb_conf`]
+//!   (`testparm -s` output), and [`firewall_store`] to tell the GPO, local,
+//!   MDM and defaults stores apart.
+//!
 //! The parsers are hand-written on purpose: no maintained crate implements the
 //! MS-GPFAS grammars, and the available PReg crates do not cover the Samba
 //! quirks this project must accept. Both directions (reader and writer) live in
@@ -23,8 +30,15 @@
 //! into the rule IR happens elsewhere.
 
 mod error;
+pub mod firewall_store;
 pub mod gpfas;
+pub mod hive;
+pub mod netfw_export;
+pub mod reg_file;
 pub mod registry_pol;
+pub mod smb_conf;
+mod text;
 mod utf16;
 
 pub use error::{Error, ErrorKind, Location};
+pub use text::{TextEncoding, code_page_encoding, decode_text};

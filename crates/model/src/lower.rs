@@ -1,6 +1,6 @@
 //! Raw TOML → validated [`Estate`], collecting every problem at once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
 
 use toml::Spanned;

@@ -73,6 +73,9 @@ pub(crate) enum Command {
     /// Read captures, classify every SMB/NetBIOS flow against the estate, show what the plan would block.
     #[command(long_about = crate::commands::traffic::TRAFFIC_LONG_ABOUT)]
     Traffic(crate::commands::traffic::TrafficArgs),
+    /// Judge what is deployed (bundles, registry.pol, GPO backups, nftables, iptables) against the plan.
+    #[command(long_about = crate::commands::audit::AUDIT_LONG_ABOUT)]
+    Audit(crate::commands::audit::AuditArgs),
     /// Show what a new Azure service tag file adds to or removes from each perimeter exception.
     DiffTags(crate::commands::diff_tags::DiffTagsArgs),
 }

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         args::Command::Emit(a) => commands::emit::run(&a),
         args::Command::Traffic(a) => commands::traffic::run(&a),
         args::Command::DiffTags(a) => commands::diff_tags::run(&a),
+        args::Command::Audit(a) => commands::audit::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -25,7 +25,8 @@ use smbguard_model::Profile;
 use smbguard_semantics::eval::windows::merge_stores;
 use smbguard_semantics::{ProfileDefaults, WindowsPolicy, WindowsRule};
 
-use super::gpfas::{AuditError, LoweredWindows, lower_firewall_policy, settings_for};
+use super::gpfas::{LoweredWindows, lower_firewall_policy, settings_for};
+use crate::error::AuditError;
 
 /// The profile values one GPO configures; `None` = not configured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

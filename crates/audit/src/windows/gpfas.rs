@@ -6,8 +6,11 @@
 //! when it cannot match SMB traffic at all. Conditions the IR does not model
 //! (address keywords such as `LocalSubnet`, port keywords, programs,
 //! services, interfaces, user authorisation, connection security endpoints)
-//! are read as their widest meaning, with a finding saying so: an auditor
-//! then sees every flow the deployed rule *could* decide.
+//! are read soundly, with a finding saying so: an allow or bypass as its
+//! widest meaning (it matches all such traffic), a block as its narrowest
+//! (an unknown condition: it matches nothing; a keyword address or port:
+//! none). An auditor then sees every flow the deployed policy *could* let
+//! through, and never a block that may not apply.
 
 use std::collections::BTreeSet;
 
@@ -24,6 +27,7 @@ use smbguard_semantics::{
 };
 
 use super::sddl;
+use crate::error::AuditError;
 use crate::{Finding, FindingCode};
 
 /// A deployed Windows policy in the IR, with what the reader could not model.
@@ -38,20 +42,6 @@ pub struct LoweredWindows {
     pub other_values: usize,
     /// Warnings: approximations and things ignored.
     pub findings: Vec<Finding>,
-}
-
-/// Why a file could not be read at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// Not a valid `Registry.pol` (MS-GPREG) file.
-    #[error("{location}: not a valid Registry.pol file: {error}")]
-    RegistryPol {
-        /// The file.
-        location: String,
-        /// What the PReg reader said.
-        error: smbguard_formats::Error,
-    },
 }
 
 /// Reads a `Registry.pol` file and lowers its firewall policy.
@@ -78,6 +68,7 @@ pub fn lower_firewall_policy(
     location: &str,
 ) -> LoweredWindows {
     let mut cx = Lowering {
+        narrow: false,
         location,
         findings: warnings
             .iter()
@@ -183,6 +174,9 @@ pub(super) fn settings_for(p: &FirewallPolicy, profile: Profile) -> Option<&Prof
 struct Lowering<'a> {
     location: &'a str,
     findings: Vec<Finding>,
+    /// The rule being lowered is a block: unmodelled conditions narrow it
+    /// (it must not be read as stopping more than it does).
+    narrow: bool,
 }
 
 fn profile_of(p: gpfas::Profile) -> Profile {
@@ -267,6 +261,7 @@ impl Lowering<'_> {
             (None, _) => Security::None,
         };
         let active = r.is_active();
+        self.narrow = action == Action::Block;
         let mut rule = WindowsRule::new(
             id,
             r.name.clone().unwrap_or_else(|| id.to_owned()),
@@ -306,14 +301,18 @@ impl Lowering<'_> {
             }
             rule.remote_machines = t.allowed;
         }
-        if active {
-            self.unmodelled(&what, r);
+        if active && self.unmodelled(&what, r) && self.narrow {
+            // A block on `App=C:\tools\foo.exe` does not stop SMB, which the
+            // kernel sends as `System`: the sound reading of a block whose
+            // condition is unknown is that it matches nothing.
+            rule.enabled = false;
         }
         Some(rule)
     }
 
-    /// Conditions the IR has no field for: read as matching every flow.
-    fn unmodelled(&mut self, what: &str, r: &FirewallRuleRecord) {
+    /// Conditions the IR has no field for: an allow is read as matching
+    /// every flow, a block as matching none. True when there are any.
+    fn unmodelled(&mut self, what: &str, r: &FirewallRuleRecord) -> bool {
         let mut names: Vec<&str> = Vec::new();
         if r.app
             .as_deref()
@@ -341,13 +340,20 @@ impl Lowering<'_> {
             (!r.unknown.is_empty(), "unknown tokens"),
         ];
         names.extend(present.iter().filter(|(p, _)| *p).map(|(_, n)| *n));
-        if !names.is_empty() {
-            self.note(
-                FindingCode::Widened,
-                what,
-                format!("condition(s) {} not modelled; the rule is read as matching all such traffic (widest)", names.join(", ")),
-            );
+        if names.is_empty() {
+            return false;
         }
+        let reading = if self.narrow {
+            "the block is read as matching nothing (narrowest: it may not stop SMB)"
+        } else {
+            "the rule is read as matching all such traffic (widest)"
+        };
+        self.note(
+            FindingCode::Widened,
+            what,
+            format!("condition(s) {} not modelled; {reading}", names.join(", ")),
+        );
+        true
     }
 
     fn ports(&mut self, what: &str, token: &str, list: &[PortEntry], active: bool) -> PortSet {
@@ -359,6 +365,17 @@ impl Lowering<'_> {
             match &p.value {
                 PortValue::Single(n) => set = set.union(&PortSet::single(*n)),
                 PortValue::Range(a, b) => set = set.union(&PortSet::range(*a.min(b), *a.max(b))),
+                PortValue::Keyword(k) if self.narrow => {
+                    if active {
+                        self.note(
+                            FindingCode::Widened,
+                            what,
+                            format!(
+                                "{token}={k} (port keyword) in a block read as no port (narrowest)"
+                            ),
+                        );
+                    }
+                }
                 PortValue::Keyword(k) => {
                     if active {
                         self.note(
@@ -401,7 +418,9 @@ impl Lowering<'_> {
                 }
                 None => {
                     widened.insert(format!("{token}4={s}"));
-                    out.v4 = IntervalSet::full();
+                    if !self.narrow {
+                        out.v4 = IntervalSet::full();
+                    }
                 }
             }
         }
@@ -416,24 +435,34 @@ impl Lowering<'_> {
                 }
                 None => {
                     widened.insert(format!("{token}6={s}"));
-                    out.v6 = IntervalSet::full();
+                    if !self.narrow {
+                        out.v6 = IntervalSet::full();
+                    }
                 }
             }
         }
         for k in kw4 {
             widened.insert(format!("{token}42={k}"));
-            out.v4 = IntervalSet::full();
+            if !self.narrow {
+                out.v4 = IntervalSet::full();
+            }
         }
         for k in kw6 {
             widened.insert(format!("{token}62={k}"));
-            out.v6 = IntervalSet::full();
+            if !self.narrow {
+                out.v6 = IntervalSet::full();
+            }
         }
         if active && !widened.is_empty() {
             let list: Vec<String> = widened.into_iter().collect();
             self.note(
                 FindingCode::Widened,
                 what,
-                format!("address keyword(s) {} depend on the host's network; read as every address of that family (widest)", list.join(", ")),
+                if self.narrow {
+                    format!("address keyword(s) {} depend on the host's network; in a block they are read as no address (narrowest)", list.join(", "))
+                } else {
+                    format!("address keyword(s) {} depend on the host's network; read as every address of that family (widest)", list.join(", "))
+                },
             );
         }
         out

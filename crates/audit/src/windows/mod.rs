@@ -7,5 +7,5 @@ mod sddl;
 mod smb;
 
 pub use deployed::{ConfiguredProfile, DeployedGpo, overlay, read_deployed_gpo};
-pub use gpfas::{AuditError, LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
+pub use gpfas::{LoweredWindows, lower_firewall_policy, read_registry_pol_policy};
 pub use smb::{GpoSmbSettings, read_gpo_smb};

@@ -2,6 +2,7 @@
 //! suite links once per crate instead of once per file.
 
 mod aws_nacl_semantics;
+mod collector;
 mod hostile_names;
 mod intune;
 mod linux_translation;

@@ -6,7 +6,7 @@ use smbguard_emit::Target;
 use smbguard_model::Strategy;
 
 /// Every ERROR / MISSING node of the script, with its position and text.
-fn syntax_problems(source: &str) -> Vec<String> {
+pub(crate) fn syntax_problems(source: &str) -> Vec<String> {
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&tree_sitter_powershell::LANGUAGE.into())
@@ -36,7 +36,7 @@ fn syntax_problems(source: &str) -> Vec<String> {
     out
 }
 
-fn script_text(bytes: &[u8]) -> String {
+pub(crate) fn script_text(bytes: &[u8]) -> String {
     let text = std::str::from_utf8(bytes).expect("UTF-8");
     text.strip_prefix('\u{feff}')
         .expect("a byte order mark for Windows PowerShell 5.1")

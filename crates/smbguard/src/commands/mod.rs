@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod apply;
+pub(crate) mod audit;
 pub(crate) mod check;
 pub(crate) mod diff_tags;
 pub(crate) mod emit;

@@ -1,5 +1,6 @@
 //! Turning plans and reports into text and JSON.
 
+pub(crate) mod audit_text;
 pub(crate) mod check_json;
 pub(crate) mod check_text;
 pub(crate) mod lab_text;

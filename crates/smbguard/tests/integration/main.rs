@@ -2,6 +2,7 @@
 //! suite links once per crate instead of once per file.
 
 mod apply;
+mod audit_cli;
 mod cli;
 mod emit_cli;
 mod lab_cli;

@@ -1,0 +1,91 @@
+//! Fix snippets for flow findings: PowerShell for Windows hosts, a command
+//! for Linux hosts and the perimeter. Every string from the deployed
+//! configuration is quoted for the language.
+
+use smbguard_semantics::HostPolicy;
+
+use crate::audit_code::AuditCode;
+use crate::report::{Evidence, Fix, Store};
+
+/// `s` as a PowerShell single-quoted string: `'` doubled, control
+/// characters (which a rule ID from a hostile host may hold) replaced by `?`.
+#[must_use]
+pub fn ps_quote(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!(
+        "'{}'",
+        clean.replace(['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'], "''")
+    )
+}
+
+/// The fix of a flow finding on a host of `group`.
+pub(crate) fn for_flow(code: AuditCode, group: &HostPolicy, ev: &Evidence, linux: bool) -> Fix {
+    if linux {
+        return Fix {
+            language: "shell",
+            summary: format!("re-apply smbguard's ruleset for group {}", group.group),
+            snippet: format!(
+                "smbguard emit ESTATE --target nftables --out out && smbguard apply ESTATE --group {}",
+                shell_word(&group.group)
+            ),
+        };
+    }
+    let opening = matches!(
+        code,
+        AuditCode::SmbInboundOpen
+            | AuditCode::ServerExposed
+            | AuditCode::LateralOutbound
+            | AuditCode::UndeclaredRule
+    );
+    let culprit = ev
+        .rules
+        .iter()
+        .find(|r| !r.declared && r.action != "block" || opening && !r.declared);
+    let mut lines = Vec::new();
+    match culprit {
+        Some(r) if r.store == Store::Local || r.store == Store::AssumedBuiltIn => {
+            lines.push(format!(
+                "Disable-NetFirewallRule -Name {} -PolicyStore PersistentStore",
+                ps_quote(&r.id)
+            ));
+        }
+        Some(r) => lines.push(format!(
+            "# rule {} comes from the {} store: disable it there (Group Policy: -PolicyStore DOMAIN\\GPO; Intune: the firewall rule policy)",
+            ps_quote(&r.id),
+            match r.store {
+                Store::Mdm => "MDM",
+                _ => "Group Policy",
+            }
+        )),
+        None => {}
+    }
+    lines.push(format!(
+        "# then re-apply smbguard's policy for group {}: smbguard emit ESTATE --target gpo (or powershell)",
+        ps_quote(&group.group)
+    ));
+    Fix {
+        language: "powershell",
+        summary: match culprit {
+            Some(r) => format!("disable rule {} and re-apply the plan", r.id),
+            None => "re-apply the plan's rules and profile settings".to_owned(),
+        },
+        snippet: lines.join("\n"),
+    }
+}
+
+/// The perimeter fix: re-apply the plan's perimeter ACL.
+pub(crate) fn perimeter() -> Fix {
+    Fix {
+        language: "shell",
+        summary: "replace the perimeter ACL with smbguard's".to_owned(),
+        snippet: "smbguard emit ESTATE --target nftables,iptables,cisco-ios,junos --out out   # load out/*/perimeter.*".to_owned(),
+    }
+}
+
+/// A group name as one POSIX shell word.
+fn shell_word(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
