@@ -36,6 +36,9 @@ impl Target {
             Target::Samba => &Samba,
             Target::Ansible => &Ansible,
             Target::Intune => &Intune,
+            Target::Suricata => &Suricata,
+            Target::Zeek => &Zeek,
+            Target::Sigma => &Sigma,
         }
     }
 
@@ -247,6 +250,54 @@ impl Backend for Intune {
     }
     fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
         crate::intune::artifacts(cx)
+    }
+}
+
+/// The [`Target::Suricata`] back end.
+#[derive(Debug)]
+pub(crate) struct Suricata;
+
+impl Backend for Suricata {
+    fn target(&self) -> Target {
+        Target::Suricata
+    }
+    fn layout(&self) -> &'static str {
+        "suricata/smbguard.rules, suricata/address-groups.yaml  rules for SMB the plan forbids, and their variables"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::monitor::suricata::artifacts(cx)
+    }
+}
+
+/// The [`Target::Zeek`] back end.
+#[derive(Debug)]
+pub(crate) struct Zeek;
+
+impl Backend for Zeek {
+    fn target(&self) -> Target {
+        Target::Zeek
+    }
+    fn layout(&self) -> &'static str {
+        "zeek/smbguard/__load__.zeek, main.zeek  package raising notices for SMB the plan forbids"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::monitor::zeek::artifacts(cx)
+    }
+}
+
+/// The [`Target::Sigma`] back end.
+#[derive(Debug)]
+pub(crate) struct Sigma;
+
+impl Backend for Sigma {
+    fn target(&self) -> Target {
+        Target::Sigma
+    }
+    fn layout(&self) -> &'static str {
+        "sigma/*.yaml  one Sigma rule per detection over Windows events"
+    }
+    fn emit(&self, cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError> {
+        crate::monitor::sigma::artifacts(cx)
     }
 }
 

@@ -24,6 +24,7 @@ mod cloud;
 mod fleet;
 mod intune;
 mod linux;
+mod monitor;
 mod network;
 mod non_windows;
 

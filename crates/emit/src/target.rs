@@ -32,11 +32,17 @@ pub enum Target {
     Ansible,
     /// Microsoft Intune settings-catalog policies (Microsoft Graph JSON).
     Intune,
+    /// Suricata 8 rules and their `address-groups` (detection, not blocking).
+    Suricata,
+    /// A Zeek package raising notices (detection, not blocking).
+    Zeek,
+    /// Sigma rules for Windows event logs (detection, not blocking).
+    Sigma,
 }
 
 impl Target {
     /// Every target, in documentation order.
-    pub const ALL: [Target; 12] = [
+    pub const ALL: [Target; 15] = [
         Target::PowerShell,
         Target::Netsh,
         Target::Gpo,
@@ -49,6 +55,9 @@ impl Target {
         Target::Samba,
         Target::Ansible,
         Target::Intune,
+        Target::Suricata,
+        Target::Zeek,
+        Target::Sigma,
     ];
 
     /// The name used on the command line and in file names.
@@ -66,6 +75,9 @@ impl Target {
             Target::Samba => "samba",
             Target::Ansible => "ansible",
             Target::Intune => "intune",
+            Target::Suricata => "suricata",
+            Target::Zeek => "zeek",
+            Target::Sigma => "sigma",
         }
     }
 

@@ -2,6 +2,9 @@
 //! suite links once per crate instead of once per file.
 
 mod aws_nacl_semantics;
+mod detection_eval;
+mod detection_semantics;
+mod detection_tools;
 mod hostile_names;
 mod intune;
 mod linux_translation;
