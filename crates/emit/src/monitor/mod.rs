@@ -58,6 +58,10 @@ pub(crate) struct Scope {
     pub clients: AddrSet,
     /// Internal addresses in no group: a server there is not in the plan.
     pub unplanned: AddrSet,
+    /// The estate's `internal` ranges.
+    pub internal: AddrSet,
+    /// Every group's addresses.
+    pub grouped: AddrSet,
     /// Sources of the management exceptions.
     pub management: AddrSet,
     /// Each group's own addresses (minus earlier groups'), in file order.
@@ -94,6 +98,8 @@ impl Scope {
             .fold(AddrSet::empty(), |a, m| a.union(&m.from));
         Scope {
             unplanned: estate.internal.difference(&taken),
+            internal: estate.internal.clone(),
+            grouped: taken,
             inside,
             cloud,
             outside,

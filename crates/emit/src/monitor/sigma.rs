@@ -98,7 +98,7 @@ const LATERAL_TAGS: &str = "    - attack.lateral-movement\n    - attack.t1021.00
 fn connection_conds(case: Case, scope: &Scope, src: &'static str, dst: &'static str) -> (Vec<Cond>, Vec<Cond>) {
     match case {
         Case::Lateral => (vec![(src, cidrs(&scope.clients)), (dst, cidrs(&scope.clients))], vec![]),
-        Case::UnplannedServer => (vec![(dst, cidrs(&scope.unplanned))], vec![]),
+        Case::UnplannedServer => (vec![(dst, cidrs(&scope.internal))], vec![(dst, cidrs(&scope.grouped))]),
         _ => (
             vec![(src, cidrs(&scope.inside))],
             vec![(dst, cidrs(&scope.inside.union(&scope.cloud)))],
@@ -234,7 +234,7 @@ fn service_after_smb(cx: &EmitContext<'_>, scope: &Scope) -> String {
     let _ = writeln!(out, "id: {}", rule_id(cx, stem));
     out.push_str("status: experimental\n");
     out.push_str("description: 'A service installed (7045) on a host within ten minutes after a client-role host opened one of its shares (5140): remote service creation over SMB (PsExec, smbexec) [K4]. Aligns with SigmaHQ 586a8d6b-6bfe-4ad9-9d78-888cd2fe50c3.'\n");
-    out.push_str("author: smbguard\ncorrelation:\n    type: temporal_ordered\n    rules:\n        - smbguard_security_share_access_from_client\n        - smbguard_system_service_installed\n    group-by:\n        - Computer\n    timespan: 10m\nlevel: high\n");
+    out.push_str("author: smbguard\ncorrelation:\n    type: temporal\n    rules:\n        - smbguard_security_share_access_from_client\n        - smbguard_system_service_installed\n    group-by:\n        - Computer\n    timespan: 10m\nlevel: high\n");
     out
 }
 

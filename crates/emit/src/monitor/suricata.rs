@@ -100,8 +100,10 @@ fn smb_rule(case: Case, n: u32, header: String, body: String, what: String) -> R
 
 /// SMB 3 without encryption: the server chose a 3.x dialect (flowbit set by
 /// the NEGOTIATE response, MS-SMB2 2.2.4: DialectRevision at SMB2 body
-/// offset 4), then answered SESSION_SETUP with STATUS_SUCCESS and without
-/// SMB2_SESSION_FLAG_ENCRYPT_DATA (0x0004, MS-SMB2 2.2.6) in cleartext.
+/// offset 4), then answered a TREE_CONNECT with STATUS_SUCCESS in cleartext
+/// and without SMB2_SHAREFLAG_ENCRYPT_DATA (0x00008000, MS-SMB2 2.2.10:
+/// ShareFlags at body offset 4). An encrypted session sends its tree
+/// connects inside TRANSFORM headers, which these contents never match.
 /// Both are server-to-client packets, so the header names the server first.
 fn cloud_rules() -> Vec<Rule> {
     let setter = smb_rule(
@@ -115,23 +117,23 @@ fn cloud_rules() -> Vec<Rule> {
         ),
         "SMB 3 dialect negotiated (sets a flowbit, no alert)".into(),
     );
-    let session = format!(
+    let tree = format!(
         "flow:established,to_client; flowbits:isset,{SMB3_BIT}; content:\"|FE|SMB\"; offset:4; depth:4; \
-         content:\"|00 00 00 00|\"; offset:12; depth:4; content:\"|01 00|\"; offset:16; depth:2; \
-         byte_test:2,<,4,70,little; {ONCE}"
+         content:\"|00 00 00 00|\"; offset:12; depth:4; content:\"|03 00|\"; offset:16; depth:2; \
+         byte_test:1,<,0x80,73; {ONCE}"
     );
     let out = smb_rule(
         Case::CloudCleartext,
         22,
         "alert smb $SMBGUARD_CLOUD any -> $SMBGUARD_INSIDE any".into(),
-        session.clone(),
+        tree.clone(),
         format!("{} (outbound)", Case::CloudCleartext.title()),
     );
     let inb = smb_rule(
         Case::CloudCleartext,
         23,
         "alert smb $SMBGUARD_INSIDE any -> $SMBGUARD_CLOUD any".into(),
-        session,
+        tree,
         format!("{} (inbound)", Case::CloudCleartext.title()),
     );
     vec![setter, out, inb]
@@ -222,13 +224,21 @@ fn variables(scope: &Scope) -> Vec<(&'static str, String, &'static str)> {
     let more = [
         ("SMBGUARD_CLOUD", &scope.cloud, "declared cloud endpoints (perimeter exceptions) [K2]"),
         ("SMBGUARD_CLIENTS", &scope.clients, "groups with a client role: workstation, member, isolated [K4]"),
-        ("SMBGUARD_UNPLANNED", &scope.unplanned, "internal addresses in no group [K6]"),
         ("SMBGUARD_MANAGEMENT", &scope.management, "sources of the management exceptions [K4]"),
     ];
     for (name, set, what) in more {
         if !set.is_empty() {
             out.push((name, list(set), what));
         }
+    }
+    if !scope.unplanned.is_empty() {
+        let value = if scope.grouped.is_empty() {
+            list(&scope.internal)
+        } else {
+            let inner = list(&scope.internal);
+            format!("{},!{}]", &inner[..inner.len() - 1], list(&scope.grouped))
+        };
+        out.push(("SMBGUARD_UNPLANNED", value, "internal addresses in no group [K6]"));
     }
     out
 }

@@ -91,7 +91,8 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
         ("inside", &scope.inside, "Internal ranges plus link-local, loopback and multicast [K1]."),
         ("cloud", &scope.cloud, "Declared cloud endpoints (perimeter exceptions) [K2]."),
         ("clients", &scope.clients, "Groups with a client role: workstation, member, isolated [K4]."),
-        ("unplanned", &scope.unplanned, "Internal addresses in no group [K6]."),
+        ("internal", &scope.internal, "The estate's internal ranges."),
+        ("grouped", &scope.grouped, "Every group's addresses: an internal server outside them is not in the plan [K6]."),
         ("management", &scope.management, "Sources of the management exceptions [K4]."),
     ];
     for (name, set, what) in sets {
@@ -140,7 +141,7 @@ fn handlers(scope: &Scope, out: &mut String) {
         raise(out, Case::Lateral, "c$id$resp_p in smb_tcp_ports && c$id$orig_h in clients && c$id$resp_h in clients");
     }
     if has(Case::UnplannedServer) {
-        raise(out, Case::UnplannedServer, "c$id$resp_p in smb_tcp_ports && c$id$resp_h in unplanned");
+        raise(out, Case::UnplannedServer, "c$id$resp_p in smb_tcp_ports && c$id$resp_h in internal && c$id$resp_h !in grouped");
     }
     out.push_str("\t}\n");
     out.push_str("\nevent smb1_message(c: connection, hdr: SMB1::Header, is_orig: bool)\n\t{\n");
@@ -148,8 +149,8 @@ fn handlers(scope: &Scope, out: &mut String) {
     out.push_str("\t}\n");
     if has(Case::CloudCleartext) {
         out.push_str(CLOUD_HANDLERS);
-        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && hdr$status == 0 && ! response$flags$encrypt && c$id$orig_h in inside && c$id$resp_h in cloud");
-        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && hdr$status == 0 && ! response$flags$encrypt && c$id$orig_h in cloud && c$id$resp_h in inside");
+        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in inside && c$id$resp_h in cloud");
+        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in cloud && c$id$resp_h in inside");
         out.push_str("\t}\n");
     }
     let shares = [
@@ -173,11 +174,13 @@ fn handlers(scope: &Scope, out: &mut String) {
     }
 }
 
-/// SMB 3 negotiated (MS-SMB2 2.2.4 DialectRevision 0x0300 and above),
-/// remembered per connection; the session setup response then tells
-/// whether the session encrypts (SMB2_SESSION_FLAG_ENCRYPT_DATA, 2.2.6).
+/// SMB 3 negotiated (MS-SMB2 2.2.4 DialectRevision 0x0300 and above) and
+/// encryption seen (a TRANSFORM header, MS-SMB2 2.2.41, or
+/// SMB2_SESSION_FLAG_ENCRYPT_DATA, 2.2.6), remembered per connection and
+/// judged when the connection ends.
 const CLOUD_HANDLERS: &str = "
-global smb3_sessions: set[string] &create_expire=1hr;
+global smb3_sessions: set[string] &create_expire=1day;
+global smb_encrypted: set[string] &create_expire=1day;
 
 event smb2_negotiate_response(c: connection, hdr: SMB2::Header, response: SMB2::NegotiateResponse)
 \t{
@@ -185,7 +188,18 @@ event smb2_negotiate_response(c: connection, hdr: SMB2::Header, response: SMB2::
 \t\tadd smb3_sessions[c$uid];
 \t}
 
+event smb2_transform_header(c: connection, hdr: SMB2::Transform_header)
+\t{
+\tadd smb_encrypted[c$uid];
+\t}
+
 event smb2_session_setup_response(c: connection, hdr: SMB2::Header, response: SMB2::SessionSetupResponse)
+\t{
+\tif ( response$flags$encrypt )
+\t\tadd smb_encrypted[c$uid];
+\t}
+
+event connection_state_remove(c: connection)
 \t{
 ";
 

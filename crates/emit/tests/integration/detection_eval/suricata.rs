@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use smbguard_model::{AddrSet, parse_addr_spec};
-use smbguard_traffic::{FlowRecord, L4Protocol, NtStatus, Service};
+use smbguard_traffic::{FlowRecord, L4Protocol, Operation, Service};
 use yaml_rust2::YamlLoader;
 
 /// A content match on a sticky buffer.
@@ -47,7 +47,7 @@ struct Needs {
     sets_flowbit: bool,
     noalert: bool,
     needs_smb3_bit: bool,
-    cleartext_session: bool,
+    cleartext_tree: bool,
 }
 
 /// One parsed rule.
@@ -147,7 +147,7 @@ fn ports(spec: &str) -> Option<BTreeSet<u16>> {
 
 /// The byte signatures smbguard emits, and what each stands for.
 const SMB3_NEGOTIATE: &str = "|FE|SMB @4 |00 00| @16 byte_test:2,>=,0x0300,72,little";
-const CLEARTEXT_SESSION: &str = "|FE|SMB @4 |00 00 00 00| @12 |01 00| @16 byte_test:2,<,4,70,little";
+const CLEARTEXT_TREE: &str = "|FE|SMB @4 |00 00 00 00| @12 |03 00| @16 byte_test:1,<,0x80,73";
 
 fn options(body: &str) -> (Needs, String) {
     let mut n = Needs::default();
@@ -199,7 +199,7 @@ fn options(body: &str) -> (Needs, String) {
     match raw.join(" ").as_str() {
         "" => {}
         SMB3_NEGOTIATE => assert!(n.sets_flowbit && n.noalert),
-        CLEARTEXT_SESSION => n.cleartext_session = true,
+        CLEARTEXT_TREE => n.cleartext_tree = true,
         other => panic!("unknown byte signature {other}"),
     }
     (n, case)
@@ -252,6 +252,15 @@ fn smb_seen(f: &FlowRecord) -> bool {
         && (f.smb.dialect.is_some() || f.smb.smb1_used || f.smb.offered_smb1)
 }
 
+/// A TREE_CONNECT the dissector read (so in cleartext) that succeeded, on a
+/// share the server does not encrypt.
+fn cleartext_tree_connect(f: &FlowRecord) -> bool {
+    let denied = |s: &String| {
+        f.smb.denied.iter().any(|d| d.operation == Operation::TreeConnect && d.share.as_ref() == Some(s))
+    };
+    !f.smb.encryption.share_flag && f.smb.shares.iter().any(|s| !denied(s))
+}
+
 fn fires(r: &Rule, f: &FlowRecord) -> bool {
     let (c, s) = (f.client.to_canonical(), f.server.to_canonical());
     let (src, dst, dport): (IpAddr, IpAddr, u16) = if r.needs.to_client {
@@ -275,6 +284,5 @@ fn fires(r: &Rule, f: &FlowRecord) -> bool {
         && (n.shares.is_empty() || f.smb.shares.iter().any(|v| n.shares.iter().all(|c| c.holds(v))))
         && (n.pipes.is_empty() || f.smb.pipes.iter().any(|v| n.pipes.iter().all(|c| c.holds(v))))
         && (!n.needs_smb3_bit || f.smb.dialect.is_some_and(|d| d.is_smb3()))
-        && (!n.cleartext_session
-            || (f.smb.session_setup_status == Some(NtStatus::SUCCESS) && !f.smb.encryption.session_flag))
+        && (!n.cleartext_tree || cleartext_tree_connect(f))
 }

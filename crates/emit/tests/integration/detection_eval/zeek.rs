@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use smbguard_model::{AddrSet, parse_addr_spec};
-use smbguard_traffic::{FlowRecord, L4Protocol, NtStatus};
+use smbguard_traffic::{FlowRecord, L4Protocol};
 
 /// The notice names and the cases they stand for.
 const NOTICES: [(&str, &str); 8] = [
@@ -128,8 +128,7 @@ impl Script {
     /// Whether Zeek raises `event` for this flow at all.
     fn event_fires(&self, event: &str, f: &FlowRecord) -> bool {
         match event {
-            "new_connection" | "smb1_message" => true,
-            "smb2_session_setup_response" => f.smb.dialect.is_some_and(|d| d.revision().is_some()),
+            "new_connection" | "smb1_message" | "connection_state_remove" => true,
             "smb1_tree_connect_andx_request" | "smb2_tree_connect_request" => !f.smb.shares.is_empty(),
             "smb1_nt_create_andx_request" | "smb2_create_request" => !f.smb.pipes.is_empty(),
             // Bind facts are not in the flow record: never raised here.
@@ -153,8 +152,7 @@ impl Script {
             }
             ["!", "is_orig"] => f.smb.smb1_used,
             ["c$uid", "in", "smb3_sessions"] => f.smb.dialect.is_some_and(|d| d.is_smb3()),
-            ["hdr$status", "==", "0"] => f.smb.session_setup_status == Some(NtStatus::SUCCESS),
-            ["!", "response$flags$encrypt"] => !f.smb.encryption.session_flag,
+            ["c$uid", "!in", "smb_encrypted"] => !(f.smb.encryption.transform_seen || f.smb.encryption.session_flag),
             ["is_admin_share(path)"] => f.smb.share_names().any(|s| s.ends_with('$') && s != "IPC$"),
             [call, "in", set] if call.starts_with("pipe_name(") => f.smb.pipes.iter().any(|p| {
                 let last = p.rsplit('\\').next().unwrap_or(p).to_ascii_lowercase();
