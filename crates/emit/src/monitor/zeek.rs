@@ -62,8 +62,19 @@ pub(crate) fn notice(case: Case) -> &'static str {
     }
 }
 
+/// Subnet literals: IPv6 addresses go in brackets (`[2001:db8::]/32`).
+fn zeek_cidrs(set: &AddrSet) -> Vec<String> {
+    set.to_cidrs()
+        .iter()
+        .map(|n| match n {
+            ipnet::IpNet::V4(n) => n.to_string(),
+            ipnet::IpNet::V6(n) => format!("[{}]/{}", n.addr(), n.prefix_len()),
+        })
+        .collect()
+}
+
 fn subnets(set: &AddrSet) -> String {
-    let v = super::cidr_list(set);
+    let v = zeek_cidrs(set);
     if v.is_empty() {
         "{ }".into()
     } else {
@@ -83,7 +94,7 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
     out.push_str("\t## Each group's own addresses (a host in two groups counts in the first).\n");
     out.push_str("\tconst groups: table[string] of set[subnet] = {\n");
     for (name, _, set) in &scope.groups {
-        let v = super::cidr_list(set);
+        let v = zeek_cidrs(set);
         let _ = writeln!(out, "\t\t[{}] = set({}),", zeek_string(name), v.join(", "));
     }
     out.push_str("\t} &redef;\n");

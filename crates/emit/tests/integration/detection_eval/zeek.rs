@@ -66,7 +66,9 @@ impl Script {
             match ty.as_str() {
                 "set[subnet]" => {
                     let set = items.iter().fold(AddrSet::empty(), |a, s| {
-                        a.union(&parse_addr_spec(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+                        // `[2001:db8::]/32` is Zeek's IPv6 subnet literal.
+                        let plain = s.replace(['[', ']'], "");
+                        a.union(&parse_addr_spec(&plain).unwrap_or_else(|e| panic!("{s}: {e}")))
                     });
                     subnets.insert(name, set);
                 }
