@@ -166,8 +166,12 @@ impl Case {
     /// One line on what it flags, for messages and titles.
     pub(crate) fn title(self) -> &'static str {
         match self {
-            Case::PerimeterInbound => "SMB or NetBIOS entering the network outside the declared exceptions",
-            Case::PerimeterOutbound => "SMB or NetBIOS leaving the network outside the declared exceptions",
+            Case::PerimeterInbound => {
+                "SMB or NetBIOS entering the network outside the declared exceptions"
+            }
+            Case::PerimeterOutbound => {
+                "SMB or NetBIOS leaving the network outside the declared exceptions"
+            }
             Case::Lateral => "lateral SMB between client hosts",
             Case::UnplannedServer => "SMB to a server that is not in the plan",
             Case::Smb1 => "SMB1 in use",

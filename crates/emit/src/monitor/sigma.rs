@@ -86,7 +86,13 @@ fn write_rule(cx: &EmitContext<'_>, r: &Rule, out: &mut String) {
     let _ = writeln!(out, "    condition: {}", r.condition);
     out.push_str("falsepositives:\n    - 'A host the estate file places wrongly, or a change not yet in the estate file'\n");
     let _ = writeln!(out, "level: {}", r.level);
-    let _ = writeln!(out, "custom:\n    smbguard_estate: {}\n    smbguard_case: '{}'\n    kb_row: '{}'", quoted(&cx.estate.name), r.case, r.kb);
+    let _ = writeln!(
+        out,
+        "custom:\n    smbguard_estate: {}\n    smbguard_case: '{}'\n    kb_row: '{}'",
+        quoted(&cx.estate.name),
+        r.case,
+        r.kb
+    );
 }
 
 const SECURITY: &str = "    product: windows\n    service: security";
@@ -95,10 +101,21 @@ const LATERAL_TAGS: &str = "    - attack.lateral-movement\n    - attack.t1021.00
 
 /// The address conditions of a connection case, in each source's field
 /// names: `(selection, filter)`; the filter is empty when there is none.
-fn connection_conds(case: Case, scope: &Scope, src: &'static str, dst: &'static str) -> (Vec<Cond>, Vec<Cond>) {
+fn connection_conds(
+    case: Case,
+    scope: &Scope,
+    src: &'static str,
+    dst: &'static str,
+) -> (Vec<Cond>, Vec<Cond>) {
     match case {
-        Case::Lateral => (vec![(src, cidrs(&scope.clients)), (dst, cidrs(&scope.clients))], vec![]),
-        Case::UnplannedServer => (vec![(dst, cidrs(&scope.internal))], vec![(dst, cidrs(&scope.grouped))]),
+        Case::Lateral => (
+            vec![(src, cidrs(&scope.clients)), (dst, cidrs(&scope.clients))],
+            vec![],
+        ),
+        Case::UnplannedServer => (
+            vec![(dst, cidrs(&scope.internal))],
+            vec![(dst, cidrs(&scope.grouped))],
+        ),
         _ => (
             vec![(src, cidrs(&scope.inside))],
             vec![(dst, cidrs(&scope.inside.union(&scope.cloud)))],
@@ -119,7 +136,10 @@ fn connection_rule(cx: &EmitContext<'_>, case: Case, scope: &Scope, sysmon: bool
     let mut head: Vec<Cond> = if sysmon {
         vec![("Initiated", strs(&["true"]))]
     } else {
-        vec![("EventID", vec!["5156".into(), "5157".into()]), ("Direction", strs(&["%%14593"]))]
+        vec![
+            ("EventID", vec!["5156".into(), "5157".into()]),
+            ("Direction", strs(&["%%14593"])),
+        ]
     };
     head.push((port, vec!["445".into(), "139".into()]));
     head.append(&mut sel);
@@ -133,12 +153,29 @@ fn connection_rule(cx: &EmitContext<'_>, case: Case, scope: &Scope, sysmon: bool
     let source = if sysmon { "sysmon" } else { "security" };
     Rule {
         stem: format!("{source}-connection-{}", case.as_str()),
-        title: format!("smbguard {}: {} ({})", clean(&cx.estate.name), case.title(), if sysmon { "Sysmon 3" } else { "Security 5156/5157" }),
-        description: format!("An outbound connection to TCP 445 or 139 that the estate's plan forbids: {} [{}].", case.title(), case.kb()),
+        title: format!(
+            "smbguard {}: {} ({})",
+            clean(&cx.estate.name),
+            case.title(),
+            if sysmon {
+                "Sysmon 3"
+            } else {
+                "Security 5156/5157"
+            }
+        ),
+        description: format!(
+            "An outbound connection to TCP 445 or 139 that the estate's plan forbids: {} [{}].",
+            case.title(),
+            case.kb()
+        ),
         logsource: if sysmon { SYSMON } else { SECURITY },
         selections,
         condition,
-        level: if case == Case::Lateral { "high" } else { "medium" },
+        level: if case == Case::Lateral {
+            "high"
+        } else {
+            "medium"
+        },
         tags: LATERAL_TAGS,
         kb: case.kb().to_string(),
         case: case.as_str(),
@@ -150,19 +187,35 @@ fn connection_rule(cx: &EmitContext<'_>, case: Case, scope: &Scope, sysmon: bool
 fn admin_share_rule(cx: &EmitContext<'_>, scope: &Scope) -> Rule {
     let case = Case::AdminShare;
     let mut selections = vec![
-        ("selection", vec![("EventID", vec!["5140".into(), "5145".into()]), ("ShareName|endswith", strs(&["$"]))]),
+        (
+            "selection",
+            vec![
+                ("EventID", vec!["5140".into(), "5145".into()]),
+                ("ShareName|endswith", strs(&["$"])),
+            ],
+        ),
         ("filter_ipc", vec![("ShareName|endswith", strs(&["IPC$"]))]),
     ];
     let condition = if scope.management.is_empty() {
         "selection and not filter_ipc"
     } else {
-        selections.push(("filter_management", vec![("IpAddress|cidr", cidrs(&scope.management))]));
+        selections.push((
+            "filter_management",
+            vec![("IpAddress|cidr", cidrs(&scope.management))],
+        ));
         "selection and not 1 of filter_*"
     };
     Rule {
         stem: "security-admin-share".into(),
-        title: format!("smbguard {}: {} (Security 5140/5145)", clean(&cx.estate.name), case.title()),
-        description: format!("An administrative share (ADMIN$, C$, any X$ but IPC$) opened from a host that no management exception names [{}]. Aligns with SigmaHQ 098d7118-55bc-4912-a836-dc6483a8d150.", case.kb()),
+        title: format!(
+            "smbguard {}: {} (Security 5140/5145)",
+            clean(&cx.estate.name),
+            case.title()
+        ),
+        description: format!(
+            "An administrative share (ADMIN$, C$, any X$ but IPC$) opened from a host that no management exception names [{}]. Aligns with SigmaHQ 098d7118-55bc-4912-a836-dc6483a8d150.",
+            case.kb()
+        ),
         logsource: SECURITY,
         selections,
         condition: condition.into(),
@@ -175,14 +228,32 @@ fn admin_share_rule(cx: &EmitContext<'_>, scope: &Scope) -> Rule {
 
 fn smbserver_rule(cx: &EmitContext<'_>, smb1: bool) -> Rule {
     let (stem, case, ids, what) = if smb1 {
-        ("smbserver-smb1-access", "smb1", vec!["3000".to_owned()], "SMB1 access (SMBServer/Audit 3000, enabled by Set-SmbServerConfiguration -AuditSmb1Access $true)")
+        (
+            "smbserver-smb1-access",
+            "smb1",
+            vec!["3000".to_owned()],
+            "SMB1 access (SMBServer/Audit 3000, enabled by Set-SmbServerConfiguration -AuditSmb1Access $true)",
+        )
     } else {
-        ("smbserver-unencrypted-client", "unencrypted-client", vec!["3021".into(), "3022".into()], "a client without SMB encryption or signing support (SMBServer/Audit 3021/3022, enabled by -AuditClientDoesNotSupportEncryption / -AuditClientDoesNotSupportSigning)")
+        (
+            "smbserver-unencrypted-client",
+            "unencrypted-client",
+            vec!["3021".into(), "3022".into()],
+            "a client without SMB encryption or signing support (SMBServer/Audit 3021/3022, enabled by -AuditClientDoesNotSupportEncryption / -AuditClientDoesNotSupportSigning)",
+        )
     };
     let kb = if smb1 { "K9" } else { "K2" };
     Rule {
         stem: stem.into(),
-        title: format!("smbguard {}: {}", clean(&cx.estate.name), if smb1 { "SMB1 access" } else { "SMB client without encryption" }),
+        title: format!(
+            "smbguard {}: {}",
+            clean(&cx.estate.name),
+            if smb1 {
+                "SMB1 access"
+            } else {
+                "SMB client without encryption"
+            }
+        ),
         description: format!("The SMB server audited {what} [{kb}]."),
         logsource: "    product: windows\n    service: smbserver-audit",
         selections: vec![("selection", vec![("EventID", ids)])],
@@ -216,7 +287,13 @@ fn service_after_smb(cx: &EmitContext<'_>, scope: &Scope) -> String {
         title: format!("smbguard {name}: service installed (System 7045)"),
         description: "A service was installed in the system [K4].".into(),
         logsource: "    product: windows\n    service: system",
-        selections: vec![("selection", vec![("Provider_Name", strs(&["Service Control Manager"])), ("EventID", vec!["7045".into()])])],
+        selections: vec![(
+            "selection",
+            vec![
+                ("Provider_Name", strs(&["Service Control Manager"])),
+                ("EventID", vec!["7045".into()]),
+            ],
+        )],
         condition: "selection".into(),
         level: "low",
         tags: "    - attack.execution\n    - attack.t1569.002",
@@ -230,7 +307,13 @@ fn service_after_smb(cx: &EmitContext<'_>, scope: &Scope) -> String {
         out.push_str("---\n");
     }
     let stem = "system-service-install-after-smb";
-    let _ = writeln!(out, "title: {}", quoted(&format!("smbguard {name}: service installed after SMB from a client host")));
+    let _ = writeln!(
+        out,
+        "title: {}",
+        quoted(&format!(
+            "smbguard {name}: service installed after SMB from a client host"
+        ))
+    );
     let _ = writeln!(out, "id: {}", rule_id(cx, stem));
     out.push_str("status: experimental\n");
     out.push_str("description: 'A service installed (7045) on a host within ten minutes after a client-role host opened one of its shares (5140): remote service creation over SMB (PsExec, smbexec) [K4]. Aligns with SigmaHQ 586a8d6b-6bfe-4ad9-9d78-888cd2fe50c3.'\n");
@@ -255,7 +338,11 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
     let scope = Scope::of(cx.estate);
     let mut rules = Vec::new();
     let present = cases(&scope);
-    for case in [Case::PerimeterOutbound, Case::Lateral, Case::UnplannedServer] {
+    for case in [
+        Case::PerimeterOutbound,
+        Case::Lateral,
+        Case::UnplannedServer,
+    ] {
         if present.contains(&case) {
             rules.push(connection_rule(cx, case, &scope, false));
             rules.push(connection_rule(cx, case, &scope, true));
@@ -273,7 +360,11 @@ pub(crate) fn artifacts(cx: &EmitContext<'_>) -> Result<Vec<Artifact>, EmitError
         })
         .collect();
     if !scope.clients.is_empty() {
-        out.push(file(cx, "system-service-install-after-smb", service_after_smb(cx, &scope)));
+        out.push(file(
+            cx,
+            "system-service-install-after-smb",
+            service_after_smb(cx, &scope),
+        ));
     }
     Ok(out)
 }

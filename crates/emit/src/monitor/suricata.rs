@@ -222,9 +222,21 @@ fn variables(scope: &Scope) -> Vec<(&'static str, String, &'static str)> {
         ));
     }
     let more = [
-        ("SMBGUARD_CLOUD", &scope.cloud, "declared cloud endpoints (perimeter exceptions) [K2]"),
-        ("SMBGUARD_CLIENTS", &scope.clients, "groups with a client role: workstation, member, isolated [K4]"),
-        ("SMBGUARD_MANAGEMENT", &scope.management, "sources of the management exceptions [K4]"),
+        (
+            "SMBGUARD_CLOUD",
+            &scope.cloud,
+            "declared cloud endpoints (perimeter exceptions) [K2]",
+        ),
+        (
+            "SMBGUARD_CLIENTS",
+            &scope.clients,
+            "groups with a client role: workstation, member, isolated [K4]",
+        ),
+        (
+            "SMBGUARD_MANAGEMENT",
+            &scope.management,
+            "sources of the management exceptions [K4]",
+        ),
     ];
     for (name, set, what) in more {
         if !set.is_empty() {
@@ -238,16 +250,26 @@ fn variables(scope: &Scope) -> Vec<(&'static str, String, &'static str)> {
             let inner = list(&scope.internal);
             format!("{},!{}]", &inner[..inner.len() - 1], list(&scope.grouped))
         };
-        out.push(("SMBGUARD_UNPLANNED", value, "internal addresses in no group [K6]"));
+        out.push((
+            "SMBGUARD_UNPLANNED",
+            value,
+            "internal addresses in no group [K6]",
+        ));
     }
     out
 }
 
 fn vars_file(cx: &EmitContext<'_>, scope: &Scope) -> String {
-    let mut out = comment_header(cx, Target::Suricata, None, "# ", &[
-        String::new(),
-        "Copy the lines below `address-groups:` into the same section of suricata.yaml.".into(),
-    ]);
+    let mut out = comment_header(
+        cx,
+        Target::Suricata,
+        None,
+        "# ",
+        &[
+            String::new(),
+            "Copy the lines below `address-groups:` into the same section of suricata.yaml.".into(),
+        ],
+    );
     out.push_str("vars:\n  address-groups:\n");
     for (name, value, what) in variables(scope) {
         let _ = writeln!(out, "    # {what}");
@@ -256,18 +278,36 @@ fn vars_file(cx: &EmitContext<'_>, scope: &Scope) -> String {
     out.push_str("    # Groups (each group's own addresses):\n");
     for (name, role, set) in &scope.groups {
         let cidrs = super::cidr_list(set).join(", ");
-        let _ = writeln!(out, "    #   {} ({}): {}", clean(name), role.as_str(), cidrs);
+        let _ = writeln!(
+            out,
+            "    #   {} ({}): {}",
+            clean(name),
+            role.as_str(),
+            cidrs
+        );
     }
     out
 }
 
 fn rules_file(cx: &EmitContext<'_>, scope: &Scope) -> String {
     let base = 1_000_000 + estate_slot(cx) * 100;
-    let mut out = comment_header(cx, Target::Suricata, None, "# ", &[
-        String::new(),
-        format!("Needs the $SMBGUARD_* address groups of {VARS} in suricata.yaml; Suricata 8 (smb.version)."),
-        format!("SIDs {} to {}, derived from the estate name.", base, base + 99),
-    ]);
+    let mut out = comment_header(
+        cx,
+        Target::Suricata,
+        None,
+        "# ",
+        &[
+            String::new(),
+            format!(
+                "Needs the $SMBGUARD_* address groups of {VARS} in suricata.yaml; Suricata 8 (smb.version)."
+            ),
+            format!(
+                "SIDs {} to {}, derived from the estate name.",
+                base,
+                base + 99
+            ),
+        ],
+    );
     for case in cases(scope) {
         let _ = writeln!(out, "\n# {} [{}]", case.title(), case.kb());
         for r in rules_for(case, scope) {

@@ -90,7 +90,11 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
     }
     out.push_str("\t};\n\n");
     let _ = writeln!(out, "\t## The estate these sets describe.");
-    let _ = writeln!(out, "\tconst estate = {} &redef;\n", zeek_string(&cx.estate.name));
+    let _ = writeln!(
+        out,
+        "\tconst estate = {} &redef;\n",
+        zeek_string(&cx.estate.name)
+    );
     out.push_str("\t## Each group's own addresses (a host in two groups counts in the first).\n");
     out.push_str("\tconst groups: table[string] of set[subnet] = {\n");
     for (name, _, set) in &scope.groups {
@@ -99,27 +103,65 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
     }
     out.push_str("\t} &redef;\n");
     let sets = [
-        ("inside", &scope.inside, "Internal ranges plus link-local, loopback and multicast [K1]."),
-        ("cloud", &scope.cloud, "Declared cloud endpoints (perimeter exceptions) [K2]."),
-        ("clients", &scope.clients, "Groups with a client role: workstation, member, isolated [K4]."),
+        (
+            "inside",
+            &scope.inside,
+            "Internal ranges plus link-local, loopback and multicast [K1].",
+        ),
+        (
+            "cloud",
+            &scope.cloud,
+            "Declared cloud endpoints (perimeter exceptions) [K2].",
+        ),
+        (
+            "clients",
+            &scope.clients,
+            "Groups with a client role: workstation, member, isolated [K4].",
+        ),
         ("internal", &scope.internal, "The estate's internal ranges."),
-        ("grouped", &scope.grouped, "Every group's addresses: an internal server outside them is not in the plan [K6]."),
-        ("management", &scope.management, "Sources of the management exceptions [K4]."),
+        (
+            "grouped",
+            &scope.grouped,
+            "Every group's addresses: an internal server outside them is not in the plan [K6].",
+        ),
+        (
+            "management",
+            &scope.management,
+            "Sources of the management exceptions [K4].",
+        ),
     ];
     for (name, set, what) in sets {
         let _ = writeln!(out, "\n\t## {what}");
-        let _ = writeln!(out, "\tconst {name}: set[subnet] = {} &redef;", subnets(set));
+        let _ = writeln!(
+            out,
+            "\tconst {name}: set[subnet] = {} &redef;",
+            subnets(set)
+        );
     }
     out.push_str("\n\t## SMB and NetBIOS ports [K1].\n");
     out.push_str("\tconst smb_ports: set[port] = { 139/tcp, 445/tcp, 137/udp, 138/udp } &redef;\n");
     out.push_str("\t## SMB over TCP (direct and NetBIOS session).\n");
     out.push_str("\tconst smb_tcp_ports: set[port] = { 139/tcp, 445/tcp } &redef;\n");
     out.push_str("\t## Named pipes of remote service, task and registry work.\n");
-    let pipes: Vec<String> = REMOTE_SERVICE_PIPES.iter().map(|p| zeek_string(p)).collect();
-    let _ = writeln!(out, "\tconst remote_service_pipes: set[string] = {{ {} }} &redef;", pipes.join(", "));
+    let pipes: Vec<String> = REMOTE_SERVICE_PIPES
+        .iter()
+        .map(|p| zeek_string(p))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\tconst remote_service_pipes: set[string] = {{ {} }} &redef;",
+        pipes.join(", ")
+    );
     out.push_str("\t## Their DCE/RPC interfaces (svcctl, atsvc, ITaskSchedulerService, winreg).\n");
-    let uuids: Vec<String> = REMOTE_SERVICE_UUIDS.iter().map(|p| zeek_string(p)).collect();
-    let _ = writeln!(out, "\tconst remote_service_uuids: set[string] = {{ {} }} &redef;", uuids.join(", "));
+    let uuids: Vec<String> = REMOTE_SERVICE_UUIDS
+        .iter()
+        .map(|p| zeek_string(p))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\tconst remote_service_uuids: set[string] = {{ {} }} &redef;",
+        uuids.join(", ")
+    );
     out.push_str("}\n");
 }
 
@@ -145,14 +187,30 @@ fn handlers(scope: &Scope, out: &mut String) {
     };
     out.push_str("\nevent new_connection(c: connection)\n\t{\n");
     if has(Case::PerimeterInbound) {
-        raise(out, Case::PerimeterInbound, "c$id$resp_p in smb_ports && c$id$orig_h !in inside && c$id$orig_h !in cloud && c$id$resp_h in inside");
-        raise(out, Case::PerimeterOutbound, "c$id$resp_p in smb_ports && c$id$orig_h in inside && c$id$resp_h !in inside && c$id$resp_h !in cloud");
+        raise(
+            out,
+            Case::PerimeterInbound,
+            "c$id$resp_p in smb_ports && c$id$orig_h !in inside && c$id$orig_h !in cloud && c$id$resp_h in inside",
+        );
+        raise(
+            out,
+            Case::PerimeterOutbound,
+            "c$id$resp_p in smb_ports && c$id$orig_h in inside && c$id$resp_h !in inside && c$id$resp_h !in cloud",
+        );
     }
     if has(Case::Lateral) {
-        raise(out, Case::Lateral, "c$id$resp_p in smb_tcp_ports && c$id$orig_h in clients && c$id$resp_h in clients");
+        raise(
+            out,
+            Case::Lateral,
+            "c$id$resp_p in smb_tcp_ports && c$id$orig_h in clients && c$id$resp_h in clients",
+        );
     }
     if has(Case::UnplannedServer) {
-        raise(out, Case::UnplannedServer, "c$id$resp_p in smb_tcp_ports && c$id$resp_h in internal && c$id$resp_h !in grouped");
+        raise(
+            out,
+            Case::UnplannedServer,
+            "c$id$resp_p in smb_tcp_ports && c$id$resp_h in internal && c$id$resp_h !in grouped",
+        );
     }
     out.push_str("\t}\n");
     out.push_str("\nevent smb1_message(c: connection, hdr: SMB1::Header, is_orig: bool)\n\t{\n");
@@ -160,8 +218,16 @@ fn handlers(scope: &Scope, out: &mut String) {
     out.push_str("\t}\n");
     if has(Case::CloudCleartext) {
         out.push_str(CLOUD_HANDLERS);
-        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in inside && c$id$resp_h in cloud");
-        raise(out, Case::CloudCleartext, "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in cloud && c$id$resp_h in inside");
+        raise(
+            out,
+            Case::CloudCleartext,
+            "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in inside && c$id$resp_h in cloud",
+        );
+        raise(
+            out,
+            Case::CloudCleartext,
+            "c$uid in smb3_sessions && c$uid !in smb_encrypted && c$id$orig_h in cloud && c$id$resp_h in inside",
+        );
         out.push_str("\t}\n");
     }
     let shares = [
@@ -170,13 +236,26 @@ fn handlers(scope: &Scope, out: &mut String) {
     ];
     for event in shares {
         let _ = writeln!(out, "\nevent {event}\n\t{{");
-        raise(out, Case::AdminShare, &format!("{src_ok}is_admin_share(path)"));
+        raise(
+            out,
+            Case::AdminShare,
+            &format!("{src_ok}is_admin_share(path)"),
+        );
         out.push_str("\t}\n");
     }
     let pipes = [
-        ("smb1_nt_create_andx_request(c: connection, hdr: SMB1::Header, file_name: string)", "pipe_name(file_name) in remote_service_pipes"),
-        ("smb2_create_request(c: connection, hdr: SMB2::Header, request: SMB2::CreateRequest)", "pipe_name(request$filename) in remote_service_pipes"),
-        ("dce_rpc_bind(c: connection, fid: count, ctx_id: count, uuid: string, ver_major: count, ver_minor: count)", "uuid_to_string(uuid) in remote_service_uuids"),
+        (
+            "smb1_nt_create_andx_request(c: connection, hdr: SMB1::Header, file_name: string)",
+            "pipe_name(file_name) in remote_service_pipes",
+        ),
+        (
+            "smb2_create_request(c: connection, hdr: SMB2::Header, request: SMB2::CreateRequest)",
+            "pipe_name(request$filename) in remote_service_pipes",
+        ),
+        (
+            "dce_rpc_bind(c: connection, fid: count, ctx_id: count, uuid: string, ver_major: count, ver_minor: count)",
+            "uuid_to_string(uuid) in remote_service_uuids",
+        ),
     ];
     for (event, test) in pipes {
         let _ = writeln!(out, "\nevent {event}\n\t{{");

@@ -74,17 +74,24 @@ pub(crate) fn classifier_says(estate: &Estate, flow: &FlowRecord, case: &str) ->
     let c = classify(estate, flow);
     let has = |k: Category| c.categories.contains(&k);
     let tcp_smb = flow.protocol == L4Protocol::Tcp && matches!(flow.server_port, 139 | 445);
-    let netbios_or_smb = tcp_smb || (flow.protocol == L4Protocol::Udp && matches!(flow.server_port, 137 | 138));
+    let netbios_or_smb =
+        tcp_smb || (flow.protocol == L4Protocol::Udp && matches!(flow.server_port, 137 | 138));
     let management = estate
         .management
         .iter()
         .fold(AddrSet::empty(), |a, m| a.union(&m.from));
     let from_management = management.contains(flow.client.to_canonical());
     match case {
-        "perimeter-inbound" => has(Category::PerimeterInbound) && !has(Category::CloudException) && netbios_or_smb,
-        "perimeter-outbound" => has(Category::PerimeterOutbound) && !has(Category::CloudException) && netbios_or_smb,
+        "perimeter-inbound" => {
+            has(Category::PerimeterInbound) && !has(Category::CloudException) && netbios_or_smb
+        }
+        "perimeter-outbound" => {
+            has(Category::PerimeterOutbound) && !has(Category::CloudException) && netbios_or_smb
+        }
         "lateral" => has(Category::Lateral) && tcp_smb,
-        "unplanned-server" => has(Category::UnknownHost) && c.server == Endpoint::UnknownInternal && tcp_smb,
+        "unplanned-server" => {
+            has(Category::UnknownHost) && c.server == Endpoint::UnknownInternal && tcp_smb
+        }
         "smb1" => has(Category::Smb1),
         "cloud-cleartext-smb3" => has(Category::CloudUnencrypted) && has(Category::CleartextSmb3),
         "admin-share" => has(Category::AdminShare) && !from_management,
@@ -109,7 +116,11 @@ fn fixture_flows() -> Vec<FlowRecord> {
     assert!(files.len() >= 10);
     files
         .iter()
-        .flat_map(|p| analyze_file(p, &Options::default()).expect("fixture reads").flows)
+        .flat_map(|p| {
+            analyze_file(p, &Options::default())
+                .expect("fixture reads")
+                .flows
+        })
         .collect()
 }
 
@@ -135,7 +146,9 @@ pub(crate) fn synthetic_flows(estate: &Estate) -> Vec<FlowRecord> {
     let internet = ["203.0.113.200", "2001:db8:ffff::9", "8.8.8.8"];
     let mut hosts = samples(&sets);
     hosts.extend(internet.iter().map(|s| s.parse::<IpAddr>().expect("ip")));
-    let mut log = String::from("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n");
+    let mut log = String::from(
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n",
+    );
     let mut n = 0;
     for a in &hosts {
         for b in &hosts {
@@ -148,7 +161,9 @@ pub(crate) fn synthetic_flows(estate: &Estate) -> Vec<FlowRecord> {
             }
         }
     }
-    let flows = analyze_bytes(log.as_bytes(), &Options::default()).expect("conn.log").flows;
+    let flows = analyze_bytes(log.as_bytes(), &Options::default())
+        .expect("conn.log")
+        .flows;
     assert_eq!(flows.len(), n, "every synthetic connection is a flow");
     flows
 }
@@ -162,7 +177,11 @@ fn text(a: &Artifact) -> &str {
 }
 
 fn find<'a>(arts: &'a [Artifact], suffix: &str) -> &'a str {
-    text(arts.iter().find(|a| a.path.ends_with(suffix)).expect(suffix))
+    text(
+        arts.iter()
+            .find(|a| a.path.ends_with(suffix))
+            .expect(suffix),
+    )
 }
 
 /// For each case the artefact names: the flows it selects equal the flows
@@ -181,9 +200,14 @@ fn agree(
             let ours = selects(f, case);
             let theirs = classifier_says(estate, f, case);
             assert_eq!(
-                ours, theirs,
+                ours,
+                theirs,
                 "{what} case {case}: {}:{} -> {}:{} {:?} selected={ours} classifier={theirs} ({:?})",
-                f.client, f.client_port, f.server, f.server_port, f.protocol,
+                f.client,
+                f.client_port,
+                f.server,
+                f.server_port,
+                f.protocol,
                 classify(estate, f).categories
             );
             n += usize::from(ours);
@@ -205,19 +229,40 @@ fn suricata_rules_select_what_the_classifier_labels() {
     let cases = rules.cases();
     assert_eq!(cases.len(), 8, "{cases:?}");
     let flows = fixture_flows();
-    let counts = agree(&estate, &flows, &cases, |f, c| rules.selects(f, c), "suricata/fixtures");
+    let counts = agree(
+        &estate,
+        &flows,
+        &cases,
+        |f, c| rules.selects(f, c),
+        "suricata/fixtures",
+    );
     // Every case is seen on the fixtures, so each comparison means something.
     for (case, n) in &counts {
         assert!(*n > 0, "no fixture flow exercises {case}: {counts:?}");
     }
     let synthetic = synthetic_flows(&estate);
-    agree(&estate, &synthetic, &cases, |f, c| rules.selects(f, c), "suricata/synthetic");
+    agree(
+        &estate,
+        &synthetic,
+        &cases,
+        |f, c| rules.selects(f, c),
+        "suricata/synthetic",
+    );
     let (estate, plan) = example(smbguard_model::Strategy::IpsecBypass);
     let arts = artefacts(&estate, &plan, Target::Suricata);
     let rules = suricata::Rules::read(find(&arts, ".rules"), find(&arts, "address-groups.yaml"));
     let synthetic = synthetic_flows(&estate);
-    let counts = agree(&estate, &synthetic, &rules.cases(), |f, c| rules.selects(f, c), "suricata/example");
-    assert!(counts.iter().filter(|(_, n)| *n > 0).count() >= 3, "{counts:?}");
+    let counts = agree(
+        &estate,
+        &synthetic,
+        &rules.cases(),
+        |f, c| rules.selects(f, c),
+        "suricata/example",
+    );
+    assert!(
+        counts.iter().filter(|(_, n)| *n > 0).count() >= 3,
+        "{counts:?}"
+    );
 }
 
 #[test]
@@ -240,16 +285,34 @@ fn zeek_notices_select_what_the_classifier_labels() {
             assert_eq!(cases.len(), 8, "{cases:?}");
             flows.extend(fixture_flows());
         }
-        let counts = agree(&estate, &flows, &cases, |f, c| script.notices(f).contains(c), "zeek");
-        assert!(counts.iter().filter(|(_, n)| *n > 0).count() >= 3, "{counts:?}");
+        let counts = agree(
+            &estate,
+            &flows,
+            &cases,
+            |f, c| script.notices(f).contains(c),
+            "zeek",
+        );
+        assert!(
+            counts.iter().filter(|(_, n)| *n > 0).count() >= 3,
+            "{counts:?}"
+        );
     }
 }
 
 #[test]
 fn sigma_cidr_lists_select_what_the_classifier_labels() {
-    for (n, (estate, plan)) in [fixture_estate(), example(smbguard_model::Strategy::IpsecBypass)].into_iter().enumerate() {
+    for (n, (estate, plan)) in [
+        fixture_estate(),
+        example(smbguard_model::Strategy::IpsecBypass),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let arts = artefacts(&estate, &plan, Target::Sigma);
-        let rules: Vec<sigma::Rule> = arts.iter().flat_map(|a| sigma::Rule::read_all(text(a))).collect();
+        let rules: Vec<sigma::Rule> = arts
+            .iter()
+            .flat_map(|a| sigma::Rule::read_all(text(a)))
+            .collect();
         // The rules watch TCP 445/139 (connections, share access).
         let mut flows = synthetic_flows(&estate);
         flows.extend(fixture_flows());
@@ -258,7 +321,11 @@ fn sigma_cidr_lists_select_what_the_classifier_labels() {
         for rule in rules.iter().filter(|r| r.case.is_some() && r.uses_cidr) {
             let case = rule.case.clone().unwrap_or_default();
             let cases: BTreeSet<String> = [case.clone()].into();
-            let selects = |f: &FlowRecord, _: &str| sigma::events_of(f, &rule.logsource).iter().any(|e| rule.matches(e));
+            let selects = |f: &FlowRecord, _: &str| {
+                sigma::events_of(f, &rule.logsource)
+                    .iter()
+                    .any(|e| rule.matches(e))
+            };
             let counts = agree(&estate, &flows, &cases, selects, &rule.title);
             checked += 1;
             // On the fixture estate every rule selects something.
@@ -273,13 +340,21 @@ fn remote_service_pipes_are_the_classifiers() {
     let (estate, plan) = fixture_estate();
     let arts = artefacts(&estate, &plan, Target::Zeek);
     let script = zeek::Script::read(find(&arts, "main.zeek"));
-    let pipes: BTreeSet<&str> = smbguard_traffic::classify::REMOTE_SERVICE_PIPES.into_iter().collect();
-    let ours: BTreeSet<&str> = script.strings("remote_service_pipes").iter().map(String::as_str).collect();
+    let pipes: BTreeSet<&str> = smbguard_traffic::classify::REMOTE_SERVICE_PIPES
+        .into_iter()
+        .collect();
+    let ours: BTreeSet<&str> = script
+        .strings("remote_service_pipes")
+        .iter()
+        .map(String::as_str)
+        .collect();
     assert_eq!(ours, pipes);
 }
 
 #[test]
 fn fixture_estate_parses() {
-    let estate = parse_estate(FIXTURE_ESTATE).unwrap_or_else(|e| panic!("{e:?}")).estate;
+    let estate = parse_estate(FIXTURE_ESTATE)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .estate;
     smbguard_semantics::compile(&estate).unwrap_or_else(|e| panic!("{e:?}"));
 }

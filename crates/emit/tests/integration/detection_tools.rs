@@ -40,7 +40,11 @@ fn detection(estate_toml: Option<&str>) -> Vec<Artifact> {
         Some(t) => from_toml(t).expect("estate compiles"),
         None => example(smbguard_model::Strategy::IpsecBypass),
     };
-    emit(&cx(&estate, &plan), &[Target::Suricata, Target::Zeek, Target::Sigma]).expect("emits")
+    emit(
+        &cx(&estate, &plan),
+        &[Target::Suricata, Target::Zeek, Target::Sigma],
+    )
+    .expect("emits")
 }
 
 /// Writes the artefacts under a fresh folder, returning it.
@@ -56,27 +60,45 @@ fn write(arts: &[Artifact]) -> std::path::PathBuf {
 
 fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{what} failed:\n{text}");
     text
 }
 
 fn sigma_checks(dir: &Path) {
     let rules = dir.join("sigma");
-    let text = run(Command::new("sigma").arg("check").arg(&rules), "sigma check");
-    assert!(text.contains("Found 0 errors, 0 condition errors and 0 issues."), "sigma check: {text}");
+    let text = run(
+        Command::new("sigma").arg("check").arg(&rules),
+        "sigma check",
+    );
+    assert!(
+        text.contains("Found 0 errors, 0 condition errors and 0 issues."),
+        "sigma check: {text}"
+    );
     // One file at a time (sigma-cli 3.1.0 fails writing several results to
     // stdout); the correlation converts for Splunk and EQL, which have
     // correlations, the others for Splunk and Lucene.
-    let mut files: Vec<_> = std::fs::read_dir(&rules).expect("sigma dir").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&rules)
+        .expect("sigma dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     files.sort();
     for f in &files {
-        let correlation = std::fs::read_to_string(f).expect("rule").contains("correlation:");
+        let correlation = std::fs::read_to_string(f)
+            .expect("rule")
+            .contains("correlation:");
         let elastic = if correlation { "eql" } else { "lucene" };
         for (backend, pipeline) in [("splunk", "splunk_windows"), (elastic, "ecs_windows")] {
             let out = dir.join("converted.txt");
             run(
-                Command::new("sigma").args(["convert", "-t", backend, "-p", pipeline, "-o"]).arg(&out).arg(f),
+                Command::new("sigma")
+                    .args(["convert", "-t", backend, "-p", pipeline, "-o"])
+                    .arg(&out)
+                    .arg(f),
                 &format!("sigma convert -t {backend} {}", f.display()),
             );
             let query = std::fs::read_to_string(&out).expect("converted");
@@ -113,8 +135,14 @@ fn suricata_checks(dir: &Path) {
 fn zeek_checks(dir: &Path) {
     for f in ["__load__.zeek", "main.zeek"] {
         let path = dir.join("zeek/smbguard").join(f);
-        let out = run(Command::new("zeek-script").arg("parse").arg(&path), "zeek-script parse");
-        assert!(!out.contains("ERROR") && !out.contains("error"), "{f}: {out}");
+        let out = run(
+            Command::new("zeek-script").arg("parse").arg(&path),
+            "zeek-script parse",
+        );
+        assert!(
+            !out.contains("ERROR") && !out.contains("error"),
+            "{f}: {out}"
+        );
     }
 }
 
@@ -144,20 +172,32 @@ fn hostile_names_stay_inside_their_quotes() {
                 let msg = line.split_once("msg:\"").expect("msg").1;
                 let end = msg.find("\"; ").expect("msg closes");
                 let inner = &msg[..end];
-                let unescaped = inner.replace("\\\\", "").replace("\\\"", "").replace("\\;", "");
+                let unescaped = inner
+                    .replace("\\\\", "")
+                    .replace("\\\"", "")
+                    .replace("\\;", "");
                 assert!(!unescaped.contains(['"', ';', '\\']), "{line}");
                 let meta = line.split_once("metadata:").expect("metadata").1;
-                assert!(meta.split(',').all(|kv| kv.trim().split(' ').count() == 2), "{line}");
+                assert!(
+                    meta.split(',').all(|kv| kv.trim().split(' ').count() == 2),
+                    "{line}"
+                );
             }
             if a.path.ends_with(".zeek") && line.contains("evil") {
-                assert!(line.contains("\"evil \\\"q\\\" \\\\ ; ' ) | $x {{ y }} # z\""), "{line}");
+                assert!(
+                    line.contains("\"evil \\\"q\\\" \\\\ ; ' ) | $x {{ y }} # z\""),
+                    "{line}"
+                );
             }
         }
         if a.path.ends_with(".yaml") && a.target == Target::Sigma {
             let docs = yaml_rust2::YamlLoader::load_from_str(t).expect("YAML");
             let d = docs.last().expect("a document");
             let title = d["title"].as_str().expect("title");
-            assert!(title.contains("evil \"q\" \\ ; ' ) | $x {{ y }} # z"), "{title}");
+            assert!(
+                title.contains("evil \"q\" \\ ; ' ) | $x {{ y }} # z"),
+                "{title}"
+            );
         }
     }
 }

@@ -46,7 +46,10 @@ impl Rule {
     /// Every detection rule of a (possibly multi-document) file.
     pub fn read_all(text: &str) -> Vec<Rule> {
         let docs = YamlLoader::load_from_str(text).expect("Sigma YAML");
-        docs.iter().filter(|d| !d["detection"].is_badvalue()).map(Rule::of).collect()
+        docs.iter()
+            .filter(|d| !d["detection"].is_badvalue())
+            .map(Rule::of)
+            .collect()
     }
 
     fn of(doc: &Yaml) -> Rule {
@@ -70,7 +73,11 @@ impl Rule {
                     Yaml::Array(a) => a.iter().map(scalar).collect(),
                     one => vec![scalar(one)],
                 };
-                tests.push(Test { field, mods, values });
+                tests.push(Test {
+                    field,
+                    mods,
+                    values,
+                });
             }
             selections.insert(name, tests);
         }
@@ -92,10 +99,14 @@ impl Rule {
 
     fn selection(&self, name: &str, e: &Event) -> bool {
         self.selections[name].iter().all(|t| {
-            let Some(v) = e.get(t.field.as_str()) else { return false };
+            let Some(v) = e.get(t.field.as_str()) else {
+                return false;
+            };
             t.values.iter().any(|want| match t.mods.as_slice() {
                 [] => v.eq_ignore_ascii_case(want),
-                [m] if m == "endswith" => v.to_ascii_lowercase().ends_with(&want.to_ascii_lowercase()),
+                [m] if m == "endswith" => {
+                    v.to_ascii_lowercase().ends_with(&want.to_ascii_lowercase())
+                }
                 [m] if m == "cidr" => {
                     let net = parse_addr_spec(want).expect("cidr");
                     v.parse().is_ok_and(|ip| net.contains(ip))
@@ -114,7 +125,10 @@ impl Rule {
         let excluded = |n: &str| match n.strip_prefix("1 of ") {
             Some(prefix) => {
                 let prefix = prefix.trim_end_matches('*');
-                self.selections.keys().filter(|k| k.starts_with(prefix)).any(|k| self.selection(k, e))
+                self.selections
+                    .keys()
+                    .filter(|k| k.starts_with(prefix))
+                    .any(|k| self.selection(k, e))
             }
             None => self.selection(n, e),
         };
@@ -126,7 +140,10 @@ impl Rule {
 /// the initiating host's 5156 / Sysmon 3 for the connection, and the
 /// server's 5140 for each share opened.
 pub fn events_of(flow: &FlowRecord, logsource: &str) -> Vec<Event> {
-    let (c, s) = (flow.client.to_canonical().to_string(), flow.server.to_canonical().to_string());
+    let (c, s) = (
+        flow.client.to_canonical().to_string(),
+        flow.server.to_canonical().to_string(),
+    );
     let port = flow.server_port.to_string();
     match logsource {
         "windows/security" => {

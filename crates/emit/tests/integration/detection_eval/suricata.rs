@@ -23,7 +23,10 @@ struct Content {
 impl Content {
     fn holds(&self, value: &str) -> bool {
         let (v, p) = if self.nocase {
-            (value.to_ascii_lowercase().into_bytes(), self.bytes.to_ascii_lowercase())
+            (
+                value.to_ascii_lowercase().into_bytes(),
+                self.bytes.to_ascii_lowercase(),
+            )
         } else {
             (value.as_bytes().to_vec(), self.bytes.clone())
         };
@@ -73,7 +76,10 @@ fn content_bytes(s: &str) -> Vec<u8> {
     let mut hex = false;
     for part in parts.by_ref() {
         if hex {
-            out.extend(part.split_whitespace().map(|h| u8::from_str_radix(h, 16).expect("hex")));
+            out.extend(
+                part.split_whitespace()
+                    .map(|h| u8::from_str_radix(h, 16).expect("hex")),
+            );
         } else {
             out.extend(part.bytes());
         }
@@ -88,7 +94,11 @@ fn address(spec: &str, vars: &BTreeMap<String, String>) -> AddrSet {
         return AddrSet::any();
     }
     if let Some(name) = spec.strip_prefix('$') {
-        return address(vars.get(name).unwrap_or_else(|| panic!("undefined ${name}")), vars);
+        return address(
+            vars.get(name)
+                .unwrap_or_else(|| panic!("undefined ${name}")),
+            vars,
+        );
     }
     if let Some(rest) = spec.strip_prefix('!') {
         return address(rest, vars).complement();
@@ -111,7 +121,8 @@ fn address(spec: &str, vars: &BTreeMap<String, String>) -> AddrSet {
 
 /// Splits at `sep` outside brackets and quotes, honouring `\` escapes.
 fn split_top(s: &str, sep: char) -> Vec<String> {
-    let (mut out, mut cur, mut depth, mut quoted, mut escaped) = (Vec::new(), String::new(), 0, false, false);
+    let (mut out, mut cur, mut depth, mut quoted, mut escaped) =
+        (Vec::new(), String::new(), 0, false, false);
     for c in s.chars() {
         if escaped {
             cur.push(c);
@@ -142,7 +153,12 @@ fn ports(spec: &str) -> Option<BTreeSet<u16>> {
         return None;
     }
     let inner = spec.trim_start_matches('[').trim_end_matches(']');
-    Some(inner.split(',').map(|p| p.trim().parse().expect("port")).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|p| p.trim().parse().expect("port"))
+            .collect(),
+    )
 }
 
 /// The byte signatures smbguard emits, and what each stands for.
@@ -156,7 +172,9 @@ fn options(body: &str) -> (Needs, String) {
     let mut raw = Vec::new();
     for opt in split_top(body, ';') {
         let opt = opt.trim();
-        let (key, value) = opt.split_once(':').map_or((opt, ""), |(k, v)| (k.trim(), v.trim()));
+        let (key, value) = opt
+            .split_once(':')
+            .map_or((opt, ""), |(k, v)| (k.trim(), v.trim()));
         match key {
             "flow" => {
                 n.to_client = value.contains("to_client");
@@ -170,17 +188,33 @@ fn options(body: &str) -> (Needs, String) {
             "content" if !buffer.is_empty() => {
                 let negated = value.starts_with('!');
                 let text = value.trim_start_matches('!').trim_matches('"');
-                let c = Content { bytes: content_bytes(text), negated, ..Content::default() };
-                if buffer == "smb.share" { n.shares.push(c) } else { n.pipes.push(c) }
+                let c = Content {
+                    bytes: content_bytes(text),
+                    negated,
+                    ..Content::default()
+                };
+                if buffer == "smb.share" {
+                    n.shares.push(c)
+                } else {
+                    n.pipes.push(c)
+                }
             }
             "content" => raw.push(value.trim_matches('"').to_owned()),
             "offset" => raw.push(format!("@{value}")),
             "depth" => {}
             "byte_test" => raw.push(format!("byte_test:{value}")),
             "nocase" | "endswith" => {
-                let list = if buffer == "smb.share" { &mut n.shares } else { &mut n.pipes };
+                let list = if buffer == "smb.share" {
+                    &mut n.shares
+                } else {
+                    &mut n.pipes
+                };
                 let last = list.last_mut().expect("modifier after content");
-                if key == "nocase" { last.nocase = true } else { last.endswith = true }
+                if key == "nocase" {
+                    last.nocase = true
+                } else {
+                    last.endswith = true
+                }
             }
             "flowbits" if value.starts_with("set,") => n.sets_flowbit = true,
             "flowbits" if value == "noalert" => n.noalert = true,
@@ -210,8 +244,14 @@ impl Rules {
     pub fn read(rules: &str, vars_yaml: &str) -> Self {
         let doc = &YamlLoader::load_from_str(vars_yaml).expect("address-groups YAML")[0];
         let mut vars = BTreeMap::new();
-        for (k, v) in doc["vars"]["address-groups"].as_hash().expect("address-groups") {
-            vars.insert(k.as_str().expect("name").to_owned(), v.as_str().expect("value").to_owned());
+        for (k, v) in doc["vars"]["address-groups"]
+            .as_hash()
+            .expect("address-groups")
+        {
+            vars.insert(
+                k.as_str().expect("name").to_owned(),
+                v.as_str().expect("value").to_owned(),
+            );
         }
         let mut out = Vec::new();
         for line in rules.lines().filter(|l| l.starts_with("alert ")) {
@@ -235,7 +275,11 @@ impl Rules {
 
     /// The cases of the alerting rules.
     pub fn cases(&self) -> BTreeSet<String> {
-        self.rules.iter().filter(|r| !r.needs.noalert).map(|r| r.case.clone()).collect()
+        self.rules
+            .iter()
+            .filter(|r| !r.needs.noalert)
+            .map(|r| r.case.clone())
+            .collect()
     }
 
     /// True when some alerting rule of `case` fires on `flow`.
@@ -256,7 +300,10 @@ fn smb_seen(f: &FlowRecord) -> bool {
 /// share the server does not encrypt.
 fn cleartext_tree_connect(f: &FlowRecord) -> bool {
     let denied = |s: &String| {
-        f.smb.denied.iter().any(|d| d.operation == Operation::TreeConnect && d.share.as_ref() == Some(s))
+        f.smb
+            .denied
+            .iter()
+            .any(|d| d.operation == Operation::TreeConnect && d.share.as_ref() == Some(s))
     };
     !f.smb.encryption.share_flag && f.smb.shares.iter().any(|s| !denied(s))
 }
@@ -281,8 +328,16 @@ fn fires(r: &Rule, f: &FlowRecord) -> bool {
         && r.dports.as_ref().is_none_or(|p| p.contains(&dport))
         && (!n.established || smb_seen(f))
         && (!n.smb1_from_server || f.smb.smb1_used)
-        && (n.shares.is_empty() || f.smb.shares.iter().any(|v| n.shares.iter().all(|c| c.holds(v))))
-        && (n.pipes.is_empty() || f.smb.pipes.iter().any(|v| n.pipes.iter().all(|c| c.holds(v))))
+        && (n.shares.is_empty()
+            || f.smb
+                .shares
+                .iter()
+                .any(|v| n.shares.iter().all(|c| c.holds(v))))
+        && (n.pipes.is_empty()
+            || f.smb
+                .pipes
+                .iter()
+                .any(|v| n.pipes.iter().all(|c| c.holds(v))))
         && (!n.needs_smb3_bit || f.smb.dialect.is_some_and(|d| d.is_smb3()))
         && (!n.cleartext_tree || cleartext_tree_connect(f))
 }

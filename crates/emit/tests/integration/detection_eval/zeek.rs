@@ -61,7 +61,8 @@ fn constants(text: &str) -> Vec<(String, String, Vec<String>)> {
 impl Script {
     /// Parses `main.zeek`.
     pub fn read(text: &str) -> Self {
-        let (mut subnets, mut ports, mut strings) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        let (mut subnets, mut ports, mut strings) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for (name, ty, items) in constants(text) {
             match ty.as_str() {
                 "set[subnet]" => {
@@ -77,7 +78,10 @@ impl Script {
                         .iter()
                         .map(|p| {
                             let (n, proto) = p.split_once('/').expect("port/proto");
-                            (n.parse().expect("port"), if proto == "tcp" { "tcp" } else { "udp" })
+                            (
+                                n.parse().expect("port"),
+                                if proto == "tcp" { "tcp" } else { "udp" },
+                            )
                         })
                         .collect();
                     ports.insert(name, set);
@@ -94,18 +98,35 @@ impl Script {
         for line in text.lines() {
             if let Some(e) = line.strip_prefix("event ") {
                 event = e.split('(').next().expect("event name").to_owned();
-            } else if let Some(cond) = line.trim().strip_prefix("if ( ").and_then(|c| c.strip_suffix(" )")) {
+            } else if let Some(cond) = line
+                .trim()
+                .strip_prefix("if ( ")
+                .and_then(|c| c.strip_suffix(" )"))
+            {
                 pending = Some(cond.split(" && ").map(str::to_owned).collect());
             } else if let Some(note) = line.trim().strip_prefix("NOTICE([$note=") {
                 let note = note.split(',').next().expect("note");
-                let case = NOTICES.iter().find(|(n, _)| *n == note).expect("known notice").1;
+                let case = NOTICES
+                    .iter()
+                    .find(|(n, _)| *n == note)
+                    .expect("known notice")
+                    .1;
                 let atoms = pending.take().expect("NOTICE under an if");
-                checks.push(Check { event: event.clone(), atoms, case: case.to_owned() });
+                checks.push(Check {
+                    event: event.clone(),
+                    atoms,
+                    case: case.to_owned(),
+                });
             } else if line.trim().starts_with("if (") {
                 pending = None;
             }
         }
-        Self { subnets, ports, strings, checks }
+        Self {
+            subnets,
+            ports,
+            strings,
+            checks,
+        }
     }
 
     /// The `set[string]` constant `name`.
@@ -122,7 +143,9 @@ impl Script {
     pub fn notices(&self, flow: &FlowRecord) -> BTreeSet<String> {
         self.checks
             .iter()
-            .filter(|c| self.event_fires(&c.event, flow) && c.atoms.iter().all(|a| self.atom(a, flow)))
+            .filter(|c| {
+                self.event_fires(&c.event, flow) && c.atoms.iter().all(|a| self.atom(a, flow))
+            })
             .map(|c| c.case.clone())
             .collect()
     }
@@ -131,7 +154,9 @@ impl Script {
     fn event_fires(&self, event: &str, f: &FlowRecord) -> bool {
         match event {
             "new_connection" | "smb1_message" | "connection_state_remove" => true,
-            "smb1_tree_connect_andx_request" | "smb2_tree_connect_request" => !f.smb.shares.is_empty(),
+            "smb1_tree_connect_andx_request" | "smb2_tree_connect_request" => {
+                !f.smb.shares.is_empty()
+            }
             "smb1_nt_create_andx_request" | "smb2_create_request" => !f.smb.pipes.is_empty(),
             // Bind facts are not in the flow record: never raised here.
             "dce_rpc_bind" => false,
@@ -140,7 +165,10 @@ impl Script {
     }
 
     fn in_set(&self, set: &str, ip: std::net::IpAddr) -> bool {
-        self.subnets.get(set).unwrap_or_else(|| panic!("set {set}")).contains(ip.to_canonical())
+        self.subnets
+            .get(set)
+            .unwrap_or_else(|| panic!("set {set}"))
+            .contains(ip.to_canonical())
     }
 
     fn atom(&self, atom: &str, f: &FlowRecord) -> bool {
@@ -149,13 +177,21 @@ impl Script {
             ["c$id$orig_h", op, set] => (*op == "in") == self.in_set(set, f.client),
             ["c$id$resp_h", op, set] => (*op == "in") == self.in_set(set, f.server),
             ["c$id$resp_p", "in", set] => {
-                let proto = if f.protocol == L4Protocol::Tcp { "tcp" } else { "udp" };
+                let proto = if f.protocol == L4Protocol::Tcp {
+                    "tcp"
+                } else {
+                    "udp"
+                };
                 self.ports[*set].contains(&(f.server_port, proto))
             }
             ["!", "is_orig"] => f.smb.smb1_used,
             ["c$uid", "in", "smb3_sessions"] => f.smb.dialect.is_some_and(|d| d.is_smb3()),
-            ["c$uid", "!in", "smb_encrypted"] => !(f.smb.encryption.transform_seen || f.smb.encryption.session_flag),
-            ["is_admin_share(path)"] => f.smb.share_names().any(|s| s.ends_with('$') && s != "IPC$"),
+            ["c$uid", "!in", "smb_encrypted"] => {
+                !(f.smb.encryption.transform_seen || f.smb.encryption.session_flag)
+            }
+            ["is_admin_share(path)"] => {
+                f.smb.share_names().any(|s| s.ends_with('$') && s != "IPC$")
+            }
             [call, "in", set] if call.starts_with("pipe_name(") => f.smb.pipes.iter().any(|p| {
                 let last = p.rsplit('\\').next().unwrap_or(p).to_ascii_lowercase();
                 self.strings[*set].contains(&last)
