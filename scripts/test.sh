@@ -27,8 +27,25 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Checkers of the detection content (suricata, zeek and sigma targets), from PyPI into the
+# python3 on PATH, pinned: sigma-cli with the Splunk and Elasticsearch backends, suricata-check,
+# zeekscript (zeek-script parse).
+pip_missing=()
+command -v sigma >/dev/null 2>&1 || pip_missing+=(sigma-cli==3.1.0)
+python3 -c 'import sigma.backends.splunk' >/dev/null 2>&1 || pip_missing+=(pySigma-backend-splunk==2.1.0)
+python3 -c 'import sigma.backends.elasticsearch' >/dev/null 2>&1 || pip_missing+=(pySigma-backend-elasticsearch==2.1.1)
+command -v suricata-check >/dev/null 2>&1 || pip_missing+=(suricata-check==0.9.3b0)
+command -v zeek-script >/dev/null 2>&1 || pip_missing+=(zeekscript==1.3.6)
+if ((${#pip_missing[@]})); then
+  echo "test.sh: installing ${pip_missing[*]} from PyPI" >&2
+  python3 -m pip install --quiet "${pip_missing[@]}" >&2 || echo "test.sh: WARNING: pip install failed" >&2
+  hash -r
+fi
+
 # With every tool present, a test that cannot find one fails instead of skipping.
 if command -v tshark >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+  && command -v sigma >/dev/null 2>&1 && command -v suricata-check >/dev/null 2>&1 \
+  && command -v zeek-script >/dev/null 2>&1 \
   && /usr/bin/python3 -c 'from samba.dcerpc import preg' >/dev/null 2>&1; then
   export SMBGUARD_REQUIRE_TOOLS=1
 fi

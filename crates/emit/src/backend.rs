@@ -37,6 +37,9 @@ impl Target {
             Target::Ansible => &Ansible,
             Target::Intune => &Intune,
             Target::Collector => &Collector,
+            Target::Suricata => &Suricata,
+            Target::Zeek => &Zeek,
+            Target::Sigma => &Sigma,
         }
     }
 
@@ -289,6 +292,54 @@ impl Backend for Collector {
     }
     fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
         each(crate::collector::emit(cx)?, sink)
+    }
+}
+
+/// The [`Target::Suricata`] back end.
+#[derive(Debug)]
+pub(crate) struct Suricata;
+
+impl Backend for Suricata {
+    fn target(&self) -> Target {
+        Target::Suricata
+    }
+    fn layout(&self) -> &'static str {
+        "suricata/smbguard.rules, suricata/address-groups.yaml  rules for SMB the plan forbids, and their variables"
+    }
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::monitor::suricata::artifacts(cx)?, sink)
+    }
+}
+
+/// The [`Target::Zeek`] back end.
+#[derive(Debug)]
+pub(crate) struct Zeek;
+
+impl Backend for Zeek {
+    fn target(&self) -> Target {
+        Target::Zeek
+    }
+    fn layout(&self) -> &'static str {
+        "zeek/smbguard/__load__.zeek, main.zeek  package raising notices for SMB the plan forbids"
+    }
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::monitor::zeek::artifacts(cx)?, sink)
+    }
+}
+
+/// The [`Target::Sigma`] back end.
+#[derive(Debug)]
+pub(crate) struct Sigma;
+
+impl Backend for Sigma {
+    fn target(&self) -> Target {
+        Target::Sigma
+    }
+    fn layout(&self) -> &'static str {
+        "sigma/*.yaml  one Sigma rule per detection over Windows events"
+    }
+    fn emit_each(&self, cx: &EmitContext<'_>, sink: &mut Sink<'_>) -> Result<(), EmitError> {
+        each(crate::monitor::sigma::artifacts(cx)?, sink)
     }
 }
 

@@ -26,6 +26,7 @@ mod collector;
 mod fleet;
 mod intune;
 mod linux;
+mod monitor;
 mod network;
 mod non_windows;
 

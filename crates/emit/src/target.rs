@@ -34,11 +34,17 @@ pub enum Target {
     Intune,
     /// The read-only PowerShell evidence collector for `smbguard audit`.
     Collector,
+    /// Suricata 8 rules and their `address-groups` (detection, not blocking).
+    Suricata,
+    /// A Zeek package raising notices (detection, not blocking).
+    Zeek,
+    /// Sigma rules for Windows event logs (detection, not blocking).
+    Sigma,
 }
 
 impl Target {
     /// Every target, in documentation order.
-    pub const ALL: [Target; 13] = [
+    pub const ALL: [Target; 16] = [
         Target::PowerShell,
         Target::Netsh,
         Target::Gpo,
@@ -52,6 +58,9 @@ impl Target {
         Target::Ansible,
         Target::Intune,
         Target::Collector,
+        Target::Suricata,
+        Target::Zeek,
+        Target::Sigma,
     ];
 
     /// The name used on the command line and in file names.
@@ -70,6 +79,9 @@ impl Target {
             Target::Ansible => "ansible",
             Target::Intune => "intune",
             Target::Collector => "collector",
+            Target::Suricata => "suricata",
+            Target::Zeek => "zeek",
+            Target::Sigma => "sigma",
         }
     }
 

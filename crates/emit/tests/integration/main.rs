@@ -3,6 +3,9 @@
 
 mod aws_nacl_semantics;
 mod collector;
+mod detection_eval;
+mod detection_semantics;
+mod detection_tools;
 mod hostile_names;
 mod intune;
 mod linux_translation;
