@@ -16,6 +16,17 @@ dynamic ports) beside SMB 2.1 tree connects to admin shares.
   t=10  198.18.16.5 -> 198.18.0.10 tcp/49672 one bind: samr, lsarpc and an unknown interface (rejected);
         SamrConnect5, SamrEnumerateUsersInDomain, LsarOpenPolicy2
 
+With --zeek DIR it also writes the Zeek logs of the same traffic into DIR/tsv
+(conn.log, smb_mapping.log, dce_rpc.log in Zeek's ASCII TSV form) and DIR/json
+(the same records as JSON lines, conn.log split over two sensors), as Zeek 6
+would: one conn.log line per connection (uid, ts of the first packet,
+duration, payload and IP bytes, packets, history ShADadFf, conn_state SF,
+service smb or dce_rpc), one smb_mapping.log line per tree connect, one
+dce_rpc.log line per request/response (named_pipe is the bind_ack secondary
+address on TCP, endpoint and operation names from Zeek's DCE_RPC consts;
+interfaces Zeek does not name are unknown-<uuid>, operations unknown-<opnum>).
+Zeek itself is not packaged for this machine, so the logs are written, not run.
+
 PDU layouts: C706 chapter 12.6 (connection-oriented RPC), [MS-RPCE] 2.2.2;
 SMB2: [MS-SMB2] 2.2.1, 2.2.3, 2.2.4, 2.2.9, 2.2.10. Stubs are zero-filled
 (only their presence matters to the tests). Run: python3 scripts/make-lateral-chain-pcap.py
@@ -112,9 +123,26 @@ def tree_connect_resp(msg_id, tree):
     return smb2(3, body, msg_id, response=True, tree=tree)
 
 
+ZEEK_NAMES = {
+    "epmapper": ("epmapper", {3: "ept_map"}),
+    "svcctl": ("svcctl", {15: "OpenSCManagerW", 12: "CreateServiceW", 19: "StartServiceW"}),
+    "tsch": ("ITaskSchedulerService", {1: "SchRpcRegisterTask", 12: "SchRpcRun"}),
+    "scm": ("IRemoteSCMActivator", {4: "RemoteCreateInstance"}),
+    "login": ("IWbemLevel1Login", {6: "NTLMLogin"}),
+    "wbem": ("IWbemServices", {24: "ExecMethod"}),
+    "fasp": ("unknown-6b5bdd1e-528c-422c-af8c-a4079be4fe48", {}),
+    "drsuapi": ("drsuapi", {0: "DRSBind", 3: "DRSGetNCChanges"}),
+    "samr": ("samr", {64: "SamrConnect5", 13: "SamrEnumerateUsersInDomain"}),
+    "lsarpc": ("lsarpc", {44: "LsarOpenPolicy2"}),
+}
+
+
 class Capture:
     def __init__(self):
         self.frames = []
+        self.conns = []  # (uid, ts, client, cport, server, sport, service, stats)
+        self.mappings = []  # (uid, ts, client, cport, server, path)
+        self.rpc = []  # (uid, ts, client, cport, server, sport, rtt, pipe, endpoint, operation)
 
     def add(self, ts, data):
         self.frames.append((ts, data))
@@ -144,8 +172,13 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload):
     return mac(dst) + mac(src) + b"\x08\x00" + ip + tcp
 
 
-def conversation(cap, t, client, server, cport, sport, exchanges):
+def conversation(cap, t, client, server, cport, sport, exchanges, service):
     """SYN, SYN-ACK, ACK, then each (client payload, server payload), then FINs."""
+    start = t
+    uid = "C%016x" % (0x5EED0000 + len(cap.conns))
+    sent = [sum(len(a) for a, _ in exchanges), sum(len(b) for _, b in exchanges)]
+    pkts = [3 + len(exchanges), 2 + len(exchanges)]
+    ip_bytes = [40 * pkts[0] + sent[0], 40 * pkts[1] + sent[1]]
     cs, ss = 1000, 5000
     step = 0.001
     cap.add(t, frame(client, server, cport, sport, cs, 0, 0x02, b""))
@@ -164,13 +197,18 @@ def conversation(cap, t, client, server, cport, sport, exchanges):
     cap.add(t, frame(client, server, cport, sport, cs, ss, 0x11, b""))
     cap.add(t + step, frame(server, client, sport, cport, ss, cs + 1, 0x11, b""))
     cap.add(t + 2 * step, frame(client, server, cport, sport, cs + 1, ss + 1, 0x10, b""))
+    stats = (t + 2 * step - start, sent, pkts, ip_bytes)
+    cap.conns.append((uid, start, client, cport, server, sport, service, stats))
+    return uid, start
 
 
 def smb_session(cap, t, client, server, cport, share):
-    conversation(cap, t, client, server, cport, 445, [
+    path = f"\\\\{server}\\{share}"
+    uid, start = conversation(cap, t, client, server, cport, 445, [
         (negotiate_req(), negotiate_resp()),
-        (tree_connect_req(f"\\\\{server}\\{share}", 1), tree_connect_resp(1, 5)),
-    ])
+        (tree_connect_req(path, 1), tree_connect_resp(1, 5)),
+    ], "smb")
+    cap.mappings.append((uid, start + 0.005, client, cport, server, path))
 
 
 def rpc_session(cap, t, client, server, cport, sport, names, calls, results=None, port=""):
@@ -179,10 +217,74 @@ def rpc_session(cap, t, client, server, cport, sport, names, calls, results=None
     for i, (ctx, opnum, obj) in enumerate(calls):
         stub = ORPCTHIS + b"\x00" * 16 if obj else b"\x00" * 16
         ex.append((request(ctx, opnum, i + 2, stub, obj), response(ctx, i + 2)))
-    conversation(cap, t, client, server, cport, sport, ex)
+    uid, start = conversation(cap, t, client, server, cport, sport, ex, "dce_rpc")
+    for i, (ctx, opnum, _) in enumerate(calls):
+        endpoint, ops = ZEEK_NAMES[names[ctx]]
+        op = ops.get(opnum, f"unknown-{opnum}")
+        ts = start + 0.003 + 0.002 * (i + 1) + 0.001
+        cap.rpc.append((uid, ts, client, cport, server, sport, 0.001, port, endpoint, op))
 
 
-def main(path):
+def zeek_tsv(path, name, fields, types, rows):
+    esc = lambda v: v.replace("\\", "\\\\") if isinstance(v, str) else v
+    with open(path, "w") as f:
+        f.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n")
+        f.write(f"#path\t{name}\n#open\t2023-11-14-22-13-21\n")
+        f.write("#fields\t" + "\t".join(fields) + "\n#types\t" + "\t".join(types) + "\n")
+        for r in rows:
+            f.write("\t".join(str(esc(v)) for v in r) + "\n")
+        f.write("#close\t2023-11-14-22-13-31\n")
+
+
+def zeek_json(path, fields, rows):
+    import json
+    with open(path, "w") as f:
+        for r in rows:
+            num = ("ts", "rtt", "duration")
+            obj = {k: float(v) if k in num else v for k, v in zip(fields, r) if v != "-"}
+            f.write(json.dumps(obj, separators=(",", ":")) + "\n")
+
+
+CONN = (["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
+         "duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp",
+         "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes",
+         "tunnel_parents"],
+        ["time", "string", "addr", "port", "addr", "port", "enum", "string", "interval", "count",
+         "count", "string", "bool", "bool", "count", "string", "count", "count", "count", "count",
+         "set[string]"])
+MAPPING = (["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "path", "service",
+            "native_file_system", "share_type"],
+           ["time", "string", "addr", "port", "addr", "port", "string", "string", "string",
+            "string"])
+DCE = (["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "rtt", "named_pipe",
+        "endpoint", "operation"],
+       ["time", "string", "addr", "port", "addr", "port", "interval", "string", "string",
+        "string"])
+
+
+def write_zeek(cap, out):
+    import os
+    conn_rows = [(f"{ts:.6f}", uid, c, cp, s, sp, "tcp", svc, f"{st[0]:.6f}", st[1][0], st[1][1],
+                  "SF", "-", "-", 0, "ShADadFf", st[2][0], st[3][0], st[2][1], st[3][1], "-")
+                 for uid, ts, c, cp, s, sp, svc, st in cap.conns]
+    map_rows = [(f"{ts:.6f}", uid, c, cp, s, 445, path, "-", "-", "DISK")
+                for uid, ts, c, cp, s, path in cap.mappings]
+    dce_rows = [(f"{ts:.6f}", uid, c, cp, s, sp, f"{rtt:.6f}", pipe, ep, op)
+                for uid, ts, c, cp, s, sp, rtt, pipe, ep, op in cap.rpc]
+    os.makedirs(f"{out}/tsv", exist_ok=True)
+    os.makedirs(f"{out}/json/sensor-a", exist_ok=True)
+    os.makedirs(f"{out}/json/sensor-b", exist_ok=True)
+    zeek_tsv(f"{out}/tsv/conn.log", "conn", *CONN, conn_rows)
+    zeek_tsv(f"{out}/tsv/smb_mapping.log", "smb_mapping", *MAPPING, map_rows)
+    zeek_tsv(f"{out}/tsv/dce_rpc.log", "dce_rpc", *DCE, dce_rows)
+    half = len(conn_rows) // 2
+    zeek_json(f"{out}/json/sensor-a/conn.log", CONN[0], conn_rows[:half])
+    zeek_json(f"{out}/json/sensor-b/conn.log", CONN[0], conn_rows[half:])
+    zeek_json(f"{out}/json/sensor-a/smb_mapping.log", MAPPING[0], map_rows)
+    zeek_json(f"{out}/json/sensor-b/dce_rpc.log", DCE[0], dce_rows)
+
+
+def main(path, zeek=None):
     a, b, c, dc = "198.18.16.5", "198.18.2.7", "198.18.16.9", "198.18.0.10"
     ipid = uuid.UUID("00007c04-0d10-0000-1b5c-8f2e6d01a2b3")
     cap = Capture()
@@ -204,7 +306,15 @@ def main(path):
     rpc_session(cap, base + 10, a, dc, 50010, 49672, ["samr", "lsarpc", "unknown"],
                 [(0, 64, None), (0, 13, None), (1, 44, None)], results=[0, 0, 2], port="49672")
     cap.write(path)
+    if zeek:
+        write_zeek(cap, zeek)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "fixtures/pcaps/gen__lateral_chain_smb_dcerpc_tcp.pcap")
+    args = sys.argv[1:]
+    zeek = None
+    if "--zeek" in args:
+        i = args.index("--zeek")
+        zeek = args[i + 1]
+        del args[i:i + 2]
+    main(args[0] if args else "fixtures/pcaps/gen__lateral_chain_smb_dcerpc_tcp.pcap", zeek)

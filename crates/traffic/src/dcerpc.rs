@@ -20,6 +20,7 @@ mod pdu_records;
 pub use facts::{RpcCall, RpcFacts, RpcInterface};
 pub use interfaces::RpcPurpose;
 
+pub(crate) use interfaces::{interface_by_name, opnum_by_name};
 use interfaces::uuid_string;
 use pdu_records::{
     HEADER_LEN, PTYPE_ALTER_CONTEXT, PTYPE_ALTER_CONTEXT_RESP, PTYPE_AUTH3, PTYPE_BIND,

@@ -60,6 +60,7 @@ pub mod classify;
 mod dcerpc;
 mod decode;
 mod decompress;
+mod draft;
 mod error;
 mod flow;
 mod mapped;
@@ -70,6 +71,7 @@ mod report;
 mod smb;
 mod timestamp;
 mod zeek_conn;
+mod zeek_logs;
 
 #[cfg(test)]
 mod test_util;
@@ -81,6 +83,7 @@ pub use analysis::{analyze_bytes, analyze_file, analyze_file_with_progress, anal
 pub use analyzer::{Analyzer, Frame};
 pub use capture::{InputFormat, LinkType};
 pub use dcerpc::{RpcCall, RpcFacts, RpcInterface, RpcPurpose};
+pub use draft::{Draft, DraftGroup, DraftManagement, DraftRole, draft_estate};
 pub use error::{TrafficError, Warning, WarningKind};
 pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
@@ -90,3 +93,4 @@ pub use smb::{
     Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
 };
 pub use timestamp::Timestamp;
+pub use zeek_logs::{ZeekLog, ZeekLogSet};

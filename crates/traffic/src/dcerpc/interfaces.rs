@@ -67,6 +67,8 @@ pub(crate) struct Interface {
     pub(crate) uuid: &'static str,
     pub(crate) name: &'static str,
     pub(crate) purpose: RpcPurpose,
+    /// Interface version (major, minor) clients bind to.
+    pub(crate) version: (u16, u16),
     /// (opnum, operation) for the operations named in reports.
     pub(crate) operations: &'static [(u16, &'static str)],
 }
@@ -78,6 +80,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "367abb81-9844-35f1-ad32-98f038001003",
         name: "svcctl",
         purpose: RpcPurpose::RemoteService,
+        version: (2, 0),
         operations: &[
             (1, "RControlService"),
             (2, "RDeleteService"),
@@ -97,6 +100,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "1ff70682-0a51-30e8-076d-740be8cee98b",
         name: "atsvc",
         purpose: RpcPurpose::RemoteTask,
+        version: (1, 0),
         operations: &[(0, "NetrJobAdd"), (1, "NetrJobDel"), (2, "NetrJobEnum")],
     },
     // [MS-TSCH] §1.9 and §3.2.5.4 (ITaskSchedulerService).
@@ -104,6 +108,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "86d35949-83c9-4044-b424-db363231fd0c",
         name: "ITaskSchedulerService",
         purpose: RpcPurpose::RemoteTask,
+        version: (1, 0),
         operations: &[
             (1, "SchRpcRegisterTask"),
             (7, "SchRpcEnumTasks"),
@@ -116,6 +121,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "9556dc99-828c-11cf-a37e-00aa003240c7",
         name: "IWbemServices",
         purpose: RpcPurpose::RemoteWmi,
+        version: (0, 0),
         operations: &[
             (3, "OpenNamespace"),
             (6, "GetObject"),
@@ -129,6 +135,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "f309ad18-d86a-11d0-a075-00c04fb68820",
         name: "IWbemLevel1Login",
         purpose: RpcPurpose::RemoteWmi,
+        version: (0, 0),
         operations: &[(6, "NTLMLogin")],
     },
     // [MS-DCOM] §1.9 and §3.1.2.5.2.3 (IRemoteSCMActivator): DCOM activation.
@@ -136,6 +143,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "000001a0-0000-0000-c000-000000000046",
         name: "IRemoteSCMActivator",
         purpose: RpcPurpose::RemoteWmi,
+        version: (0, 0),
         operations: &[(3, "RemoteGetClassObject"), (4, "RemoteCreateInstance")],
     },
     // [MS-FASP] §1.9 and §3.1.4 (RemoteFW).
@@ -143,6 +151,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "6b5bdd1e-528c-422c-af8c-a4079be4fe48",
         name: "RemoteFW",
         purpose: RpcPurpose::RemoteFirewall,
+        version: (1, 0),
         operations: &[
             (0, "RRPC_FWOpenPolicyStore"),
             (2, "RRPC_FWRestoreDefaults"),
@@ -158,6 +167,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "338cd001-2244-31f1-aaaa-900038001003",
         name: "winreg",
         purpose: RpcPurpose::RemoteRegistry,
+        version: (1, 0),
         operations: &[],
     },
     // [MS-SAMR] §1.9 and §3.1.5.
@@ -165,6 +175,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "12345778-1234-abcd-ef00-0123456789ac",
         name: "samr",
         purpose: RpcPurpose::Accounts,
+        version: (1, 0),
         operations: &[
             (7, "SamrOpenDomain"),
             (13, "SamrEnumerateUsersInDomain"),
@@ -177,6 +188,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "12345778-1234-abcd-ef00-0123456789ab",
         name: "lsarpc",
         purpose: RpcPurpose::Accounts,
+        version: (0, 0),
         operations: &[
             (7, "LsarQueryInformationPolicy"),
             (44, "LsarOpenPolicy2"),
@@ -189,6 +201,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "e3514235-4b06-11d1-ab04-00c04fc2dcd2",
         name: "drsuapi",
         purpose: RpcPurpose::Replication,
+        version: (4, 0),
         operations: &[(0, "IDL_DRSBind"), (3, "IDL_DRSGetNCChanges"), (12, "IDL_DRSCrackNames")],
     },
     // [MS-RPCE] §2.2.1.2.5 (ept_map, the endpoint mapper).
@@ -196,6 +209,7 @@ pub(crate) const INTERFACES: &[Interface] = &[
         uuid: "e1af8308-5d1f-11c9-91a4-08002b14a0fa",
         name: "epmapper",
         purpose: RpcPurpose::EndpointMapper,
+        version: (3, 0),
         operations: &[(2, "ept_lookup"), (3, "ept_map")],
     },
 ];
@@ -227,6 +241,46 @@ pub(crate) fn operation_name(uuid: &str, opnum: u16) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// An operation name without the decorations that differ between the
+/// protocol documents and Zeek's tables (`IDL_DRSBind`/`DRSBind`,
+/// `RCreateServiceW`/`CreateServiceW`).
+fn bare(name: &str) -> &str {
+    let name = name.strip_prefix("IDL_").unwrap_or(name);
+    match name.as_bytes() {
+        [b'R', second, ..] if second.is_ascii_uppercase() => &name[1..],
+        _ => name,
+    }
+}
+
+/// The interface Zeek's `dce_rpc.log` names: a known name (any case), or
+/// `unknown-<uuid>`. Returns (uuid, major, minor).
+pub(crate) fn interface_by_name(endpoint: &str) -> Option<(String, u16, u16)> {
+    if let Some(uuid) = endpoint.strip_prefix("unknown-") {
+        let uuid = uuid.to_ascii_lowercase();
+        let valid = uuid.len() == 36 && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        let version = lookup(&uuid).map_or((0, 0), |i| i.version);
+        return valid.then_some((uuid, version.0, version.1));
+    }
+    INTERFACES
+        .iter()
+        .find(|i| i.name.eq_ignore_ascii_case(endpoint))
+        .map(|i| (i.uuid.to_owned(), i.version.0, i.version.1))
+}
+
+/// The opnum of `operation` on the interface `endpoint` names: a known
+/// operation name, or Zeek's `unknown-<n>` / `unknown-<uuid>-<n>`.
+pub(crate) fn opnum_by_name(endpoint: &str, operation: &str) -> Option<u16> {
+    if operation.starts_with("unknown") {
+        return operation.rsplit('-').next()?.parse().ok();
+    }
+    let (uuid, ..) = interface_by_name(endpoint)?;
+    lookup(&uuid)?
+        .operations
+        .iter()
+        .find(|(_, name)| bare(name).eq_ignore_ascii_case(bare(operation)))
+        .map(|(n, _)| *n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +295,18 @@ mod tests {
         }
         assert_eq!(operation_name(INTERFACES[0].uuid, 12), Some("RCreateServiceW"));
         assert_eq!(operation_name(INTERFACES[0].uuid, 99), None);
+    }
+
+    #[test]
+    fn zeek_names_map_back_to_opnums() {
+        assert_eq!(opnum_by_name("svcctl", "CreateServiceW"), Some(12));
+        assert_eq!(opnum_by_name("drsuapi", "DRSGetNCChanges"), Some(3));
+        assert_eq!(opnum_by_name("RemoteFW", "RRPC_FWAddFirewallRule"), Some(5));
+        assert_eq!(opnum_by_name("x", "unknown-6b5bdd1e-528c-422c-af8c-a4079be4fe48-5"), Some(5));
+        assert_eq!(opnum_by_name("svcctl", "NoSuchOperation"), None);
+        let fasp = interface_by_name("unknown-6B5BDD1E-528C-422C-AF8C-A4079BE4FE48").unwrap();
+        assert_eq!(fasp, ("6b5bdd1e-528c-422c-af8c-a4079be4fe48".to_owned(), 1, 0));
+        assert_eq!(interface_by_name("unknown-zz"), None);
+        assert_eq!(interface_by_name("SVCCTL").unwrap().1, 2);
     }
 }
