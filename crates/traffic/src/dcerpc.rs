@@ -20,12 +20,12 @@ mod pdu_records;
 pub use facts::{RpcCall, RpcFacts, RpcInterface};
 pub use interfaces::RpcPurpose;
 
-pub(crate) use interfaces::{interface_by_name, opnum_by_name};
 use interfaces::uuid_string;
+pub(crate) use interfaces::{interface_by_name, opnum_by_name};
 use pdu_records::{
     HEADER_LEN, PTYPE_ALTER_CONTEXT, PTYPE_ALTER_CONTEXT_RESP, PTYPE_AUTH3, PTYPE_BIND,
-    PTYPE_BIND_ACK, PTYPE_BIND_NAK, PTYPE_CO_CANCEL, PTYPE_ORPHANED, PTYPE_REQUEST,
-    is_plausible, parse_bind_ack_body, parse_bind_body, parse_header, parse_request_body,
+    PTYPE_BIND_ACK, PTYPE_BIND_NAK, PTYPE_CO_CANCEL, PTYPE_ORPHANED, PTYPE_REQUEST, is_plausible,
+    parse_bind_ack_body, parse_bind_body, parse_header, parse_request_body,
 };
 
 use crate::smb::DissectCounters;
@@ -69,12 +69,8 @@ impl RpcConnection {
             let le = header.little_endian();
             let body = &pdu[HEADER_LEN..];
             let ok = match (to_server, header.ptype) {
-                (true, PTYPE_BIND | PTYPE_ALTER_CONTEXT) => {
-                    self.bind(body, le, facts)
-                }
-                (false, PTYPE_BIND_ACK | PTYPE_ALTER_CONTEXT_RESP) => {
-                    self.bind_ack(pdu, le, facts)
-                }
+                (true, PTYPE_BIND | PTYPE_ALTER_CONTEXT) => self.bind(body, le, facts),
+                (false, PTYPE_BIND_ACK | PTYPE_ALTER_CONTEXT_RESP) => self.bind_ack(pdu, le, facts),
                 (false, PTYPE_BIND_NAK) => {
                     for index in self.proposed.drain(..).flatten() {
                         facts.answer(index, false);

@@ -118,8 +118,13 @@ fn observe(hosts: &mut BTreeMap<IpAddr, Host>, f: &FlowRecord) {
     } else {
         s.other_clients.insert(client);
     }
-    for share in f.smb.share_names().filter(|n| DC_SHARES.contains(&n.as_str())) {
-        s.dc_evidence.insert(format!("{client} opened its {share} share"));
+    for share in f
+        .smb
+        .share_names()
+        .filter(|n| DC_SHARES.contains(&n.as_str()))
+    {
+        s.dc_evidence
+            .insert(format!("{client} opened its {share} share"));
     }
     let names = f
         .smb
@@ -167,10 +172,16 @@ pub fn draft_estate(flows: &[FlowRecord]) -> Draft {
             dcs.evidence.push(format!(
                 "{ip}: serves SMB/RPC to {} host(s); {}",
                 clients.len(),
-                h.dc_evidence.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                h.dc_evidence
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         } else if !h.smb_clients.is_empty() {
-            let mut g = DraftGroup::new(&format!("file-server-{}", slug(ip)), DraftRole::FileServer);
+            let mut g =
+                DraftGroup::new(&format!("file-server-{}", slug(ip)), DraftRole::FileServer);
             g.add(ip, &h.smb_clients);
             g.evidence.push(format!(
                 "{ip}: serves SMB to {} client(s): {}",
@@ -190,8 +201,12 @@ pub fn draft_estate(flows: &[FlowRecord]) -> Draft {
                 "{ip}: only ever the destination of NetBIOS name/datagram traffic (a broadcast or multicast address, not a host)"
             ));
         } else {
-            let clients_reached: BTreeSet<IpAddr> =
-                h.reached.iter().filter(|r| !servers.contains(r)).copied().collect();
+            let clients_reached: BTreeSet<IpAddr> = h
+                .reached
+                .iter()
+                .filter(|r| !servers.contains(r))
+                .copied()
+                .collect();
             if clients_reached.len() >= MANAGEMENT_MIN_TARGETS {
                 management.add(ip, &BTreeSet::new());
                 management.evidence.push(format!(

@@ -27,7 +27,9 @@ pub enum TrafficError {
     },
     /// A Zeek log other than conn, smb_mapping, smb_files, dce_rpc and
     /// ntlm (or one whose kind could not be told).
-    #[error("not a Zeek log smbguard reads ({path}); give conn, smb_mapping, smb_files, dce_rpc or ntlm logs")]
+    #[error(
+        "not a Zeek log smbguard reads ({path}); give conn, smb_mapping, smb_files, dce_rpc or ntlm logs"
+    )]
     UnsupportedZeekLog {
         /// The log's `#path` (or `_path`), or what its fields looked like.
         path: String,

@@ -62,19 +62,21 @@ impl ZeekLog {
         if let Some(path) = f.get("_path") {
             return Self::from_path(path);
         }
-        Some(if has("conn_state") || has("orig_ip_bytes") || has("history") {
-            Self::Conn
-        } else if has("share_type") || has("native_file_system") {
-            Self::SmbMapping
-        } else if has("fuid") || has("action") {
-            Self::SmbFiles
-        } else if has("endpoint") || has("operation") {
-            Self::DceRpc
-        } else if has("username") || has("server_nb_computer_name") || has("domainname") {
-            Self::Ntlm
-        } else {
-            return None;
-        })
+        Some(
+            if has("conn_state") || has("orig_ip_bytes") || has("history") {
+                Self::Conn
+            } else if has("share_type") || has("native_file_system") {
+                Self::SmbMapping
+            } else if has("fuid") || has("action") {
+                Self::SmbFiles
+            } else if has("endpoint") || has("operation") {
+                Self::DceRpc
+            } else if has("username") || has("server_nb_computer_name") || has("domainname") {
+                Self::Ntlm
+            } else {
+                return None;
+            },
+        )
     }
 }
 
@@ -242,7 +244,8 @@ impl ZeekLogSet {
                 }
             }
             ZeekLog::SmbFiles => {
-                let on_ipc = get("path").is_some_and(|p| p.to_ascii_uppercase().ends_with("\\IPC$"));
+                let on_ipc =
+                    get("path").is_some_and(|p| p.to_ascii_uppercase().ends_with("\\IPC$"));
                 if let Some(path) = get("path") {
                     push_unique(&mut detail.shares, path.clone());
                 }
@@ -253,7 +256,8 @@ impl ZeekLogSet {
             ZeekLog::DceRpc => {
                 // On TCP, Zeek puts the bind_ack's secondary address (a
                 // port number) in named_pipe: only SMB has pipes.
-                let over_smb = matches!(f.get("id.resp_p").map(String::as_str), Some("445" | "139"));
+                let over_smb =
+                    matches!(f.get("id.resp_p").map(String::as_str), Some("445" | "139"));
                 if let (true, Some(pipe)) = (over_smb, get("named_pipe")) {
                     push_unique(&mut detail.pipes, pipe_name(pipe));
                 }
@@ -361,7 +365,10 @@ fn apply_rpc(rpc: &mut RpcFacts, calls: &[(String, Option<String>)]) {
         if let Some(i) = index {
             rpc.answer(i, true);
         }
-        if let Some(opnum) = operation.as_deref().and_then(|o| opnum_by_name(endpoint, o)) {
+        if let Some(opnum) = operation
+            .as_deref()
+            .and_then(|o| opnum_by_name(endpoint, o))
+        {
             rpc.call(index, opnum);
         }
     }

@@ -129,7 +129,10 @@ fn matrix(o: &mut String, m: &Matrix, impact: &Impact<'_>) {
         ("r-all seen", "3", "seen and allowed"),
         ("forbidden", "3 ✘", "seen and forbidden"),
     ] {
-        let _ = write!(o, "<span><span class=\"sw {class}\">{label}</span>{meaning}</span>");
+        let _ = write!(
+            o,
+            "<span><span class=\"sw {class}\">{label}</span>{meaning}</span>"
+        );
     }
     o.push_str("</div>");
     let Some(table) = m
@@ -137,14 +140,21 @@ fn matrix(o: &mut String, m: &Matrix, impact: &Impact<'_>) {
         .iter()
         .find(|t| t.transport == Transport::SMB && t.profile == impact.profile)
     else {
-        let why = m.omitted.as_deref().unwrap_or("no tcp/445 table for this profile");
+        let why = m
+            .omitted
+            .as_deref()
+            .unwrap_or("no tcp/445 table for this profile");
         let _ = write!(o, "<p>Matrix not drawn: {}</p></section>", esc(why));
         return;
     };
     let index = |name: &str| m.groups.iter().position(|g| g.name == name);
     let n = m.groups.len();
     let mut seen = vec![vec![(0u64, 0u64); n]; n];
-    for f in impact.flows.iter().filter(|f| f.flow.service.port() == 445 || f.flow.service.port() == 139) {
+    for f in impact
+        .flows
+        .iter()
+        .filter(|f| f.flow.service.port() == 445 || f.flow.service.port() == 139)
+    {
         let (Some(a), Some(b)) = (
             matrix_label(&f.class.client).and_then(index),
             matrix_label(&f.class.server).and_then(index),
@@ -173,7 +183,17 @@ fn matrix(o: &mut String, m: &Matrix, impact: &Impact<'_>) {
             let (class, label) = match (count, blocked) {
                 (0, _) => (class.to_owned(), "·".to_owned()),
                 (c, 0) => (format!("{class} seen"), c.to_string()),
-                (c, b) => ("forbidden".to_owned(), format!("{c} ✘{}", if b < c { format!(" ({b})") } else { String::new() })),
+                (c, b) => (
+                    "forbidden".to_owned(),
+                    format!(
+                        "{c} ✘{}",
+                        if b < c {
+                            format!(" ({b})")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ),
             };
             let _ = write!(
                 o,
@@ -201,17 +221,31 @@ fn chains(o: &mut String, impact: &Impact<'_>, flows: &[smbguard_traffic::FlowRe
         return;
     }
     for c in &chains {
-        let _ = write!(o, "<h3 class=\"hop\">{}</h3><ol class=\"chain\">", esc(&c.path()));
+        let _ = write!(
+            o,
+            "<h3 class=\"hop\">{}</h3><ol class=\"chain\">",
+            esc(&c.path())
+        );
         for h in &c.hops {
             let labels = |ip| {
                 impact
                     .flows
                     .get(h.flows[0])
-                    .map(|f| if f.flow.client.to_canonical() == ip { f.class.client.label() } else { f.class.server.label() })
+                    .map(|f| {
+                        if f.flow.client.to_canonical() == ip {
+                            f.class.client.label()
+                        } else {
+                            f.class.server.label()
+                        }
+                    })
                     .unwrap_or("")
                     .to_owned()
             };
-            let links: Vec<String> = h.flows.iter().map(|i| format!("<a href=\"#flow-{i}\">#{i}</a>")).collect();
+            let links: Vec<String> = h
+                .flows
+                .iter()
+                .map(|i| format!("<a href=\"#flow-{i}\">#{i}</a>"))
+                .collect();
             let _ = write!(
                 o,
                 "<li><span class=\"hop\">{} ({}) → {} ({})</span> at {}: {} <span class=\"muted\">flows {}</span></li>",
@@ -232,9 +266,24 @@ fn chains(o: &mut String, impact: &Impact<'_>, flows: &[smbguard_traffic::FlowRe
 /// Per category, the flows (links to their rows).
 fn category_flows(o: &mut String, impact: &Impact<'_>) {
     for (c, n) in &impact.categories {
-        let _ = write!(o, "<details id=\"cat-{}\"><summary>{} ({n})</summary><p>", c.as_str(), tags(&[*c]));
-        for (i, f) in impact.flows.iter().enumerate().filter(|(_, f)| f.class.categories.contains(c)).take(MAX_ROWS) {
-            let _ = write!(o, "<a href=\"#flow-{i}\">{} → {}:{}</a> ", f.flow.client, f.flow.server, f.flow.server_port);
+        let _ = write!(
+            o,
+            "<details id=\"cat-{}\"><summary>{} ({n})</summary><p>",
+            c.as_str(),
+            tags(&[*c])
+        );
+        for (i, f) in impact
+            .flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.class.categories.contains(c))
+            .take(MAX_ROWS)
+        {
+            let _ = write!(
+                o,
+                "<a href=\"#flow-{i}\">{} → {}:{}</a> ",
+                f.flow.client, f.flow.server, f.flow.server_port
+            );
         }
         o.push_str("</p></details>");
     }
@@ -323,7 +372,11 @@ pub(crate) fn render(
             smb.push_str(&note);
         }
         if !f.smb_same_pair.is_empty() {
-            let _ = write!(smb, "; with SMB between the same hosts ({} flows)", f.smb_same_pair.len());
+            let _ = write!(
+                smb,
+                "; with SMB between the same hosts ({} flows)",
+                f.smb_same_pair.len()
+            );
         }
         let names: Vec<&str> = r
             .smb

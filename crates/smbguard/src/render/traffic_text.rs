@@ -100,7 +100,11 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
         let _ = write!(s, "; {}", esc(&note));
     }
     if !f.smb_same_pair.is_empty() {
-        let _ = write!(s, "; with SMB between the same hosts ({} flows)", f.smb_same_pair.len());
+        let _ = write!(
+            s,
+            "; with SMB between the same hosts ({} flows)",
+            f.smb_same_pair.len()
+        );
     }
     let _ = write!(s, " ({})", esc(capture));
     s
@@ -257,7 +261,8 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
 /// Lateral-movement chains, longest first.
 fn chains(merged: &Merged) -> String {
     let chains = lateral_chains(&merged.flows);
-    let mut out = String::from("\nLateral-movement chains (admin shares, remote execution; time order)\n");
+    let mut out =
+        String::from("\nLateral-movement chains (admin shares, remote execution; time order)\n");
     if chains.is_empty() {
         out.push_str("  none\n");
     }

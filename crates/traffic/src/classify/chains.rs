@@ -69,7 +69,11 @@ fn evidence(flow: &FlowRecord) -> Vec<String> {
     if flow.rpc.remote_execution() {
         let calls: Vec<String> = flow.rpc.calls.iter().map(|c| c.label()).collect();
         let what = if calls.is_empty() {
-            flow.rpc.interfaces.iter().map(|i| i.label().to_owned()).collect()
+            flow.rpc
+                .interfaces
+                .iter()
+                .map(|i| i.label().to_owned())
+                .collect()
         } else {
             calls
         };
@@ -87,7 +91,10 @@ pub fn hops(flows: &[FlowRecord]) -> Vec<Hop> {
             continue;
         }
         let (client, server) = (f.client.to_canonical(), f.server.to_canonical());
-        let hop = match hops.iter_mut().find(|h| h.client == client && h.server == server) {
+        let hop = match hops
+            .iter_mut()
+            .find(|h| h.client == client && h.server == server)
+        {
             Some(h) => h,
             None => {
                 hops.push(Hop {
@@ -130,7 +137,10 @@ pub fn lateral_chains(flows: &[FlowRecord]) -> Vec<Chain> {
                 break;
             }
             let last = &hops[path[path.len() - 1]];
-            let visited = |ip: IpAddr| path.iter().any(|&i| hops[i].client == ip || hops[i].server == ip);
+            let visited = |ip: IpAddr| {
+                path.iter()
+                    .any(|&i| hops[i].client == ip || hops[i].server == ip)
+            };
             let next: Vec<usize> = (0..hops.len())
                 .filter(|&j| follows(last, &hops[j]) && !visited(hops[j].server))
                 .collect();

@@ -93,7 +93,9 @@ impl RpcFacts {
     /// (services, tasks, WMI, firewall, registry) was bound.
     #[must_use]
     pub fn remote_execution(&self) -> bool {
-        self.interfaces.iter().any(|i| i.purpose.is_remote_execution())
+        self.interfaces
+            .iter()
+            .any(|i| i.purpose.is_remote_execution())
     }
 
     /// Records a bound interface; returns its index.

@@ -202,7 +202,11 @@ pub(crate) const INTERFACES: &[Interface] = &[
         name: "drsuapi",
         purpose: RpcPurpose::Replication,
         version: (4, 0),
-        operations: &[(0, "IDL_DRSBind"), (3, "IDL_DRSGetNCChanges"), (12, "IDL_DRSCrackNames")],
+        operations: &[
+            (0, "IDL_DRSBind"),
+            (3, "IDL_DRSGetNCChanges"),
+            (12, "IDL_DRSCrackNames"),
+        ],
     },
     // [MS-RPCE] §2.2.1.2.5 (ept_map, the endpoint mapper).
     Interface {
@@ -216,7 +220,8 @@ pub(crate) const INTERFACES: &[Interface] = &[
 
 /// The canonical text form of a wire-order UUID.
 pub(crate) fn uuid_string(u: &[u8; 16]) -> String {
-    let hex = |r: std::ops::Range<usize>| u[r].iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex =
+        |r: std::ops::Range<usize>| u[r].iter().map(|b| format!("{b:02x}")).collect::<String>();
     format!(
         "{}-{}-{}-{}-{}",
         hex(0..4),
@@ -291,9 +296,16 @@ mod tests {
             assert_eq!(a.uuid.len(), 36, "{}", a.name);
             assert_eq!(a.uuid, a.uuid.to_ascii_lowercase(), "{}", a.name);
             assert!(INTERFACES[i + 1..].iter().all(|b| b.uuid != a.uuid));
-            assert!(a.operations.windows(2).all(|w| w[0].0 < w[1].0), "{}", a.name);
+            assert!(
+                a.operations.windows(2).all(|w| w[0].0 < w[1].0),
+                "{}",
+                a.name
+            );
         }
-        assert_eq!(operation_name(INTERFACES[0].uuid, 12), Some("RCreateServiceW"));
+        assert_eq!(
+            operation_name(INTERFACES[0].uuid, 12),
+            Some("RCreateServiceW")
+        );
         assert_eq!(operation_name(INTERFACES[0].uuid, 99), None);
     }
 
@@ -302,10 +314,16 @@ mod tests {
         assert_eq!(opnum_by_name("svcctl", "CreateServiceW"), Some(12));
         assert_eq!(opnum_by_name("drsuapi", "DRSGetNCChanges"), Some(3));
         assert_eq!(opnum_by_name("RemoteFW", "RRPC_FWAddFirewallRule"), Some(5));
-        assert_eq!(opnum_by_name("x", "unknown-6b5bdd1e-528c-422c-af8c-a4079be4fe48-5"), Some(5));
+        assert_eq!(
+            opnum_by_name("x", "unknown-6b5bdd1e-528c-422c-af8c-a4079be4fe48-5"),
+            Some(5)
+        );
         assert_eq!(opnum_by_name("svcctl", "NoSuchOperation"), None);
         let fasp = interface_by_name("unknown-6B5BDD1E-528C-422C-AF8C-A4079BE4FE48").unwrap();
-        assert_eq!(fasp, ("6b5bdd1e-528c-422c-af8c-a4079be4fe48".to_owned(), 1, 0));
+        assert_eq!(
+            fasp,
+            ("6b5bdd1e-528c-422c-af8c-a4079be4fe48".to_owned(), 1, 0)
+        );
         assert_eq!(interface_by_name("unknown-zz"), None);
         assert_eq!(interface_by_name("SVCCTL").unwrap().1, 2);
     }

@@ -18,7 +18,12 @@ const MAPI_399_HEAD: &str = "05000003100000009c000000010000008400000000000300010
 const GEN_74: &str = "050000831000000058000000030000003000000001001800047c0000100d00001b5c8f2e6d01a2b3050007000000000000000000111111111111111111111111111111110000000000000000000000000000000000000000";
 const GEN_107: &str = "05000c03100000006c00000001000000b810b8103412000006003439363732000300000000000000045d888aeb1cc9119fe808002b1048600200000000000000045d888aeb1cc9119fe808002b10486002000000020001000000000000000000000000000000000000000000";
 
-fn feed(conn: &mut RpcConnection, facts: &mut RpcFacts, to_server: bool, pdu: &str) -> DissectCounters {
+fn feed(
+    conn: &mut RpcConnection,
+    facts: &mut RpcFacts,
+    to_server: bool,
+    pdu: &str,
+) -> DissectCounters {
     let mut counters = DissectCounters::default();
     conn.on_segment(to_server, &hex(pdu), facts, &mut counters);
     counters
@@ -35,7 +40,12 @@ fn endpoint_mapper_bind_ack_and_request_from_a_real_capture() {
     let i = &facts.interfaces[0];
     assert_eq!(
         (i.uuid.as_str(), i.name, i.version.as_str(), i.accepted),
-        ("e1af8308-5d1f-11c9-91a4-08002b14a0fa", Some("epmapper"), "3.0", Some(true))
+        (
+            "e1af8308-5d1f-11c9-91a4-08002b14a0fa",
+            Some("epmapper"),
+            "3.0",
+            Some(true)
+        )
     );
     assert_eq!(i.purpose, RpcPurpose::EndpointMapper);
     assert_eq!(facts.calls.len(), 1);

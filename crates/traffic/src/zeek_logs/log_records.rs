@@ -58,7 +58,10 @@ pub(crate) fn parse_tsv_line(header: &mut TsvHeader, line: &str) -> Result<Line,
         }
         return Ok(Line::Header);
     }
-    let names = header.fields.as_ref().ok_or("data before the #fields header")?;
+    let names = header
+        .fields
+        .as_ref()
+        .ok_or("data before the #fields header")?;
     let mut out = Fields::new();
     for (name, value) in names.iter().zip(line.split(header.separator)) {
         match value {
@@ -85,7 +88,9 @@ fn unescape(v: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = b
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (b[i], b.get(i + 1)) {
             (b'\\', Some(b'\\')) => {
                 out.push(b'\\');
@@ -143,7 +148,11 @@ mod tests {
     #[test]
     fn tsv_header_unset_and_empty() {
         let mut h = TsvHeader::default();
-        for l in ["#separator \\x09", "#path\tsmb_mapping", "#fields\tts\tuid\tpath\tservice"] {
+        for l in [
+            "#separator \\x09",
+            "#path\tsmb_mapping",
+            "#fields\tts\tuid\tpath\tservice",
+        ] {
             assert_eq!(parse_tsv_line(&mut h, l), Ok(Line::Header));
         }
         assert_eq!(h.path.as_deref(), Some("smb_mapping"));

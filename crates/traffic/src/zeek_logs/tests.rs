@@ -41,7 +41,10 @@ fn conn_and_details_join_by_uid_across_forms() {
     assert_eq!(a.flows[1].service, Service::DceRpc);
     assert_eq!(a.flows[1].rpc.calls[0].label(), "svcctl.RCreateServiceW");
     assert!(a.flows[1].smb.pipes.is_empty(), "a TCP port is not a pipe");
-    assert_eq!(a.flows[2].rpc.calls[0].label(), "drsuapi.IDL_DRSGetNCChanges");
+    assert_eq!(
+        a.flows[2].rpc.calls[0].label(),
+        "drsuapi.IDL_DRSGetNCChanges"
+    );
     assert!(a.warnings.is_empty());
 }
 

@@ -19,8 +19,11 @@ const GEN: &str = "gen__lateral_chain_smb_dcerpc_tcp.pcap";
 type Rpc = (u16, Vec<String>, Vec<String>);
 
 fn rpc_flows(name: &str, threads: usize) -> Vec<Rpc> {
-    let a = analyze_file(fixtures_dir().join(name), &Options::default().with_threads(threads))
-        .unwrap();
+    let a = analyze_file(
+        fixtures_dir().join(name),
+        &Options::default().with_threads(threads),
+    )
+    .unwrap();
     assert!(a.warnings.is_empty(), "{:?}", a.warnings);
     a.flows
         .iter()
@@ -28,7 +31,11 @@ fn rpc_flows(name: &str, threads: usize) -> Vec<Rpc> {
         .map(|f| {
             (
                 f.server_port,
-                f.rpc.interfaces.iter().map(|i| i.label().to_owned()).collect(),
+                f.rpc
+                    .interfaces
+                    .iter()
+                    .map(|i| i.label().to_owned())
+                    .collect(),
                 f.rpc.calls.iter().map(|c| c.label()).collect(),
             )
         })
@@ -44,14 +51,25 @@ fn every_interface_and_operation_of_the_generated_capture() {
         (
             49667,
             s(&["svcctl"]),
-            s(&["svcctl.ROpenSCManagerW", "svcctl.RCreateServiceW", "svcctl.RStartServiceW"]),
+            s(&[
+                "svcctl.ROpenSCManagerW",
+                "svcctl.RCreateServiceW",
+                "svcctl.RStartServiceW",
+            ]),
         ),
         (
             49668,
             s(&["ITaskSchedulerService"]),
-            s(&["ITaskSchedulerService.SchRpcRegisterTask", "ITaskSchedulerService.SchRpcRun"]),
+            s(&[
+                "ITaskSchedulerService.SchRpcRegisterTask",
+                "ITaskSchedulerService.SchRpcRun",
+            ]),
         ),
-        (135, s(&["IRemoteSCMActivator"]), s(&["IRemoteSCMActivator.RemoteCreateInstance"])),
+        (
+            135,
+            s(&["IRemoteSCMActivator"]),
+            s(&["IRemoteSCMActivator.RemoteCreateInstance"]),
+        ),
         (
             49669,
             s(&["IWbemLevel1Login", "IWbemServices"]),
@@ -60,13 +78,24 @@ fn every_interface_and_operation_of_the_generated_capture() {
         (
             49670,
             s(&["RemoteFW"]),
-            s(&["RemoteFW.RRPC_FWOpenPolicyStore", "RemoteFW.RRPC_FWAddFirewallRule"]),
+            s(&[
+                "RemoteFW.RRPC_FWOpenPolicyStore",
+                "RemoteFW.RRPC_FWAddFirewallRule",
+            ]),
         ),
-        (49671, s(&["drsuapi"]), s(&["drsuapi.IDL_DRSBind", "drsuapi.IDL_DRSGetNCChanges"])),
+        (
+            49671,
+            s(&["drsuapi"]),
+            s(&["drsuapi.IDL_DRSBind", "drsuapi.IDL_DRSGetNCChanges"]),
+        ),
         (
             49672,
             s(&["samr", "lsarpc", "01234567-89ab-cdef-0123-456789abcdef"]),
-            s(&["samr.SamrConnect5", "samr.SamrEnumerateUsersInDomain", "lsarpc.LsarOpenPolicy2"]),
+            s(&[
+                "samr.SamrConnect5",
+                "samr.SamrEnumerateUsersInDomain",
+                "lsarpc.LsarOpenPolicy2",
+            ]),
         ),
     ];
     assert_eq!(flows, expected);
@@ -81,7 +110,11 @@ fn remote_execution_over_rpc_is_remote_service_and_chains_with_smb() {
     let remote: Vec<u16> = a
         .flows
         .iter()
-        .filter(|f| classify(&estate, f).categories.contains(&Category::RemoteService))
+        .filter(|f| {
+            classify(&estate, f)
+                .categories
+                .contains(&Category::RemoteService)
+        })
         .map(|f| f.server_port)
         .collect();
     // svcctl, tasks, DCOM activation, WMI, firewall; not epmapper, drsuapi, samr.
@@ -103,14 +136,38 @@ fn remote_execution_over_rpc_is_remote_service_and_chains_with_smb() {
 /// Per conversation: the interface UUIDs bound and the opnums requested,
 /// as tshark's DCE/RPC dissector decodes them (port 135 by default, other
 /// ports by its heuristic dissector).
-fn tshark_rpc(path: &std::path::Path) -> BTreeMap<(IpAddr, u16), (BTreeSet<String>, BTreeSet<u16>)> {
+fn tshark_rpc(
+    path: &std::path::Path,
+) -> BTreeMap<(IpAddr, u16), (BTreeSet<String>, BTreeSet<u16>)> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
-        .args(["-n", "-Y", "dcerpc && !smb && !smb2 && !nbss", "-T", "fields"])
+        .args([
+            "-n",
+            "-Y",
+            "dcerpc && !smb && !smb2 && !nbss",
+            "-T",
+            "fields",
+        ])
         .args(["-E", "occurrence=a", "-E", "aggregator=,"])
-        .args(["-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "ip.dst", "-e", "ip.src"])
-        .args(["-e", "dcerpc.pkt_type", "-e", "dcerpc.cn_bind_to_uuid", "-e", "dcerpc.opnum"])
+        .args([
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ip.src",
+        ])
+        .args([
+            "-e",
+            "dcerpc.pkt_type",
+            "-e",
+            "dcerpc.cn_bind_to_uuid",
+            "-e",
+            "dcerpc.opnum",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -54,7 +54,10 @@ fn zeek_logs_classify_like_the_capture() {
             >= 5
     );
     let dir = smbguard_testkit::fixture("zeek/gen__lateral_chain");
-    let tsv = logs(&dir.join("tsv"), &["conn.log", "smb_mapping.log", "dce_rpc.log"]);
+    let tsv = logs(
+        &dir.join("tsv"),
+        &["conn.log", "smb_mapping.log", "dce_rpc.log"],
+    );
     assert!(tsv.warnings.is_empty(), "{:?}", tsv.warnings);
     assert_eq!(classes(&tsv.flows), expected);
     let json = logs(
