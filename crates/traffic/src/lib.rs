@@ -1,8 +1,10 @@
 //! SMB and NetBIOS traffic analysis for smbguard.
 //!
-//! Reads packet captures (pcap, pcapng) or Zeek `conn.log` flow logs and
+//! Reads packet captures (pcap, pcapng) or Zeek logs ([`ZeekLogSet`]:
+//! conn, smb_mapping, smb_files, dce_rpc and ntlm, joined by uid) and
 //! produces one [`FlowRecord`] per SMB/NetBIOS conversation (TCP 445 and
-//! 139, UDP 137 and 138; optionally UDP 443 and TCP 5445), with what the
+//! 139, UDP 137 and 138; optionally UDP 443 and TCP 5445) and per DCE/RPC
+//! conversation over TCP (135 and dynamic ports, [`RpcFacts`]), with what the
 //! payload revealed in [`SmbFacts`]: the dialect actually negotiated, SMB1
 //! offered versus used, encryption (TRANSFORM headers, session or share
 //! encrypt flags), signing, compression, share paths, named pipes and
