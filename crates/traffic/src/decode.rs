@@ -162,9 +162,8 @@ pub(crate) fn decode_frame<'f>(frame: &RawFrame<'f>, ports: PortSet) -> Decoded<
     };
     let sp = u16::from_be_bytes([port_bytes[0], port_bytes[1]]);
     let dp = u16::from_be_bytes([port_bytes[2], port_bytes[3]]);
-    if !is_tracked(protocol, sp, dp, ports)
-        && !(protocol == L4Protocol::Tcp && begins_dcerpc_pdu(l4))
-    {
+    let dynamic_rpc = protocol == L4Protocol::Tcp && begins_dcerpc_pdu(l4);
+    if !(is_tracked(protocol, sp, dp, ports) || dynamic_rpc) {
         return Decoded::Skipped;
     }
     let (src, dst, ip_len) = match &ip {

@@ -80,11 +80,14 @@ impl ZeekLog {
     }
 }
 
+/// A connection as a detail line names it: time, originator, responder.
+type ConnId = (Timestamp, (IpAddr, u16), (IpAddr, u16));
+
 /// What the detail logs say about one `uid`.
 #[derive(Debug, Default)]
 struct Detail {
     /// The first detail line's connection, for a uid without conn.log.
-    conn: Option<(Timestamp, (IpAddr, u16), (IpAddr, u16))>,
+    conn: Option<ConnId>,
     shares: Vec<String>,
     pipes: Vec<String>,
     /// (endpoint, operation) from dce_rpc.log.
@@ -309,7 +312,7 @@ impl ZeekLogSet {
 }
 
 /// The connection a detail line names (`ts`, `id.*`).
-fn conn_of(f: &Fields) -> Option<(Timestamp, (IpAddr, u16), (IpAddr, u16))> {
+fn conn_of(f: &Fields) -> Option<ConnId> {
     let ts = Timestamp::parse_decimal_secs(f.get("ts")?)?;
     let addr = |k: &str| f.get(k)?.parse::<IpAddr>().ok();
     let port = |k: &str| f.get(k)?.parse::<u16>().ok();
