@@ -2,6 +2,8 @@
 //! and the dynamic ports it hands out are dissected, remote execution is
 //! classified as remote-service, and tshark decodes the same binds and
 //! opnums on every fixture.
+// Integration tests: helpers outside #[test] fns unwrap and print too (clippy.toml covers only the fns).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
