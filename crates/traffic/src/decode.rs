@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
 use crate::capture::{LinkType, RawFrame};
+use crate::dcerpc::pdu_from_client;
 use crate::flow::{L4Protocol, PortSet, Service};
 use crate::timestamp::Timestamp;
 
@@ -161,7 +162,8 @@ pub(crate) fn decode_frame<'f>(frame: &RawFrame<'f>, ports: PortSet) -> Decoded<
     };
     let sp = u16::from_be_bytes([port_bytes[0], port_bytes[1]]);
     let dp = u16::from_be_bytes([port_bytes[2], port_bytes[3]]);
-    if !is_tracked(protocol, sp, dp, ports) {
+    let dynamic_rpc = protocol == L4Protocol::Tcp && begins_dcerpc_pdu(l4);
+    if !(is_tracked(protocol, sp, dp, ports) || dynamic_rpc) {
         return Decoded::Skipped;
     }
     let (src, dst, ip_len) = match &ip {
@@ -246,6 +248,20 @@ impl Reassembler {
             datagram,
             self.ports,
         ))
+    }
+}
+
+/// Whether a TCP segment on an untracked port begins a DCE/RPC PDU (a
+/// dynamic RPC port): the data offset is read by hand so that the common
+/// case, other traffic, costs two byte reads and no header parse.
+fn begins_dcerpc_pdu(tcp: &[u8]) -> bool {
+    let Some(&offset_byte) = tcp.get(12) else {
+        return false;
+    };
+    let data_offset = usize::from(offset_byte >> 4) * 4;
+    match tcp.get(data_offset..) {
+        Some(payload) if payload.first() == Some(&5) => pdu_from_client(payload).is_some(),
+        _ => false,
     }
 }
 

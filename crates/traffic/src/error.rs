@@ -25,6 +25,15 @@ pub enum TrafficError {
         /// Up to the first four bytes of the input.
         magic: Vec<u8>,
     },
+    /// A Zeek log other than conn, smb_mapping, smb_files, dce_rpc and
+    /// ntlm (or one whose kind could not be told).
+    #[error(
+        "not a Zeek log smbguard reads ({path}); give conn, smb_mapping, smb_files, dce_rpc or ntlm logs"
+    )]
+    UnsupportedZeekLog {
+        /// The log's `#path` (or `_path`), or what its fields looked like.
+        path: String,
+    },
     /// The worker threads for `threads > 1` could not be started.
     #[error("cannot start worker threads for a {threads}-thread analysis: {reason}")]
     ThreadPool {

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::dcerpc::RpcFacts;
 use crate::smb::SmbFacts;
 use crate::timestamp::Timestamp;
 
@@ -37,10 +38,17 @@ pub enum Service {
     /// SMB Direct (RDMA/iWARP), TCP 5445 (only with
     /// [`crate::Options::track_smb_direct`]).
     SmbDirect,
+    /// The DCE/RPC endpoint mapper, TCP 135 (remote service, task, WMI and
+    /// firewall calls start here; see [`crate::RpcFacts`]).
+    EndpointMapper,
+    /// DCE/RPC on a dynamic TCP port (one the endpoint mapper hands out),
+    /// recognised by its content.
+    DceRpc,
 }
 
 impl Service {
-    /// The well-known server port of this service.
+    /// The well-known server port of this service (0 for [`Service::DceRpc`],
+    /// which has none).
     #[must_use]
     pub const fn port(self) -> u16 {
         match self {
@@ -50,6 +58,8 @@ impl Service {
             Self::NetbiosDatagram => 138,
             Self::SmbOverQuic => 443,
             Self::SmbDirect => 5445,
+            Self::EndpointMapper => 135,
+            Self::DceRpc => 0,
         }
     }
 
@@ -57,9 +67,18 @@ impl Service {
     #[must_use]
     pub const fn protocol(self) -> L4Protocol {
         match self {
-            Self::Smb | Self::NetbiosSession | Self::SmbDirect => L4Protocol::Tcp,
+            Self::Smb
+            | Self::NetbiosSession
+            | Self::SmbDirect
+            | Self::EndpointMapper
+            | Self::DceRpc => L4Protocol::Tcp,
             Self::NetbiosName | Self::NetbiosDatagram | Self::SmbOverQuic => L4Protocol::Udp,
         }
+    }
+
+    /// Whether the payload is DCE/RPC over TCP that this crate dissects.
+    pub(crate) const fn carries_dcerpc(self) -> bool {
+        matches!(self, Self::EndpointMapper | Self::DceRpc)
     }
 
     /// Whether the payload is NetBIOS-session framed SMB that this crate dissects.
@@ -72,6 +91,7 @@ impl Service {
         match (protocol, port) {
             (L4Protocol::Tcp, 445) => Some(Self::Smb),
             (L4Protocol::Tcp, 139) => Some(Self::NetbiosSession),
+            (L4Protocol::Tcp, 135) => Some(Self::EndpointMapper),
             (L4Protocol::Udp, 137) => Some(Self::NetbiosName),
             (L4Protocol::Udp, 138) => Some(Self::NetbiosDatagram),
             (L4Protocol::Udp, 443) if ports.quic => Some(Self::SmbOverQuic),
@@ -102,6 +122,9 @@ pub enum Initiator {
     FirstPacket,
     /// Taken from a flow log's originator field.
     FlowLog,
+    /// From the DCE/RPC PDU type of the first segment seen (a bind or
+    /// request comes from the client), on a dynamic port.
+    RpcPdu,
 }
 
 /// Where a record came from.
@@ -151,6 +174,10 @@ pub struct FlowRecord {
     pub bytes_to_client: u64,
     /// What was learnt from the SMB/NetBIOS payload.
     pub smb: SmbFacts,
+    /// What was learnt from DCE/RPC over TCP (endpoint mapper and dynamic
+    /// ports); empty for other flows.
+    #[serde(skip_serializing_if = "RpcFacts::is_empty")]
+    pub rpc: RpcFacts,
     /// Capture or flow log.
     pub origin: RecordOrigin,
 }
@@ -178,6 +205,7 @@ impl FlowRecord {
             bytes_to_server: 0,
             bytes_to_client: 0,
             smb: SmbFacts::for_service(service),
+            rpc: RpcFacts::default(),
             origin: RecordOrigin::Capture,
         }
     }

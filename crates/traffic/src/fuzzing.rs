@@ -154,3 +154,24 @@ pub fn smb_stream(data: &[u8]) {
         seq[d] = seq[d].wrapping_add(u32::try_from(payload.len()).unwrap_or(0));
     }
 }
+
+/// Feeds arbitrary bytes to the DCE/RPC-over-TCP dissector as segments in
+/// both directions (each segment: a direction byte, bit 0; a length byte;
+/// that many bytes), and to the Zeek log join as one log of each form.
+pub fn dcerpc_and_zeek_logs(data: &[u8]) {
+    let mut facts = crate::dcerpc::RpcFacts::default();
+    let mut counters = DissectCounters::default();
+    let mut conn = crate::dcerpc::RpcConnection::default();
+    let _ = crate::dcerpc::pdu_from_client(data);
+    let mut rest = data;
+    while let [control, len, tail @ ..] = rest {
+        let (payload, tail) = tail.split_at(usize::from(*len).min(tail.len()));
+        rest = tail;
+        conn.on_segment(control & 1 == 0, payload, &mut facts, &mut counters);
+    }
+    let _ = facts.notes();
+    let mut set = crate::ZeekLogSet::new(&crate::Options::default());
+    let _ = set.add(data);
+    let _ = crate::ZeekLogSet::looks_like_log(data);
+    let _ = set.finish();
+}

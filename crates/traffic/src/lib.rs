@@ -1,8 +1,10 @@
 //! SMB and NetBIOS traffic analysis for smbguard.
 //!
-//! Reads packet captures (pcap, pcapng) or Zeek `conn.log` flow logs and
+//! Reads packet captures (pcap, pcapng) or Zeek logs ([`ZeekLogSet`]:
+//! conn, smb_mapping, smb_files, dce_rpc and ntlm, joined by uid) and
 //! produces one [`FlowRecord`] per SMB/NetBIOS conversation (TCP 445 and
-//! 139, UDP 137 and 138; optionally UDP 443 and TCP 5445), with what the
+//! 139, UDP 137 and 138; optionally UDP 443 and TCP 5445) and per DCE/RPC
+//! conversation over TCP (135 and dynamic ports, [`RpcFacts`]), with what the
 //! payload revealed in [`SmbFacts`]: the dialect actually negotiated, SMB1
 //! offered versus used, encryption (TRANSFORM headers, session or share
 //! encrypt flags), signing, compression, share paths, named pipes and
@@ -57,8 +59,10 @@ mod analyzer;
 mod bookkeeping;
 mod capture;
 pub mod classify;
+mod dcerpc;
 mod decode;
 mod decompress;
+mod draft;
 mod error;
 mod flow;
 mod mapped;
@@ -69,6 +73,7 @@ mod report;
 mod smb;
 mod timestamp;
 mod zeek_conn;
+mod zeek_logs;
 
 #[cfg(test)]
 mod test_util;
@@ -79,6 +84,8 @@ pub mod fuzzing;
 pub use analysis::{analyze_bytes, analyze_file, analyze_file_with_progress, analyze_reader};
 pub use analyzer::{Analyzer, Frame};
 pub use capture::{InputFormat, LinkType};
+pub use dcerpc::{RpcCall, RpcFacts, RpcInterface, RpcPurpose};
+pub use draft::{Draft, DraftGroup, DraftManagement, DraftRole, draft_estate};
 pub use error::{TrafficError, Warning, WarningKind};
 pub use flow::{FlowRecord, Initiator, L4Protocol, RecordOrigin, Service};
 pub use mapped::analyze_file_mmap;
@@ -88,3 +95,4 @@ pub use smb::{
     Anomaly, Denial, Dialect, EncryptionEvidence, NetbiosKind, NtStatus, Operation, SmbFacts,
 };
 pub use timestamp::Timestamp;
+pub use zeek_logs::{ZeekLog, ZeekLogSet};

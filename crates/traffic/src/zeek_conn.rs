@@ -17,6 +17,8 @@ use crate::timestamp::Timestamp;
 #[derive(Clone, Debug, Default)]
 struct Columns {
     ts: Option<usize>,
+    uid: Option<usize>,
+    service: Option<usize>,
     orig_h: Option<usize>,
     orig_p: Option<usize>,
     resp_h: Option<usize>,
@@ -35,6 +37,8 @@ impl Columns {
         let find = |name: &str| names.iter().position(|n| *n == name);
         Self {
             ts: find("ts"),
+            uid: find("uid"),
+            service: find("service"),
             orig_h: find("id.orig_h"),
             orig_p: find("id.orig_p"),
             resp_h: find("id.resp_h"),
@@ -54,6 +58,8 @@ impl Columns {
 #[derive(Debug, Deserialize)]
 struct JsonConn {
     ts: serde_json::Number,
+    uid: Option<String>,
+    service: Option<String>,
     #[serde(rename = "id.orig_h")]
     orig_h: IpAddr,
     #[serde(rename = "id.orig_p")]
@@ -75,6 +81,8 @@ struct JsonConn {
 #[derive(Debug)]
 struct Conn<'a> {
     ts: Timestamp,
+    uid: Option<&'a str>,
+    service: &'a str,
     duration_nanos: u64,
     orig: (IpAddr, u16),
     resp: (IpAddr, u16),
@@ -96,6 +104,22 @@ pub(crate) struct ConnLogReader {
     records: Vec<FlowRecord>,
     warnings: WarningSink,
     lines: u64,
+    /// Keep TCP connections on untracked ports too (as
+    /// [`Service::DceRpc`] candidates), for a join with `dce_rpc.log`.
+    keep_untracked: bool,
+    /// Per record: its uid, and whether it is such a candidate.
+    joins: Vec<ConnJoin>,
+}
+
+/// What a Zeek log join needs to know of one kept conn.log record.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnJoin {
+    /// The connection's `uid`.
+    pub(crate) uid: Option<String>,
+    /// On an untracked port: kept only if another log says it is RPC.
+    pub(crate) untracked: bool,
+    /// conn.log's `service` field (`smb,gssapi`, `dce_rpc`).
+    pub(crate) service: String,
 }
 
 impl ConnLogReader {
@@ -111,6 +135,16 @@ impl ConnLogReader {
             records: Vec::new(),
             warnings: WarningSink::default(),
             lines: 0,
+            keep_untracked: false,
+            joins: Vec::new(),
+        }
+    }
+
+    /// A reader for a Zeek log join: untracked TCP connections are kept.
+    pub(crate) fn for_join(format: InputFormat, options: &Options) -> Self {
+        Self {
+            keep_untracked: true,
+            ..Self::new(format, options)
         }
     }
 
@@ -137,6 +171,8 @@ impl ConnLogReader {
         let c: JsonConn = serde_json::from_slice(line).map_err(|_| "not a conn.log JSON object")?;
         let conn = Conn {
             ts: Timestamp::parse_decimal_secs(&c.ts.to_string()).ok_or("bad ts")?,
+            uid: c.uid.as_deref(),
+            service: c.service.as_deref().unwrap_or(""),
             duration_nanos: c
                 .duration
                 .and_then(|d| Timestamp::parse_decimal_secs(&d.to_string()))
@@ -180,6 +216,8 @@ impl ConnLogReader {
             ts: get(columns.ts)
                 .and_then(Timestamp::parse_decimal_secs)
                 .ok_or("bad ts")?,
+            uid: get(columns.uid),
+            service: get(columns.service).unwrap_or(""),
             duration_nanos: get(columns.duration)
                 .and_then(Timestamp::parse_decimal_secs)
                 .map_or(0, Timestamp::as_nanos),
@@ -227,7 +265,10 @@ impl ConnLogReader {
         // it, and with only the originator on a service port, Zeek guessed
         // and the port is the better witness.
         let swap = resp_service.is_none() && orig_service.is_some() && !c.history.contains('S');
-        let Some(service) = resp_service.or(orig_service) else {
+        let untracked = resp_service.is_none() && orig_service.is_none();
+        let Some(service) = resp_service.or(orig_service).or_else(|| {
+            (self.keep_untracked && c.protocol == L4Protocol::Tcp).then_some(Service::DceRpc)
+        }) else {
             return;
         };
         let (client, server, initiator) = if swap {
@@ -252,6 +293,19 @@ impl ConnLogReader {
         (r.packets_to_client, r.bytes_to_client) = to_client;
         r.origin = RecordOrigin::ZeekConnLog;
         self.records.push(r);
+        if self.keep_untracked {
+            self.joins.push(ConnJoin {
+                uid: c.uid.map(str::to_owned),
+                untracked,
+                service: c.service.to_owned(),
+            });
+        }
+    }
+
+    /// The records, their join keys (empty unless made by
+    /// [`ConnLogReader::for_join`]), warnings and lines read.
+    pub(crate) fn into_join_parts(self) -> (Vec<FlowRecord>, Vec<ConnJoin>, WarningSink, u64) {
+        (self.records, self.joins, self.warnings, self.lines)
     }
 
     pub(crate) fn finish(self, bytes_read: u64) -> Analysis {

@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use smbguard_traffic::classify::impact;
 use smbguard_traffic::{
-    Analysis, Merged, Options, analyze_file, analyze_file_mmap, analyze_file_with_progress,
+    Analysis, Merged, Options, ZeekLogSet, analyze_file, analyze_file_mmap,
+    analyze_file_with_progress,
 };
 
 use crate::common_args::{ProfileArg, profile};
@@ -138,11 +139,54 @@ fn analyze_one(path: &Path, options: &Options, mmap: bool) -> Result<Analysis, S
     analyze_file(path, options).map_err(|e| e.to_string())
 }
 
+/// Whether `path` is a Zeek log (TSV or JSON, plain or compressed) rather
+/// than a capture. Unreadable files are left to the capture reader, which
+/// reports them.
+fn is_zeek_log(path: &Path) -> bool {
+    let mut head = Vec::new();
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    use std::io::Read;
+    if file.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    ZeekLogSet::looks_like_log(&head)
+}
+
+/// Reads Zeek logs, from one sensor or many, into one joined analysis.
+fn read_zeek_logs(logs: &[&PathBuf], options: &Options, merged: &mut Merged) {
+    let mut set = ZeekLogSet::new(options);
+    let mut names = Vec::new();
+    for path in logs {
+        let name = display_name(path);
+        let added = std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| set.add(f).map_err(|e| e.to_string()));
+        match added {
+            Ok(_) => names.push(name),
+            Err(e) => {
+                eprintln!("error: {}: {}", esc(&path.display().to_string()), esc(&e));
+                merged.add_unreadable(name, e);
+            }
+        }
+    }
+    if !names.is_empty() {
+        report_and_add(&names.join("+"), set.finish(), merged);
+    }
+}
+
 /// Reads every capture and merges them; warnings go to stderr. A capture
 /// that cannot be read at all is listed in `unreadable` (and on stderr)
-/// rather than suppressing what the others show.
+/// rather than suppressing what the others show. Zeek logs among the
+/// inputs are joined by uid into one entry (named after all of them).
 pub(crate) fn read_captures(captures: &[PathBuf], options: &Options, mmap: bool) -> Merged {
     let mut merged = Merged::new();
+    let (logs, captures): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        captures.iter().partition(|p| is_zeek_log(p));
+    if !logs.is_empty() {
+        read_zeek_logs(&logs, options, &mut merged);
+    }
     for path in captures {
         let name = display_name(path);
         let analysis = match analyze_one(path, options, mmap) {
@@ -153,20 +197,50 @@ pub(crate) fn read_captures(captures: &[PathBuf], options: &Options, mmap: bool)
                 continue;
             }
         };
-        // Warnings quote capture bytes (names, paths): escaped like the report.
-        for w in &analysis.warnings {
-            eprintln!("warning: {}: {}", esc(&name), esc(&w.to_string()));
-        }
-        if analysis.stats.warnings_suppressed > 0 {
-            eprintln!(
-                "warning: {}: {} more warnings suppressed",
-                esc(&name),
-                analysis.stats.warnings_suppressed
-            );
-        }
-        merged.add(name, analysis);
+        report_and_add(&name, analysis, &mut merged);
     }
     merged
+}
+
+/// Prints an analysis' warnings and adds it to the report.
+fn report_and_add(name: &str, analysis: Analysis, merged: &mut Merged) {
+    // Warnings quote capture bytes (names, paths): escaped like the report.
+    for w in &analysis.warnings {
+        eprintln!("warning: {}: {}", esc(name), esc(&w.to_string()));
+    }
+    if analysis.stats.warnings_suppressed > 0 {
+        eprintln!(
+            "warning: {}: {} more warnings suppressed",
+            esc(name),
+            analysis.stats.warnings_suppressed
+        );
+    }
+    merged.add(name, analysis);
+}
+
+/// Without an estate, flows are judged against the bundled example: when
+/// some of their hosts are in none of its groups, the report says so on
+/// stdout (not only stderr, which a redirect hides) and points to
+/// `init --from-traffic`.
+fn outside_example_note(estate: &smbguard_model::Estate, merged: &Merged) -> Option<String> {
+    let outside = merged
+        .flows
+        .iter()
+        .filter(|f| {
+            estate.group_of(f.client.to_canonical()).is_none()
+                || estate.group_of(f.server.to_canonical()).is_none()
+        })
+        .count();
+    (outside > 0).then(|| {
+        format!(
+            "no ESTATE given: judged against the bundled example estate \"contoso\", and {outside} of \
+             {} flows have a host in none of its groups, so their verdicts describe the example, \
+             not your network. Draft an estate from this traffic with `smbguard init \
+             --from-traffic CAPTURE... --out estate.toml`, review it, then run `smbguard traffic \
+             estate.toml CAPTURE...`.",
+            merged.flows.len()
+        )
+    })
 }
 
 /// `--threads`, capped at the machine's parallelism: more threads than
@@ -188,6 +262,10 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
     let options = Options::default().with_threads(threads(args.threads));
     let merged = read_captures(captures, &options, args.mmap);
     let impact = impact(&loaded.estate, &plan, &merged.flows, profile(args.profile));
+    let note = estate_path
+        .is_none()
+        .then(|| outside_example_note(&loaded.estate, &merged))
+        .flatten();
     let body = match args.format {
         TrafficFormat::Text => render::term::sanitize(render::traffic_text::render(
             &loaded.estate,
@@ -195,7 +273,32 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
             &impact,
         )),
         TrafficFormat::Json => render::traffic_text::json_lines(&merged, &impact),
-        TrafficFormat::Html => render::traffic_html::render(&loaded.estate, &merged, &impact),
+        TrafficFormat::Html => {
+            let options = smbguard_verify::Options {
+                builtin: false,
+                user: false,
+                lints: false,
+                matrix: true,
+                ..smbguard_verify::Options::default()
+            };
+            let reach = smbguard_verify::verify_with(&plan, &loaded.estate, &options).matrix;
+            render::traffic_html::render(&loaded.estate, &merged, &impact, reach.as_ref())
+        }
+    };
+    let body = match (&note, args.format) {
+        (None, _) => body,
+        (Some(n), TrafficFormat::Text) => format!("note: {n}\n\n{body}"),
+        (Some(n), TrafficFormat::Json) => {
+            format!("{}\n{body}", serde_json::json!({ "note": n }))
+        }
+        (Some(n), TrafficFormat::Html) => body.replacen(
+            "<main>",
+            &format!(
+                "<main><section class=\"note\"><strong>Note:</strong> {}</section>",
+                render::verify_html::esc(n)
+            ),
+            1,
+        ),
     };
     match args.out.as_deref() {
         Some(p) if p.as_os_str() != "-" => {

@@ -3,6 +3,7 @@
 pub(crate) mod audit_text;
 pub(crate) mod check_json;
 pub(crate) mod check_text;
+pub(crate) mod draft_toml;
 pub(crate) mod lab_text;
 pub(crate) mod plan_json;
 pub(crate) mod plan_text;

@@ -1,11 +1,15 @@
 //! `smbguard traffic --format html`: one self-contained page (inline CSS, no
-//! script, no external asset) with the category counts, the would-be-blocked
-//! table, the notable findings and every flow.
+//! script, no external asset) with the category counts (each linking to its
+//! flows), the group × group matrix of observed SMB beside what the plan
+//! allows (the visual language of `verify`'s reachability matrix), the
+//! lateral-movement chains, the would-be-blocked table, the policy verdict
+//! and every flow.
 
 use std::fmt::Write;
 
-use smbguard_model::Estate;
-use smbguard_traffic::classify::{Category, Impact, ImpactedFlow};
+use smbguard_model::{Estate, Transport};
+use smbguard_traffic::classify::{Category, Endpoint, Impact, ImpactedFlow, lateral_chains};
+use smbguard_verify::{Matrix, Reach};
 
 use super::traffic_text::{policy_text, rule_text};
 use super::verify_html::esc;
@@ -29,6 +33,25 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .tag { display: inline-block; padding: 0 6px; margin: 1px; border-radius: 4px; background: #eceff3; font-size: 12px; }
 .tag.hot { background: #fde7e4; color: #b3261e; }
 code { font-family: ui-monospace, monospace; font-size: 12px; }
+.note { border-left: 5px solid #8a5a00; background: #fff3d6; }
+.muted { color: #5b6472; }
+.legend { display: flex; flex-wrap: wrap; gap: 18px; align-items: center; margin: 6px 0 14px; font-size: 13px; }
+.legend span.sw { display: inline-block; padding: 2px 8px; border-radius: 3px; border: 1px solid #b9c2cf; margin-right: 6px; font-weight: 700; font-size: 12px; }
+table.matrix { width: auto; border: 1px solid #d9dee6; font-size: 11px; }
+table.matrix th.col { vertical-align: bottom; padding: 4px 2px; height: 150px; background: #fff; }
+table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
+table.matrix th.row { text-align: right; padding: 2px 6px; white-space: nowrap; font-weight: 600; font-size: 11.5px; background: #fff; }
+table.matrix th.corner { font-size: 11px; color: #5b6472; font-weight: 400; text-align: right; vertical-align: bottom; background: #fff; }
+table.matrix td { width: 56px; min-width: 56px; height: 26px; padding: 0 2px; white-space: nowrap; text-align: center; border: 1px solid #fff; font-weight: 700; font-size: 11px; }
+td.r-all, span.r-all { background: #cfe3ff; color: #0b3d91; }
+td.r-some, span.r-some { background: #ffdf9e; color: #6b4500; }
+td.r-none, span.r-none { background: #eceff3; color: #5b6472; font-weight: 400; }
+td.r-na, span.r-na { background: #fff; color: #a0a7b2; font-weight: 400; }
+td.seen, span.seen { outline: 2px solid #0b3d91; outline-offset: -3px; }
+td.forbidden, span.forbidden { background: #b3261e; color: #fff; font-weight: 800; outline: 3px solid #5c0f0a; outline-offset: -3px; }
+ol.chain { margin: 4px 0 12px; }
+ol.chain li { margin: 3px 0; }
+.hop { font-family: ui-monospace, monospace; font-weight: 600; }
 ";
 
 fn tags(categories: &[Category]) -> String {
@@ -74,7 +97,204 @@ fn policy_summary(impact: &Impact<'_>) -> String {
     o
 }
 
-pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> String {
+/// The matrix row/column a flow end belongs to (`None`: not drawn).
+fn matrix_label(e: &Endpoint) -> Option<&str> {
+    match e {
+        Endpoint::Group { name, .. } => Some(name),
+        Endpoint::UnknownInternal => Some("unmanaged internal"),
+        Endpoint::Internet => Some("internet"),
+        _ => None,
+    }
+}
+
+fn plan_cell(r: Reach) -> (&'static str, &'static str) {
+    match r {
+        Reach::All => ("r-all", "allowed"),
+        Reach::Some => ("r-some", "partly allowed"),
+        Reach::None => ("r-none", "forbidden"),
+        _ => ("r-na", "no pair of the same address family"),
+    }
+}
+
+/// Group × group: observed SMB (TCP 445 and 139) flows over the plan's
+/// tcp/445 reachability for the report's profile. A cell with observed
+/// flows the plan blocks is drawn solid red.
+fn matrix(o: &mut String, m: &Matrix, impact: &Impact<'_>) {
+    o.push_str("<section id=\"matrix\"><h2>Observed SMB against the plan: group × group</h2>");
+    o.push_str("<p class=\"muted\">Background: what the plan allows on tcp/445 (as in <code>smbguard verify</code>'s reachability matrix). Number: SMB flows observed (TCP 445 and 139). Solid red: observed although the plan forbids it.</p><div class=\"legend\"><strong>Legend:</strong>");
+    for (class, label, meaning) in [
+        ("r-all", "● 0", "plan allows, nothing seen"),
+        ("r-some", "◐ 0", "plan allows some pairs"),
+        ("r-none", "○ 0", "plan forbids"),
+        ("r-all seen", "3", "seen and allowed"),
+        ("forbidden", "3 ✘", "seen and forbidden"),
+    ] {
+        let _ = write!(
+            o,
+            "<span><span class=\"sw {class}\">{label}</span>{meaning}</span>"
+        );
+    }
+    o.push_str("</div>");
+    let Some(table) = m
+        .tables
+        .iter()
+        .find(|t| t.transport == Transport::SMB && t.profile == impact.profile)
+    else {
+        let why = m
+            .omitted
+            .as_deref()
+            .unwrap_or("no tcp/445 table for this profile");
+        let _ = write!(o, "<p>Matrix not drawn: {}</p></section>", esc(why));
+        return;
+    };
+    let index = |name: &str| m.groups.iter().position(|g| g.name == name);
+    let n = m.groups.len();
+    let mut seen = vec![vec![(0u64, 0u64); n]; n];
+    for f in impact
+        .flows
+        .iter()
+        .filter(|f| f.flow.service.port() == 445 || f.flow.service.port() == 139)
+    {
+        let (Some(a), Some(b)) = (
+            matrix_label(&f.class.client).and_then(index),
+            matrix_label(&f.class.server).and_then(index),
+        ) else {
+            continue;
+        };
+        seen[a][b].0 += 1;
+        if f.verdict == smbguard_semantics::Verdict::Block {
+            seen[a][b].1 += 1;
+        }
+    }
+    let _ = write!(
+        o,
+        "<table class=\"matrix\"><caption>tcp/445 · {} profile</caption><thead><tr><th class=\"corner\">from ↓ &nbsp; to →</th>",
+        impact.profile
+    );
+    for g in &m.groups {
+        let _ = write!(o, "<th class=\"col\"><span>{}</span></th>", esc(&g.name));
+    }
+    o.push_str("</tr></thead><tbody>");
+    for (i, row) in table.cells.iter().enumerate() {
+        let _ = write!(o, "<tr><th class=\"row\">{}</th>", esc(&m.groups[i].name));
+        for (j, reach) in row.iter().enumerate() {
+            let (class, meaning) = plan_cell(*reach);
+            let (count, blocked) = seen[i][j];
+            let (class, label) = match (count, blocked) {
+                (0, _) => (class.to_owned(), "·".to_owned()),
+                (c, 0) => (format!("{class} seen"), c.to_string()),
+                (c, b) => (
+                    "forbidden".to_owned(),
+                    format!(
+                        "{c} ✘{}",
+                        if b < c {
+                            format!(" ({b})")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ),
+            };
+            let _ = write!(
+                o,
+                "<td class=\"{class}\" title=\"{} → {}: plan {meaning}; {count} SMB flow(s) seen, {blocked} the plan blocks\">{label}</td>",
+                esc(&m.groups[i].name),
+                esc(&m.groups[j].name)
+            );
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</tbody></table></section>");
+}
+
+/// Lateral-movement chains: host to host over admin shares or remote
+/// execution, in time order, each hop linking to its flows.
+fn chains(o: &mut String, impact: &Impact<'_>, flows: &[smbguard_traffic::FlowRecord]) {
+    let chains = lateral_chains(flows);
+    let _ = write!(
+        o,
+        "<section id=\"chains\"><h2>Lateral-movement chains ({})</h2><p class=\"muted\">A → B over an admin share or remote execution (service, task, WMI, firewall, registry; SMB pipes or RPC over TCP), then B → C, in time order.</p>",
+        chains.len()
+    );
+    if chains.is_empty() {
+        o.push_str("<p>None observed.</p></section>");
+        return;
+    }
+    for c in &chains {
+        let _ = write!(
+            o,
+            "<h3 class=\"hop\">{}</h3><ol class=\"chain\">",
+            esc(&c.path())
+        );
+        for h in &c.hops {
+            let labels = |ip| {
+                impact
+                    .flows
+                    .get(h.flows[0])
+                    .map(|f| {
+                        if f.flow.client.to_canonical() == ip {
+                            f.class.client.label()
+                        } else {
+                            f.class.server.label()
+                        }
+                    })
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let links: Vec<String> = h
+                .flows
+                .iter()
+                .map(|i| format!("<a href=\"#flow-{i}\">#{i}</a>"))
+                .collect();
+            let _ = write!(
+                o,
+                "<li><span class=\"hop\">{} ({}) → {} ({})</span> at {}: {} <span class=\"muted\">flows {}</span></li>",
+                h.client,
+                esc(&labels(h.client)),
+                h.server,
+                esc(&labels(h.server)),
+                h.first_seen,
+                esc(&h.evidence.join("; ")),
+                links.join(" ")
+            );
+        }
+        o.push_str("</ol>");
+    }
+    o.push_str("</section>");
+}
+
+/// Per category, the flows (links to their rows).
+fn category_flows(o: &mut String, impact: &Impact<'_>) {
+    for (c, n) in &impact.categories {
+        let _ = write!(
+            o,
+            "<details id=\"cat-{}\"><summary>{} ({n})</summary><p>",
+            c.as_str(),
+            tags(&[*c])
+        );
+        for (i, f) in impact
+            .flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.class.categories.contains(c))
+            .take(MAX_ROWS)
+        {
+            let _ = write!(
+                o,
+                "<a href=\"#flow-{i}\">{} → {}:{}</a> ",
+                f.flow.client, f.flow.server, f.flow.server_port
+            );
+        }
+        o.push_str("</p></details>");
+    }
+}
+
+pub(crate) fn render(
+    estate: &Estate,
+    merged: &Merged,
+    impact: &Impact<'_>,
+    reach: Option<&Matrix>,
+) -> String {
     let mut o = String::new();
     let blocked: u64 = impact.blocked.iter().map(|r| r.flows).sum();
     let _ = write!(
@@ -93,11 +313,18 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     for (c, n) in &impact.categories {
         let _ = write!(
             o,
-            "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
-            tags(&[*c])
+            "<tr><td>{}</td><td class=\"n\"><a href=\"#cat-{}\">{n}</a></td></tr>",
+            tags(&[*c]),
+            c.as_str()
         );
     }
-    o.push_str("</table></section>");
+    o.push_str("</table>");
+    category_flows(&mut o, impact);
+    o.push_str("</section>");
+    if let Some(m) = reach {
+        matrix(&mut o, m, impact);
+    }
+    chains(&mut o, impact, &merged.flows);
     let _ = write!(
         o,
         "<section><h2>Would be blocked ({} profile)</h2>",
@@ -140,9 +367,16 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             Some(d) => d.to_string(),
             None => String::new(),
         };
-        for note in r.smb.notes() {
+        for note in r.smb.notes().into_iter().chain(r.rpc.notes()) {
             smb.push_str("; ");
             smb.push_str(&note);
+        }
+        if !f.smb_same_pair.is_empty() {
+            let _ = write!(
+                smb,
+                "; with SMB between the same hosts ({} flows)",
+                f.smb_same_pair.len()
+            );
         }
         let names: Vec<&str> = r
             .smb
@@ -157,7 +391,7 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
             .unwrap_or_default();
         let _ = write!(
             o,
-            "<tr><td>{}</td><td><code>{}</code><br>{}</td><td><code>{}:{}</code><br>{}</td>\
+            "<tr id=\"flow-{i}\"><td>{}</td><td><code>{}</code><br>{}</td><td><code>{}:{}</code><br>{}</td>\
              <td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
              <td class=\"{}\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             esc(merged.capture_of(i)),

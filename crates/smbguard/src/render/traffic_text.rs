@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use smbguard_model::Estate;
-use smbguard_traffic::classify::{BlockedRow, Category, Impact, ImpactedFlow, RuleRef};
+use smbguard_traffic::classify::{
+    BlockedRow, Category, Impact, ImpactedFlow, RuleRef, lateral_chains,
+};
 
 use smbguard_traffic::Merged;
 
@@ -94,8 +96,15 @@ pub(crate) fn flow_line(f: &ImpactedFlow<'_>, capture: &str) -> String {
     if let Some(c) = &f.class.cloud_exception {
         let _ = write!(s, " cloud {}", esc(c));
     }
-    for note in r.smb.notes() {
+    for note in r.smb.notes().into_iter().chain(r.rpc.notes()) {
         let _ = write!(s, "; {}", esc(&note));
+    }
+    if !f.smb_same_pair.is_empty() {
+        let _ = write!(
+            s,
+            "; with SMB between the same hosts ({} flows)",
+            f.smb_same_pair.len()
+        );
     }
     let _ = write!(s, " ({})", esc(capture));
     s
@@ -238,12 +247,40 @@ pub(crate) fn render(estate: &Estate, merged: &Merged, impact: &Impact<'_>) -> S
     if !any {
         out.push_str("  none\n");
     }
+    out.push_str(&chains(merged));
     out.push_str(&outcomes(merged, impact));
     if !merged.unreadable.is_empty() {
         out.push_str("\nUnreadable inputs (not covered by this report)\n");
         for (name, reason) in &merged.unreadable {
             let _ = writeln!(out, "  {}: {}", esc(name), esc(reason));
         }
+    }
+    out
+}
+
+/// Lateral-movement chains, longest first.
+fn chains(merged: &Merged) -> String {
+    let chains = lateral_chains(&merged.flows);
+    let mut out =
+        String::from("\nLateral-movement chains (admin shares, remote execution; time order)\n");
+    if chains.is_empty() {
+        out.push_str("  none\n");
+    }
+    for c in chains.iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "  {}", c.path());
+        for h in &c.hops {
+            let _ = writeln!(
+                out,
+                "    {} -> {} at {}: {}",
+                h.client,
+                h.server,
+                h.first_seen,
+                esc(&h.evidence.join("; "))
+            );
+        }
+    }
+    if chains.len() > MAX_LISTED {
+        let _ = writeln!(out, "  ... and {} more", chains.len() - MAX_LISTED);
     }
     out
 }
@@ -292,6 +329,8 @@ pub(crate) fn json_lines(merged: &Merged, impact: &Impact<'_>) -> String {
             "rule": f.rule,
             "profile": impact.profile,
             "smb": f.flow.smb,
+            "rpc": f.flow.rpc,
+            "smb_same_pair": f.smb_same_pair,
             "first_seen": f.flow.first_seen,
             "last_seen": f.flow.last_seen,
             "packets": f.flow.packets_to_server + f.flow.packets_to_client,

@@ -8,5 +8,6 @@ mod emit_cli;
 mod lab_cli;
 mod service_tags_cli;
 mod traffic_cli;
+mod traffic_report;
 mod verify_cli;
 mod verify_html;

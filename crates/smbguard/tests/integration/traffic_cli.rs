@@ -81,6 +81,10 @@ fn all_fixtures_with_the_example_estate_json_lines() {
     let json = run_ok(&traffic_args(&["--format", "json"], &files));
     for line in json.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        // Without an estate the first line is the note that says so.
+        if v["note"].is_string() {
+            continue;
+        }
         assert!(v["categories"].is_array() && v["verdict"].is_string());
     }
     insta::assert_snapshot!("traffic_all_fixtures_json", json);

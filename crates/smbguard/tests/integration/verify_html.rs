@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find_map(smbguard_testkit::tools::find_tool)
@@ -23,6 +23,17 @@ fn scratch() -> PathBuf {
 
 /// Screenshots `page` at 1400×1000 into `png`, killing Chromium after 120 s.
 fn screenshot(chromium: &Path, page: &Path, png: &Path, profile: &Path) {
+    screenshot_sized(chromium, page, png, profile, (1400, 1000));
+}
+
+/// Screenshots `page` at `size` into `png`, killing Chromium after 120 s.
+pub(crate) fn screenshot_sized(
+    chromium: &Path,
+    page: &Path,
+    png: &Path,
+    profile: &Path,
+    size: (u32, u32),
+) {
     let mut child = Command::new(chromium)
         .args([
             "--headless",
@@ -33,8 +44,8 @@ fn screenshot(chromium: &Path, page: &Path, png: &Path, profile: &Path) {
             "--disable-sync",
             "--no-first-run",
             "--disable-quic",
-            "--window-size=1400,1000",
         ])
+        .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", page.display()))
@@ -58,7 +69,7 @@ fn screenshot(chromium: &Path, page: &Path, png: &Path, profile: &Path) {
 }
 
 /// Width and height from the PNG IHDR chunk.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
+pub(crate) fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert!(
         bytes.len() > 24 && &bytes[..8] == b"\x89PNG\r\n\x1a\n",
         "not a PNG"
@@ -69,7 +80,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (w, h)
 }
 
-fn distinct_bytes(bytes: &[u8]) -> usize {
+pub(crate) fn distinct_bytes(bytes: &[u8]) -> usize {
     let mut seen = [false; 256];
     for &b in bytes {
         seen[usize::from(b)] = true;

@@ -1,6 +1,7 @@
 //! What the Plan would do to every observed flow.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 use smbguard_model::{Estate, Profile};
@@ -36,6 +37,11 @@ pub struct ImpactedFlow<'a> {
     /// The estate's SMB policy verdict: what the flow breaks (empty: it
     /// complies). Independent of the firewall verdict.
     pub policy: Vec<PolicyBreach>,
+    /// For a DCE/RPC-over-TCP flow, the indices of the SMB flows (TCP 445
+    /// or 139) between the same client and server: the two halves of one
+    /// remote execution (PsExec copies over ADMIN$, then creates the
+    /// service over RPC). Empty for other flows.
+    pub smb_same_pair: Vec<usize>,
 }
 
 impl ImpactedFlow<'_> {
@@ -101,6 +107,18 @@ fn decisive(report: &FlowReport) -> Option<RuleRef> {
     })
 }
 
+/// SMB flows (TCP 445/139) by (client, server).
+fn smb_by_pair(flows: &[FlowRecord]) -> BTreeMap<(IpAddr, IpAddr), Vec<usize>> {
+    let mut out: BTreeMap<(IpAddr, IpAddr), Vec<usize>> = BTreeMap::new();
+    for (i, f) in flows.iter().enumerate() {
+        if f.service.carries_nbss() {
+            let pair = (f.client.to_canonical(), f.server.to_canonical());
+            out.entry(pair).or_default().push(i);
+        }
+    }
+    out
+}
+
 /// Classifies every flow and evaluates it against the Plan with `profile`
 /// at both ends.
 #[must_use]
@@ -115,6 +133,7 @@ pub fn impact<'a>(
     let mut blocked: BTreeMap<Key, (RuleRef, u64)> = BTreeMap::new();
     let mut counts: BTreeMap<Category, u64> = BTreeMap::new();
     let mut breaches: BTreeMap<PolicyBreach, u64> = BTreeMap::new();
+    let smb_pairs = smb_by_pair(flows);
     for flow in flows {
         let class = classify(estate, flow);
         let transport = transport_of(flow);
@@ -151,6 +170,12 @@ pub fn impact<'a>(
             verdict: report.verdict,
             rule,
             policy,
+            smb_same_pair: if flow.service.carries_dcerpc() {
+                let pair = (flow.client.to_canonical(), flow.server.to_canonical());
+                smb_pairs.get(&pair).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
         });
     }
     let mut blocked: Vec<BlockedRow> = blocked

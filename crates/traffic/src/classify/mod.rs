@@ -6,9 +6,11 @@
 //! [`Category`]s. [`impact()`] adds the Plan's verdict for every flow, so a
 //! defender sees what the plan would break before deploying it.
 
+mod chains;
 mod impact;
 mod policy;
 
+pub use chains::{Chain, Hop, hops, lateral_chains};
 pub use impact::{BlockedRow, Impact, ImpactedFlow, RuleRef, impact};
 pub use policy::{PolicyBreach, policy_breaches};
 
@@ -105,7 +107,10 @@ pub enum Category {
     CleartextSmb3,
     /// An administrative share (`ADMIN$`, `C$`, any `X$` other than `IPC$`).
     AdminShare,
-    /// A remote service / task / registry pipe ([`REMOTE_SERVICE_PIPES`]).
+    /// A remote service / task / registry pipe ([`REMOTE_SERVICE_PIPES`]),
+    /// or an RPC interface for remote execution bound over TCP (services,
+    /// tasks, WMI and DCOM activation, the firewall, the registry; see
+    /// [`crate::RpcPurpose::is_remote_execution`]).
     RemoteService,
     /// An end in no group that is not a declared cloud endpoint.
     UnknownHost,
@@ -190,6 +195,23 @@ fn is_client_role(role: Role) -> bool {
     matches!(role, Role::Workstation | Role::Member | Role::Isolated)
 }
 
+/// An administrative share (`ADMIN$`, `C$`, any `X$` other than `IPC$`).
+pub(crate) fn is_admin_share(flow: &FlowRecord) -> bool {
+    flow.smb
+        .share_names()
+        .any(|s| s.ends_with('$') && s != "IPC$")
+}
+
+/// A remote service, task or registry pipe, or an RPC interface for remote
+/// execution bound over TCP.
+pub(crate) fn is_remote_service(flow: &FlowRecord) -> bool {
+    flow.smb
+        .pipes
+        .iter()
+        .any(|p| REMOTE_SERVICE_PIPES.contains(&p.rsplit('\\').next().unwrap_or(p)))
+        || flow.rpc.remote_execution()
+}
+
 /// Classifies one flow against the estate.
 #[must_use]
 pub fn classify(estate: &Estate, flow: &FlowRecord) -> Classification {
@@ -247,19 +269,10 @@ pub fn classify(estate: &Estate, flow: &FlowRecord) -> Classification {
     if flow.smb.dialect.is_some_and(|d| d.is_smb3()) && !flow.smb.encrypted {
         cats.push(Category::CleartextSmb3);
     }
-    if flow
-        .smb
-        .share_names()
-        .any(|s| s.ends_with('$') && s != "IPC$")
-    {
+    if is_admin_share(flow) {
         cats.push(Category::AdminShare);
     }
-    if flow
-        .smb
-        .pipes
-        .iter()
-        .any(|p| REMOTE_SERVICE_PIPES.contains(&p.rsplit('\\').next().unwrap_or(p)))
-    {
+    if is_remote_service(flow) {
         cats.push(Category::RemoteService);
     }
     let cloud_ip = |ip: IpAddr| cloud.is_some() && outside == Some(ip);

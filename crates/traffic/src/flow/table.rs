@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::{FlowRecord, Initiator, L4Protocol, PortSet, Service};
+use crate::dcerpc::{RpcConnection, pdu_from_client};
 use crate::decode::{Direction, Packet};
 use crate::netbios::{dissect_nbdgm, dissect_nbns};
 use crate::smb::{DissectCounters, SmbConnection};
@@ -36,6 +37,8 @@ struct FlowState {
     record: FlowRecord,
     /// NBSS/SMB reassembly state, for TCP 139/445 only.
     smb: Option<Box<SmbConnection>>,
+    /// DCE/RPC context state, for TCP 135 and dynamic RPC ports only.
+    rpc: Option<Box<RpcConnection>>,
 }
 
 /// Flows of one shard.
@@ -69,7 +72,11 @@ impl FlowTable {
                     let Some(record) = new_record(p, self.ports) else {
                         return;
                     };
-                    self.flows.push(FlowState { record, smb: None });
+                    self.flows.push(FlowState {
+                        record,
+                        smb: None,
+                        rpc: None,
+                    });
                     *e.insert(self.flows.len() - 1)
                 }
             },
@@ -100,6 +107,14 @@ impl FlowTable {
                 let Some(tcp) = p.tcp else { return };
                 let conn = flow.smb.get_or_insert_with(Box::default);
                 conn.on_segment(dir, tcp, p.payload, &mut rec.smb, &mut self.counters);
+            }
+            s if s.carries_dcerpc() => {
+                if p.tcp.is_some_and(|t| t.syn) {
+                    return;
+                }
+                let conn = flow.rpc.get_or_insert_with(Box::default);
+                let to_server = dir == Direction::ToServer;
+                conn.on_segment(to_server, p.payload, &mut rec.rpc, &mut self.counters);
             }
             Service::NetbiosName => dissect_nbns(p.payload, &mut rec.smb, &mut self.counters),
             Service::NetbiosDatagram => dissect_nbdgm(p.payload, &mut rec.smb, &mut self.counters),
@@ -139,9 +154,28 @@ fn new_record(p: &Packet<'_>, ports: PortSet) -> Option<FlowRecord> {
         (None, Some(s)) => (s, src, dst, Initiator::ServicePort),
         (Some(s), None) => (s, dst, src, Initiator::ServicePort),
         (Some(_), Some(s)) => (s, src, dst, Initiator::FirstPacket),
-        (None, None) => return None,
+        (None, None) => return dynamic_rpc_record(p),
     };
     Some(FlowRecord::new(service, client, server, initiator, p.ts))
+}
+
+/// A flow on an untracked TCP port whose segment begins a DCE/RPC PDU:
+/// the PDU type says which side is the client.
+fn dynamic_rpc_record(p: &Packet<'_>) -> Option<FlowRecord> {
+    p.tcp?;
+    let (src, dst) = ((p.src, p.src_port), (p.dst, p.dst_port));
+    let (client, server) = if pdu_from_client(p.payload)? {
+        (src, dst)
+    } else {
+        (dst, src)
+    };
+    Some(FlowRecord::new(
+        Service::DceRpc,
+        client,
+        server,
+        Initiator::RpcPdu,
+        p.ts,
+    ))
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 
 mod classify;
 mod common;
+mod dcerpc_tcp;
 mod never_panic;
 mod parallel;
 mod pitfalls;
 mod robustness;
 mod snapshots;
 mod tshark_oracle;
+mod zeek_logs;

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use crate::common::{Pcap, fixtures, scratch_dir, vlan_tag};
 use smbguard_testkit::require_tool;
-use smbguard_traffic::{Dialect, FlowRecord, L4Protocol, Options, analyze_file};
+use smbguard_traffic::{Dialect, FlowRecord, L4Protocol, Options, Service, analyze_file};
 
 /// Direction-independent conversation key: protocol and the two endpoints,
 /// lower first.
@@ -218,8 +218,11 @@ fn tshark_facts(path: &Path) -> BTreeMap<Key, Facts> {
 }
 
 fn our_facts(flows: &[FlowRecord]) -> BTreeMap<Key, Facts> {
+    // DCE/RPC over TCP is compared in `dcerpc_tcp.rs`; tshark's filter
+    // here is the SMB/NetBIOS ports.
     flows
         .iter()
+        .filter(|r| !matches!(r.service, Service::EndpointMapper | Service::DceRpc))
         .map(|r| {
             let proto = match r.protocol {
                 L4Protocol::Tcp => "tcp",
