@@ -485,7 +485,60 @@ pub fn estate(rng: &mut Rng, knobs: &Knobs) -> Estate {
     if knobs.documented_shapes {
         documented_shapes(rng, &mut e);
     }
+    if !knobs.adversarial {
+        well_formed(&mut e);
+    }
     e
+}
+
+/// What an operator's estate must satisfy to load (the loader refuses
+/// estates that would break I2–I4): tcp/445 governed, no isolated host
+/// among a server's clients, and every domain member that needs the DCs
+/// accepted by one. Applied last, so the shapes drawn before stay.
+fn well_formed(e: &mut Estate) {
+    if !e.transports.contains(&Transport::SMB) {
+        e.transports.insert(0, Transport::SMB);
+    }
+    let n = e.groups.len();
+    let isolated: Vec<usize> = (0..n)
+        .filter(|&i| e.groups[i].role == Role::Isolated)
+        .collect();
+    let isolated_addrs = addresses_of(&e.groups, &isolated);
+    for g in &mut e.groups {
+        g.client_groups.retain(|c| !isolated.contains(c));
+        g.clients = g.clients.difference(&isolated_addrs);
+    }
+    let Some(dc) = e
+        .groups
+        .iter()
+        .position(|g| g.role == Role::DomainController)
+    else {
+        return;
+    };
+    let accepts = |g: &Group| {
+        if g.clients.is_empty() && g.client_groups.is_empty() {
+            e.internal.union(&g.addresses)
+        } else {
+            g.clients.union(&g.addresses)
+        }
+    };
+    let accepted = e
+        .groups
+        .iter()
+        .filter(|g| g.role == Role::DomainController)
+        .fold(AddrSet::empty(), |acc, g| acc.union(&accepts(g)));
+    let orphans = e
+        .groups
+        .iter()
+        .filter(|g| g.domain_joined && g.needs_dc_smb)
+        .fold(AddrSet::empty(), |acc, g| {
+            acc.union(&g.addresses.difference(&accepted))
+        });
+    if !orphans.is_empty() {
+        // An empty `clients` means all of `internal`; keep that meaning.
+        let widened = accepts(&e.groups[dc]).difference(&e.groups[dc].addresses);
+        e.groups[dc].clients = widened.union(&orphans);
+    }
 }
 
 /// The first or second half of a group's first interval (IPv4 if it has

@@ -21,7 +21,7 @@ pub use facts::{RpcCall, RpcFacts, RpcInterface};
 pub use interfaces::RpcPurpose;
 
 use interfaces::uuid_string;
-pub(crate) use interfaces::{interface_by_name, opnum_by_name};
+pub(crate) use interfaces::{interface_by_name, opnum_by_name, remote_execution_uuids};
 use pdu_records::{
     HEADER_LEN, PTYPE_ALTER_CONTEXT, PTYPE_ALTER_CONTEXT_RESP, PTYPE_AUTH3, PTYPE_BIND,
     PTYPE_BIND_ACK, PTYPE_BIND_NAK, PTYPE_CO_CANCEL, PTYPE_ORPHANED, PTYPE_REQUEST, is_plausible,

@@ -43,7 +43,7 @@ pub(crate) fn for_flow(code: AuditCode, group: &HostPolicy, ev: &Evidence, linux
     let culprit = ev
         .rules
         .iter()
-        .find(|r| !r.declared && r.action != "block" || opening && !r.declared);
+        .find(|r| !r.declared && (r.action != "block" || opening));
     let mut lines = Vec::new();
     match culprit {
         Some(r) if r.store == Store::Local || r.store == Store::AssumedBuiltIn => {

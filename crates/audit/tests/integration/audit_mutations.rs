@@ -11,7 +11,11 @@ use crate::audit_support::{artifacts, audit, codes, compliant_bundle, example, s
 
 /// A compliant bundle of `group`'s host under the ipsec-bypass example.
 fn setup(group: &str) -> (Plan, Bundle) {
-    let (estate, plan) = example(Strategy::IpsecBypass);
+    setup_in(Strategy::IpsecBypass, group)
+}
+
+fn setup_in(strategy: Strategy, group: &str) -> (Plan, Bundle) {
+    let (estate, plan) = example(strategy);
     let arts = artifacts(&estate, &plan, &[Target::Gpo]);
     let b = compliant_bundle(&plan, &arts, group);
     (plan, b)
@@ -264,10 +268,11 @@ fn management_bypass_sddl_broadened_is_sg_h001() {
     let r = gpo_rule(&mut b, "-in-allow-mgmt-tcp445");
     let start = r.find("RMauth=").expect("RMauth");
     let end = start + r[start..].find('|').expect("|");
-    // Domain Computers of the example domain: every member, not the sensors.
-    r.replace_range(
-        start..end,
-        "RMauth=D:(A;;CC;;;S-1-5-21-1004336348-1177238915-682003330-515)",
+    // Domain Computers of the example domain added beside the sensors' own
+    // group: every member may now open SMB to the workstations.
+    r.insert_str(
+        end,
+        "(A;;CC;;;S-1-5-21-1004336348-1177238915-682003330-515)",
     );
     expect(&plan, &b, &["SG-H001"]);
 }
@@ -333,7 +338,9 @@ fn same_id_rule_in_a_lower_store_changes_nothing() {
 
 #[test]
 fn undeclared_block_breaking_the_dc_path_is_sg_h012() {
-    let (plan, mut b) = setup("workstations");
+    // Under `complement` the DC path is a plain allow, which a block beats
+    // (under `ipsec-bypass` the authenticated bypass overrides it).
+    let (plan, mut b) = setup_in(Strategy::Complement, "workstations");
     b.firewall.local.push(value(
         "FirewallRules",
         "Legacy-Block",

@@ -14,7 +14,9 @@ use std::fmt::Write as _;
 use smbguard_model::AddrSet;
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::monitor::{Case, REMOTE_SERVICE_PIPES, Scope, cases, estate_slot, estate_token};
+use crate::monitor::{
+    Case, REMOTE_SERVICE_PIPES, REMOTE_SERVICE_UUIDS, Scope, cases, estate_slot, estate_token,
+};
 use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
@@ -179,6 +181,17 @@ fn rules_for(case: Case, scope: &Scope) -> Vec<Rule> {
                     format!("{} ({pipe})", case.title()),
                 )
             })
+            // The same interfaces bound over TCP (the endpoint mapper's
+            // dynamic ports) or a pipe: Suricata's DCE/RPC parser sees both.
+            .chain((0u32..).zip(REMOTE_SERVICE_UUIDS).map(|(i, (uuid, name))| {
+                smb_rule(
+                    case,
+                    50 + i,
+                    format!("alert dcerpc {src} any -> any any"),
+                    format!("flow:established,to_server; dcerpc.iface:{uuid}; "),
+                    format!("{} ({name} interface)", case.title()),
+                )
+            }))
             .collect(),
     }
 }

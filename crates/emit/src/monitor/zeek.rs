@@ -13,22 +13,12 @@ use std::fmt::Write as _;
 use smbguard_model::AddrSet;
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::monitor::{Case, REMOTE_SERVICE_PIPES, Scope, cases};
+use crate::monitor::{Case, REMOTE_SERVICE_PIPES, REMOTE_SERVICE_UUIDS, Scope, cases};
 use crate::non_windows::{artifact, comment_header};
 use crate::target::Target;
 
 /// The package folder.
 pub(crate) const DIR: &str = "zeek/smbguard";
-
-/// DCE/RPC interfaces whose bind is remote service, task or registry work
-/// (MS-SCMR 2.1 svcctl, MS-TSCH 1.9 atsvc and ITaskSchedulerService,
-/// MS-RRP 2.1 winreg).
-const REMOTE_SERVICE_UUIDS: [&str; 4] = [
-    "367abb81-9844-35f1-ad32-98f038001003",
-    "1ff70682-0a51-30e8-076d-740be8cee98b",
-    "86d35949-83c9-4044-b424-db363231fd0c",
-    "338cd001-2244-31f1-aaaa-900038001003",
-];
 
 /// A Zeek string literal: `\` and `"` escaped, anything outside printable
 /// ASCII as `\xNN` bytes (Zeek strings are bytes).
@@ -152,10 +142,15 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
         "\tconst remote_service_pipes: set[string] = {{ {} }} &redef;",
         pipes.join(", ")
     );
-    out.push_str("\t## Their DCE/RPC interfaces (svcctl, atsvc, ITaskSchedulerService, winreg).\n");
+    let names: Vec<&str> = REMOTE_SERVICE_UUIDS.iter().map(|(_, name)| *name).collect();
+    let _ = writeln!(
+        out,
+        "\t## DCE/RPC interfaces of remote execution ({}), over a pipe or TCP.",
+        names.join(", ")
+    );
     let uuids: Vec<String> = REMOTE_SERVICE_UUIDS
         .iter()
-        .map(|p| zeek_string(p))
+        .map(|(uuid, _)| zeek_string(uuid))
         .collect();
     let _ = writeln!(
         out,

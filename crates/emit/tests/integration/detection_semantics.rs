@@ -352,6 +352,30 @@ fn remote_service_pipes_are_the_classifiers() {
 }
 
 #[test]
+fn remote_service_interfaces_are_the_classifiers() {
+    let (estate, plan) = fixture_estate();
+    let arts = artefacts(&estate, &plan, Target::Zeek);
+    let script = zeek::Script::read(find(&arts, "main.zeek"));
+    let classifier: BTreeSet<&str> = smbguard_traffic::classify::remote_service_interfaces()
+        .into_iter()
+        .collect();
+    let ours: BTreeSet<&str> = script
+        .strings("remote_service_uuids")
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(ours, classifier);
+    let rules = find(
+        &artefacts(&estate, &plan, Target::Suricata),
+        "smbguard.rules",
+    )
+    .to_owned();
+    for uuid in classifier {
+        assert!(rules.contains(&format!("dcerpc.iface:{uuid};")), "{uuid}");
+    }
+}
+
+#[test]
 fn fixture_estate_parses() {
     let estate = parse_estate(FIXTURE_ESTATE)
         .unwrap_or_else(|e| panic!("{e:?}"))

@@ -216,7 +216,17 @@ pub fn eval_windows_edge<'r>(
             (r, m, applies)
         })
         .collect();
-    matched.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    // Windows has no rule order: sort on everything reported, so two rules
+    // sharing an ID (one per store) are listed the same whatever the input order.
+    matched.sort_by(|a, b| {
+        (&a.1.id, &a.1.action, &a.1.name, &a.1.note, !a.2).cmp(&(
+            &b.1.id,
+            &b.1.action,
+            &b.1.name,
+            &b.1.note,
+            !b.2,
+        ))
+    });
 
     let pick = |action: Action| {
         matched

@@ -172,9 +172,10 @@ fn help_teaches_exit_codes_and_precedence() {
 }
 
 #[test]
-fn apply_refuses_an_unsafe_plan_before_touching_anything() {
+fn apply_refuses_an_estate_that_locks_members_out_of_the_dcs_before_touching_anything() {
     // Domain controllers that accept nobody but an unused range: members are
-    // locked out of Group Policy (I3), so apply must refuse.
+    // locked out of Group Policy (I3). The loader refuses it, naming I3, so
+    // apply stops before any state or ruleset is touched.
     let text = smbguard_model::EXAMPLE_ESTATE.replace(
         "# DCs accept SMB from the whole internal network unless you list `clients`.",
         "clients = [\"198.19.250.0/24\"]",
@@ -193,9 +194,9 @@ fn apply_refuses_an_unsafe_plan_before_touching_anything() {
             "--netns",
             "smbguard-never-created",
         ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("FAIL I3"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("nothing applied"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("member-without-dc"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invariant I3"), "{}", stderr(&o));
     assert!(
         !state.exists(),
         "no state may be written for a refused apply"

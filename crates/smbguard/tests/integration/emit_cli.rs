@@ -153,8 +153,12 @@ addresses = ["10.1.0.0/24"]
 sid = "S-1-5-21-1-2-3-515"
 "#;
 
+/// DCs that accept only an unused range lock the workstations out of Group
+/// Policy (I3). That is refused at load, located and naming the invariant,
+/// and `--allow-unsafe` (which only lets a plan that fails `verify` through)
+/// cannot override it: nothing is written either way.
 #[test]
-fn an_unsafe_plan_needs_a_reason() {
+fn an_estate_that_breaks_i3_is_refused_at_load_even_with_allow_unsafe() {
     let dir = temp("unsafe");
     std::fs::create_dir_all(&dir).expect("dir");
     let estate = dir.join("estate.toml");
@@ -162,12 +166,10 @@ fn an_unsafe_plan_needs_a_reason() {
     let out = dir.join("out");
     let (e, o) = (estate.to_str().expect("utf8"), out.to_str().expect("utf8"));
     let refused = smbguard(&["emit", e, "--target", "windows", "--out", o]);
-    assert_eq!(
-        refused.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("estate.toml:12:8"), "{stderr}");
+    assert!(stderr.contains("member-without-dc"), "{stderr}");
     assert!(!out.exists());
     let forced = smbguard(&[
         "emit",
@@ -179,13 +181,8 @@ fn an_unsafe_plan_needs_a_reason() {
         "--allow-unsafe",
         "lab: DC clients not final",
     ]);
-    assert!(
-        forced.status.success(),
-        "{}",
-        String::from_utf8_lossy(&forced.stderr)
-    );
-    let ps = std::fs::read_to_string(out.join("ws.powershell.ps1")).expect("script");
-    assert!(ps.contains("# UNSAFE: emitted although built-in invariants fail; reason given: lab: DC clients not final"));
+    assert_eq!(forced.status.code(), Some(2));
+    assert!(!out.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -97,14 +97,15 @@ fn the_verify_report_renders_in_chromium() {
         return;
     };
     let dir = scratch();
-    // A failing estate, so the page shows failures and traces as well as the matrix.
+    // A failing estate (an invariant of the user's the plan breaks: the
+    // kiosks are isolated), so the page shows failures and traces as well
+    // as the matrix.
     let estate = dir.join("estate.toml");
     std::fs::write(
         &estate,
-        smbguard_model::EXAMPLE_ESTATE.replacen(
-            "clients = [\"workstations\"]\n",
-            "clients = [\"workstations\", \"kiosks\"]\n",
-            1,
+        format!(
+            "{}\n[[invariants]]\nname = \"kiosks reach the file server\"\nfrom = [\"kiosks\"]\nto = [\"file-server\"]\ntransport = \"tcp/445\"\nexpect = \"allow\"\n",
+            smbguard_model::EXAMPLE_ESTATE
         ),
     )
     .unwrap();
@@ -117,7 +118,7 @@ fn the_verify_report_renders_in_chromium() {
         "--out",
         report.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "the estate fails I4");
+    assert_eq!(out.status.code(), Some(1), "the estate fails U1");
     let blank = dir.join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
 

@@ -33,6 +33,14 @@ pub const REMOTE_SERVICE_PIPES: [&str; 7] = [
     "csexecsvc",
 ];
 
+/// DCE/RPC interfaces whose bind (over a named pipe or TCP) is remote
+/// service, task, WMI, firewall or registry work, by UUID: with
+/// [`REMOTE_SERVICE_PIPES`], what makes a flow `remote-service`.
+#[must_use]
+pub fn remote_service_interfaces() -> Vec<&'static str> {
+    crate::dcerpc::remote_execution_uuids()
+}
+
 /// Where one end of a flow sits in the estate.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

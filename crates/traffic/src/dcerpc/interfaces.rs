@@ -233,6 +233,16 @@ pub(crate) fn uuid_string(u: &[u8; 16]) -> String {
 }
 
 /// The known interface with this UUID.
+/// UUIDs of the interfaces whose bind is remote execution
+/// ([`RpcPurpose::is_remote_execution`]), in table order.
+pub(crate) fn remote_execution_uuids() -> Vec<&'static str> {
+    INTERFACES
+        .iter()
+        .filter(|i| i.purpose.is_remote_execution())
+        .map(|i| i.uuid)
+        .collect()
+}
+
 pub(crate) fn lookup(uuid: &str) -> Option<&'static Interface> {
     INTERFACES.iter().find(|i| i.uuid == uuid)
 }

@@ -111,7 +111,7 @@ fn adversarial_estates_agree_with_the_oracle() {
         ),
         // A workstation group covering every IPv4 address but the DC's: nothing is unmanaged in IPv4.
         format!(
-            "{}[[groups]]\nname = \"ws\"\nrole = \"workstation\"\naddresses = [\"0.0.0.0-10.0.0.0\", \"10.0.0.2-255.255.255.255\"]\n",
+            "{}[[groups]]\nname = \"ws\"\nrole = \"workstation\"\naddresses = [\"0.0.0.0-10.0.0.0\", \"10.0.0.2-255.255.255.255\"]\nneeds-dc-smb = false\n",
             header("\"10.0.0.0/8\"")
         ),
         // IPv6-only client groups, and a DC without IPv6.

@@ -81,10 +81,32 @@ fn i2_a_kiosk_whose_outbound_block_is_gone_reaches_the_domain_controllers() {
 
 #[test]
 fn i3_dcs_restricted_to_the_file_server_lock_members_out() {
-    let (estate, plan) = example_with(
+    let refused = example_refused_with(
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\n",
         "sid = \"S-1-5-21-1004336348-1177238915-682003330-516\"\nclients = [\"file-server\"]\n",
     );
+    assert!(
+        refused
+            .iter()
+            .any(|d| d.code == "member-without-dc" && d.message.contains("invariant I3")),
+        "{refused:#?}"
+    );
+    // The same plan, built past the loader, still fails `verify` on I3.
+    let (estate, plan) = example_edited(|e| {
+        let fs = e
+            .groups
+            .iter()
+            .position(|g| g.name == "file-server")
+            .unwrap();
+        let fs_addresses = e.groups[fs].addresses.clone();
+        let dc = e
+            .groups
+            .iter_mut()
+            .find(|g| g.name == "domain-controllers")
+            .unwrap();
+        dc.clients = fs_addresses;
+        dc.client_groups = vec![fs];
+    });
     let r = verify(&plan, &estate);
     assert_fails_exactly(&plan, &r, &["I3"]);
     let f = &r.invariant("I3").unwrap().failures[0];
@@ -144,10 +166,24 @@ fn i3_proof_cites_the_bypass_and_the_isolation_rule_on_both_ends() {
 
 #[test]
 fn i4_a_client_group_that_cannot_open_smb_cannot_reach_its_file_server() {
-    let (estate, plan) = example_with(
+    let refused = example_refused_with(
         "clients = [\"workstations\"]\n",
         "clients = [\"workstations\", \"kiosks\"]\n",
     );
+    assert!(
+        refused
+            .iter()
+            .any(|d| d.code == "isolated-client" && d.message.contains("invariant I4")),
+        "{refused:#?}"
+    );
+    // The same plan, built past the loader, still fails `verify` on I4.
+    let (estate, plan) = example_edited(|e| {
+        let kiosks = e.groups.iter().position(|g| g.name == "kiosks").unwrap();
+        let kiosk_addresses = e.groups[kiosks].addresses.clone();
+        let nas = e.groups.iter_mut().find(|g| g.name == "nas").unwrap();
+        nas.clients = nas.clients.union(&kiosk_addresses);
+        nas.client_groups.push(kiosks);
+    });
     let r = verify(&plan, &estate);
     assert_fails_exactly(&plan, &r, &["I4"]);
     let f = &r.invariant("I4").unwrap().failures[0];

@@ -130,6 +130,7 @@ fn group_for(key: &str) -> &'static str {
     match key {
         "clients" | "outbound-block" | "accept-smb-on" => "file-server",
         "needs-dc-smb" | "services" => "members",
+        "deployed-gpos" => "domain-controllers",
         "platform" => "nas",
         "name" | "description" | "role" | "addresses" | "sid" | "domain-joined" => "workstations",
         other => {

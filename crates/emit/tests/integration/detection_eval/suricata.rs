@@ -1,6 +1,7 @@
 //! A Suricata evaluator for the subset smbguard emits: rule headers with
 //! `$VAR`, `!`, `[...]` address lists and port lists, `flow:` direction,
 //! the `smb.share` / `smb.named_pipe` sticky buffers with `content`,
+//! `dcerpc.iface` (read as an interface bound on the flow),
 //! `nocase`, `endswith` and negation, `smb.version:1`, and the two byte
 //! signatures of the cloud rules (read as the facts they stand for).
 
@@ -46,6 +47,8 @@ struct Needs {
     established: bool,
     shares: Vec<Content>,
     pipes: Vec<Content>,
+    /// `dcerpc.iface` UUIDs (any of them bound).
+    interfaces: Vec<String>,
     smb1_from_server: bool,
     sets_flowbit: bool,
     noalert: bool,
@@ -181,6 +184,7 @@ fn options(body: &str) -> (Needs, String) {
                 n.established = value.contains("established");
             }
             "smb.share" | "smb.named_pipe" => buffer = key.to_owned(),
+            "dcerpc.iface" => n.interfaces.push(value.to_ascii_lowercase()),
             "smb.version" => {
                 assert_eq!(value, "1");
                 n.smb1_from_server = true;
@@ -319,6 +323,8 @@ fn fires(r: &Rule, f: &FlowRecord) -> bool {
         "tcp" => f.protocol == L4Protocol::Tcp,
         "udp" => f.protocol == L4Protocol::Udp,
         "smb" => smb_seen(f),
+        // Suricata's DCE/RPC parser, over TCP or inside SMB.
+        "dcerpc" => !f.rpc.is_empty(),
         other => panic!("protocol {other}"),
     };
     let n = &r.needs;
@@ -326,7 +332,12 @@ fn fires(r: &Rule, f: &FlowRecord) -> bool {
         && r.src.contains(src)
         && r.dst.contains(dst)
         && r.dports.as_ref().is_none_or(|p| p.contains(&dport))
-        && (!n.established || smb_seen(f))
+        && (!n.established || smb_seen(f) || !f.rpc.is_empty())
+        && (n.interfaces.is_empty()
+            || f.rpc
+                .interfaces
+                .iter()
+                .any(|i| n.interfaces.contains(&i.uuid)))
         && (!n.smb1_from_server || f.smb.smb1_used)
         && (n.shares.is_empty()
             || f.smb

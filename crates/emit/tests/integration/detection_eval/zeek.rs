@@ -158,8 +158,7 @@ impl Script {
                 !f.smb.shares.is_empty()
             }
             "smb1_nt_create_andx_request" | "smb2_create_request" => !f.smb.pipes.is_empty(),
-            // Bind facts are not in the flow record: never raised here.
-            "dce_rpc_bind" => false,
+            "dce_rpc_bind" => !f.rpc.interfaces.is_empty(),
             other => panic!("event {other}"),
         }
     }
@@ -196,6 +195,11 @@ impl Script {
                 let last = p.rsplit('\\').next().unwrap_or(p).to_ascii_lowercase();
                 self.strings[*set].contains(&last)
             }),
+            ["uuid_to_string(uuid)", "in", set] => f
+                .rpc
+                .interfaces
+                .iter()
+                .any(|i| self.strings[*set].contains(&i.uuid)),
             other => panic!("the evaluator does not know {other:?}"),
         }
     }

@@ -32,6 +32,29 @@ pub fn example_with(from: &str, to: &str) -> (Estate, Plan) {
     load(&EXAMPLE_ESTATE.replacen(from, to, 1))
 }
 
+/// The example, rewritten after loading by `edit`. For plans the loader
+/// refuses (it refuses estates that would break I2–I4) but `verify` must
+/// still catch, e.g. from a deployed policy or a future loader gap.
+pub fn example_edited(edit: impl FnOnce(&mut Estate)) -> (Estate, Plan) {
+    let (mut estate, _) = example();
+    edit(&mut estate);
+    let plan = compile(&estate).unwrap();
+    (estate, plan)
+}
+
+/// The diagnostics the loader refuses the example with `from` replaced by `to`.
+pub fn example_refused_with(from: &str, to: &str) -> Vec<smbguard_model::Diagnostic> {
+    assert_eq!(
+        EXAMPLE_ESTATE.matches(from).count(),
+        1,
+        "`{from}` must occur once"
+    );
+    match parse_estate(&EXAMPLE_ESTATE.replacen(from, to, 1)) {
+        Ok(_) => panic!("the loader accepted an estate that breaks an invariant"),
+        Err(r) => r.diagnostics,
+    }
+}
+
 /// IDs of the failed invariants.
 pub fn failed_ids(r: &Report) -> Vec<String> {
     r.failed().map(|i| i.id.clone()).collect()
