@@ -52,7 +52,8 @@ pub struct SmbServer {
 /// One host of the lab.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LabHost {
-    /// Name in reports: the group name, `-1`/`-2` for workstation pairs,
+    /// Name in reports: the group name (`-last` on the host at the group's
+    /// last usable address), `-1`/`-2` for workstation pairs (first and last),
     /// `internet`, or the perimeter exception's name.
     pub name: String,
     /// One-letter label for matrix columns.
@@ -309,10 +310,14 @@ pub fn derive(estate: &Estate, opts: &TopologyOptions) -> Result<Topology, LabEr
     // encryption are SMB 3 only either way.
     let unencrypted_min = if opts.smb1 { "NT1" } else { "SMB2_02" };
     for (gi, g) in estate.groups.iter().enumerate() {
-        let n = if g.role == Role::Workstation { 2 } else { 1 };
+        // Each group's first usable address and, when its ranges hold more
+        // than one, its last (the range edges), in every family it has, so
+        // a rule cut short at either end shows.
         let mine = |ip: IpAddr| estate.group_of(ip) == Some(gi);
-        let v4s = p.take_v4(&g.addresses, n, &mine);
-        let v6s = p.take_v6(&g.addresses, n, &mine);
+        let mut v4s = p.take_v4(&g.addresses, 1, &mine);
+        v4s.extend(as_v4(p.last_free(&g.addresses, false, &mine)));
+        let mut v6s = p.take_v6(&g.addresses, 1, &mine);
+        v6s.extend(as_v6(p.last_free(&g.addresses, true, &mine)));
         let count = v4s.len().max(v6s.len());
         if count == 0 {
             return Err(LabError::Estate(format!(
@@ -347,10 +352,12 @@ pub fn derive(estate: &Estate, opts: &TopologyOptions) -> Result<Topology, LabEr
             Profile::Domain
         });
         for k in 0..count {
-            let name = if count > 1 {
-                format!("{}-{}", g.name, k + 1)
-            } else {
-                g.name.clone()
+            // Workstations are a lateral pair (`-1`, `-2`); other groups keep
+            // their name on the first address and `-last` on the range edge.
+            let name = match (g.role, k) {
+                (Role::Workstation, _) if count > 1 => format!("{}-{}", g.name, k + 1),
+                (_, 0) => g.name.clone(),
+                _ => format!("{}-last", g.name),
             };
             let v4 = v4s.get(k).copied();
             let v6 = v6s.get(k).copied();

@@ -2,3 +2,4 @@
 //! every other crate's.
 
 mod lab;
+mod topology;
