@@ -12,6 +12,7 @@ mod interval;
 mod lower;
 mod profile;
 mod raw;
+mod remote_execution;
 mod service_tags;
 mod transport;
 
@@ -26,6 +27,7 @@ pub use estate::{
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, TagLoader, parse_estate, parse_estate_with_service_tags};
 pub use profile::{Profile, ProfileSet};
+pub use remote_execution::{REMOTE_EXECUTION_INTERFACES, REMOTE_SERVICE_PIPES};
 pub use service_tags::{ServiceTag, ServiceTagFile, ServiceTagsUsed, parse_service_tags};
 pub use transport::{PortSet, Proto, Transport};
 

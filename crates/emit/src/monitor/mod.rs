@@ -18,39 +18,6 @@ pub(crate) mod sigma;
 pub(crate) mod suricata;
 pub(crate) mod zeek;
 
-/// Named pipes whose opening is remote service, task or registry work: the
-/// same list as `smbguard_traffic::classify::REMOTE_SERVICE_PIPES` (a test
-/// holds them equal).
-pub(crate) const REMOTE_SERVICE_PIPES: [&str; 7] = [
-    "svcctl",
-    "atsvc",
-    "winreg",
-    "psexesvc",
-    "remcom_communicaton",
-    "paexec",
-    "csexecsvc",
-];
-
-/// DCE/RPC interfaces whose bind is remote execution, over a named pipe or
-/// TCP: the same UUIDs as `smbguard_traffic::classify::remote_service_interfaces`
-/// (a test holds them equal). UUIDs from each interface's specification.
-pub(crate) const REMOTE_SERVICE_UUIDS: [(&str, &str); 8] = [
-    ("367abb81-9844-35f1-ad32-98f038001003", "svcctl"), // [MS-SCMR] §1.9
-    ("1ff70682-0a51-30e8-076d-740be8cee98b", "atsvc"),  // [MS-TSCH] §1.9
-    (
-        "86d35949-83c9-4044-b424-db363231fd0c",
-        "ITaskSchedulerService",
-    ), // [MS-TSCH] §1.9
-    ("9556dc99-828c-11cf-a37e-00aa003240c7", "IWbemServices"), // [MS-WMI] §1.9
-    ("f309ad18-d86a-11d0-a075-00c04fb68820", "IWbemLevel1Login"), // [MS-WMI] §3.1.4.1
-    (
-        "000001a0-0000-0000-c000-000000000046",
-        "IRemoteSCMActivator",
-    ), // [MS-DCOM] §1.9
-    ("6b5bdd1e-528c-422c-af8c-a4079be4fe48", "RemoteFW"), // [MS-FASP] §1.9
-    ("338cd001-2244-31f1-aaaa-900038001003", "winreg"), // [MS-RRP] §1.9
-];
-
 /// Addresses that never leave their link, as `smbguard_model::is_local_scope`
 /// defines them: the classifier counts them inside the perimeter.
 const LOCAL_SCOPE: [&str; 7] = [

@@ -11,12 +11,10 @@
 
 use std::fmt::Write as _;
 
-use smbguard_model::AddrSet;
+use smbguard_model::{AddrSet, REMOTE_EXECUTION_INTERFACES, REMOTE_SERVICE_PIPES};
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::monitor::{
-    Case, REMOTE_SERVICE_PIPES, REMOTE_SERVICE_UUIDS, Scope, cases, estate_slot, estate_token,
-};
+use crate::monitor::{Case, Scope, cases, estate_slot, estate_token};
 use crate::non_windows::{artifact, clean, comment_header};
 use crate::target::Target;
 
@@ -183,7 +181,7 @@ fn rules_for(case: Case, scope: &Scope) -> Vec<Rule> {
             })
             // The same interfaces bound over TCP (the endpoint mapper's
             // dynamic ports) or a pipe: Suricata's DCE/RPC parser sees both.
-            .chain((0u32..).zip(REMOTE_SERVICE_UUIDS).map(|(i, (uuid, name))| {
+            .chain((0u32..).zip(REMOTE_EXECUTION_INTERFACES).map(|(i, (uuid, name))| {
                 smb_rule(
                     case,
                     50 + i,

@@ -13,9 +13,10 @@ use std::fmt::Write as _;
 use smbguard_model::AddrSet;
 
 use crate::artifact::{Artifact, EmitContext, EmitError};
-use crate::monitor::{Case, REMOTE_SERVICE_PIPES, REMOTE_SERVICE_UUIDS, Scope, cases};
+use crate::monitor::{Case, Scope, cases};
 use crate::non_windows::{artifact, comment_header};
 use crate::target::Target;
+use smbguard_model::{REMOTE_EXECUTION_INTERFACES, REMOTE_SERVICE_PIPES};
 
 /// The package folder.
 pub(crate) const DIR: &str = "zeek/smbguard";
@@ -142,13 +143,16 @@ fn exports(cx: &EmitContext<'_>, scope: &Scope, out: &mut String) {
         "\tconst remote_service_pipes: set[string] = {{ {} }} &redef;",
         pipes.join(", ")
     );
-    let names: Vec<&str> = REMOTE_SERVICE_UUIDS.iter().map(|(_, name)| *name).collect();
+    let names: Vec<&str> = REMOTE_EXECUTION_INTERFACES
+        .iter()
+        .map(|(_, name)| *name)
+        .collect();
     let _ = writeln!(
         out,
         "\t## DCE/RPC interfaces of remote execution ({}), over a pipe or TCP.",
         names.join(", ")
     );
-    let uuids: Vec<String> = REMOTE_SERVICE_UUIDS
+    let uuids: Vec<String> = REMOTE_EXECUTION_INTERFACES
         .iter()
         .map(|(uuid, _)| zeek_string(uuid))
         .collect();

@@ -21,17 +21,7 @@ use smbguard_model::{Estate, Proto, Role, Transport, is_local_scope};
 
 use crate::flow::{FlowRecord, L4Protocol, Service};
 
-/// Named pipes whose use over SMB is remote service or task creation, or
-/// remote registry: lateral-movement tradecraft (PsExec, `sc \\host`, `at`).
-pub const REMOTE_SERVICE_PIPES: [&str; 7] = [
-    "svcctl",
-    "atsvc",
-    "winreg",
-    "psexesvc",
-    "remcom_communicaton",
-    "paexec",
-    "csexecsvc",
-];
+pub use smbguard_model::REMOTE_SERVICE_PIPES;
 
 /// DCE/RPC interfaces whose bind (over a named pipe or TCP) is remote
 /// service, task, WMI, firewall or registry work, by UUID: with
