@@ -376,6 +376,24 @@ pub struct Estate {
     pub service_tags: Option<crate::service_tags::ServiceTagsUsed>,
 }
 
+/// The addresses some domain controller accepts SMB from: its `clients`, or
+/// all of `internal` when it lists none, and the DCs themselves. What
+/// invariant I3 asks every member that needs the DCs to lie in.
+#[must_use]
+pub fn accepted_by_dcs(groups: &[Group], internal: &AddrSet) -> AddrSet {
+    groups
+        .iter()
+        .filter(|g| g.role == Role::DomainController)
+        .fold(AddrSet::empty(), |acc, dc| {
+            let accepts = if dc.clients.is_empty() && dc.client_groups.is_empty() {
+                internal
+            } else {
+                &dc.clients
+            };
+            acc.union(accepts).union(&dc.addresses)
+        })
+}
+
 impl Estate {
     /// The group containing `ip`, first declared wins.
     pub fn group_of(&self, ip: std::net::IpAddr) -> Option<usize> {

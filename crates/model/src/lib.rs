@@ -22,7 +22,7 @@ pub use error::Error;
 pub use estate::{
     DeployedGpo, Dialect, Direction, Encryption, Estate, Expectation, Group, GroupSpans,
     ManagementException, PerimeterException, Platform, Role, ServiceState, SmbHardening,
-    SmbSettings, Span, Strategy, UserInvariant,
+    SmbSettings, Span, Strategy, UserInvariant, accepted_by_dcs,
 };
 pub use interval::{Domain, IntervalSet};
 pub use lower::{Parsed, TagLoader, parse_estate, parse_estate_with_service_tags};

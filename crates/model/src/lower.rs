@@ -889,20 +889,10 @@ impl Lowering<'_> {
     /// here, at the member, instead of failing `verify`.
     fn members_without_a_dc(&mut self, raw: &[RawGroup], groups: &[Group], internal: &AddrSet) {
         self.isolated_clients(raw, groups);
-        let dcs: Vec<&Group> = groups
-            .iter()
-            .filter(|g| g.role == Role::DomainController)
-            .collect();
-        if dcs.is_empty() {
+        if !groups.iter().any(|g| g.role == Role::DomainController) {
             return; // `no-domain-controllers` says it
         }
-        let accepted = dcs.iter().fold(AddrSet::empty(), |acc, dc| {
-            if dc.clients.is_empty() && dc.client_groups.is_empty() {
-                acc.union(internal).union(&dc.addresses)
-            } else {
-                acc.union(&dc.clients).union(&dc.addresses)
-            }
-        });
+        let accepted = crate::estate::accepted_by_dcs(groups, internal);
         for (rg, g) in raw.iter().zip(groups) {
             if !(g.domain_joined && g.needs_dc_smb) {
                 continue;

@@ -515,18 +515,7 @@ fn well_formed(e: &mut Estate) {
     else {
         return;
     };
-    let accepts = |g: &Group| {
-        if g.clients.is_empty() && g.client_groups.is_empty() {
-            e.internal.union(&g.addresses)
-        } else {
-            g.clients.union(&g.addresses)
-        }
-    };
-    let accepted = e
-        .groups
-        .iter()
-        .filter(|g| g.role == Role::DomainController)
-        .fold(AddrSet::empty(), |acc, g| acc.union(&accepts(g)));
+    let accepted = smbguard_model::accepted_by_dcs(&e.groups, &e.internal);
     let orphans = e
         .groups
         .iter()
@@ -536,8 +525,13 @@ fn well_formed(e: &mut Estate) {
         });
     if !orphans.is_empty() {
         // An empty `clients` means all of `internal`; keep that meaning.
-        let widened = accepts(&e.groups[dc]).difference(&e.groups[dc].addresses);
-        e.groups[dc].clients = widened.union(&orphans);
+        let first = &e.groups[dc];
+        let own = if first.clients.is_empty() && first.client_groups.is_empty() {
+            e.internal.clone()
+        } else {
+            first.clients.clone()
+        };
+        e.groups[dc].clients = own.union(&orphans);
     }
 }
 
@@ -571,22 +565,9 @@ fn part_of(g: &Group, rng: &mut Rng) -> AddrSet {
 
 /// See [`Knobs::documented_shapes`].
 fn documented_shapes(rng: &mut Rng, e: &mut Estate) {
+    // What the parser refuses outright (no tcp/445, isolated clients, members
+    // no DC accepts) is repaired afterwards by `well_formed`.
     let n = e.groups.len();
-    // What the parser refuses outright (no tcp/445; isolated clients) would
-    // only thin out the estates the property tests see.
-    if !e.transports.contains(&Transport::SMB) {
-        e.transports.insert(0, Transport::SMB);
-    }
-    let isolated: Vec<usize> = (0..n)
-        .filter(|&i| e.groups[i].role == Role::Isolated)
-        .collect();
-    let isolated_addrs = isolated
-        .iter()
-        .fold(AddrSet::empty(), |a, &i| a.union(&e.groups[i].addresses));
-    for g in &mut e.groups {
-        g.client_groups.retain(|c| !isolated.contains(c));
-        g.clients = g.clients.difference(&isolated_addrs);
-    }
     for g in &mut e.groups {
         g.needs_dc_smb = !rng.chance(1, 4);
     }
