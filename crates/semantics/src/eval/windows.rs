@@ -87,20 +87,18 @@ fn bypass_blocker(
     direction: Direction,
     ctx: &WindowsContext,
     local_ipsec: bool,
-) -> Option<String> {
+) -> Option<&'static str> {
     if r.security == Security::None {
-        return Some("a bypass rule must require authentication; Windows ignores it".into());
+        return Some("a bypass rule must require authentication; Windows ignores it");
     }
     if !local_ipsec {
         return Some(
-            "no connection security rule authenticates this host, so the bypass cannot apply"
-                .into(),
+            "no connection security rule authenticates this host, so the bypass cannot apply",
         );
     }
     if !ctx.ipsec.peer {
         return Some(
-            "the peer has no matching connection security rule (IPsec), so the bypass cannot apply"
-                .into(),
+            "the peer has no matching connection security rule (IPsec), so the bypass cannot apply",
         );
     }
     let authorised = r
@@ -109,12 +107,151 @@ fn bypass_blocker(
         .any(|sid| ctx.ipsec.peer_sids.contains(sid));
     match direction {
         Direction::Inbound if r.remote_machines.is_empty() => {
-            Some("an inbound bypass must name authorised computers; this one names none".into())
+            Some("an inbound bypass must name authorised computers; this one names none")
         }
         _ if !r.remote_machines.is_empty() && !authorised => {
-            Some("the peer computer is not in the rule's authorised computers".into())
+            Some("the peer computer is not in the rule's authorised computers")
         }
         _ => None,
+    }
+}
+
+/// What the evaluation knows about the flow besides the rule: the profile's
+/// settings, the direction, the IPsec context and edge traversal.
+#[derive(Clone, Copy)]
+struct Situation<'c> {
+    defaults: ProfileDefaults,
+    direction: Direction,
+    ctx: &'c WindowsContext,
+    edge: bool,
+    local_ipsec: bool,
+}
+
+impl Situation<'_> {
+    /// Whether a rule that matches the flow applies, and the trace's note
+    /// saying why (or why not).
+    fn applies(&self, r: &WindowsRule) -> (bool, &'static str) {
+        if let Some(why) = profile_blocker(r, self.defaults, self.direction, self.edge) {
+            return (false, why);
+        }
+        match r.action {
+            Action::Bypass => match bypass_blocker(r, self.direction, self.ctx, self.local_ipsec) {
+                None if r.remote_machines.is_empty() => (
+                    true,
+                    "authenticated bypass: IPsec on both ends; overrides block rules",
+                ),
+                None => (
+                    true,
+                    "authenticated bypass: IPsec on both ends, peer computer authorised; overrides block rules",
+                ),
+                Some(why) => (false, why),
+            },
+            Action::Block => (true, "block rule"),
+            Action::Allow
+                if r.security != Security::None && !(self.local_ipsec && self.ctx.ipsec.peer) =>
+            {
+                (
+                    false,
+                    "allow-if-secure, but no IPsec session can be negotiated",
+                )
+            }
+            Action::Allow => (true, "allow rule"),
+        }
+    }
+
+    /// True when `r` matches the flow and is enforced (merge off: the local
+    /// store's built-in rules are not).
+    fn considers(&self, r: &WindowsRule, flow: &Flow) -> bool {
+        rule_matches(r, self.direction, flow, self.ctx)
+            && (self.defaults.local_rules || r.origin != Origin::BuiltIn)
+    }
+
+    /// The profile default's verdict when no rule applies.
+    fn default_verdict(&self) -> Verdict {
+        let block = match self.direction {
+            Direction::Inbound => self.defaults.block_inbound || self.defaults.shielded,
+            Direction::Outbound => self.defaults.block_outbound,
+        };
+        if block {
+            Verdict::Block
+        } else {
+            Verdict::Allow
+        }
+    }
+}
+
+/// The verdict of [`eval_windows_edge`] and the rule that decided it,
+/// without the trace: no allocation, for callers that evaluate many flows
+/// and want the full [`Decision`] of only a few.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome<'r> {
+    /// The verdict, as [`Decision::verdict`].
+    pub verdict: Verdict,
+    /// The decisive rule, as the [`RuleMatch`] marked `decisive` names it
+    /// (`None`: the profile default decided, or the firewall is off).
+    pub decisive: Option<&'r WindowsRule>,
+}
+
+/// [`eval_windows_edge`]'s verdict and decisive rule. Same precedence, same
+/// choice among rules of the winning action (the least by ID, name and
+/// note, the first given on a tie), so it always agrees with the
+/// [`Decision`] (a property test holds it to that).
+pub fn windows_outcome<'r>(
+    rules: impl IntoIterator<Item = &'r WindowsRule>,
+    defaults: ProfileDefaults,
+    direction: Direction,
+    flow: &Flow,
+    ctx: &WindowsContext,
+    edge: bool,
+) -> Outcome<'r> {
+    if !defaults.enabled {
+        return Outcome {
+            verdict: Verdict::Allow,
+            decisive: None,
+        };
+    }
+    let s = Situation {
+        defaults,
+        direction,
+        ctx,
+        edge,
+        local_ipsec: local_ipsec(ctx, defaults),
+    };
+    // The best applying rule of each action: bypass, block, allow.
+    let mut best: [Option<(&'r WindowsRule, &'static str)>; 3] = [None; 3];
+    for r in rules {
+        if !s.considers(r, flow) {
+            continue;
+        }
+        let (applies, note) = s.applies(r);
+        if !applies {
+            continue;
+        }
+        let slot = &mut best[match r.action {
+            Action::Bypass => 0,
+            Action::Block => 1,
+            Action::Allow => 2,
+        }];
+        let better = slot.is_none_or(|(b, b_note)| {
+            (r.id.as_str(), r.name.as_str(), note) < (b.id.as_str(), b.name.as_str(), b_note)
+        });
+        if better {
+            *slot = Some((r, note));
+        }
+    }
+    match best {
+        [Some((r, _)), _, _] | [None, None, Some((r, _))] => Outcome {
+            verdict: Verdict::Allow,
+            decisive: Some(r),
+        },
+        [None, Some((r, _)), _] => Outcome {
+            verdict: Verdict::Block,
+            decisive: Some(r),
+        },
+        [None, None, None] => Outcome {
+            verdict: s.default_verdict(),
+            decisive: None,
+        },
     }
 }
 
@@ -182,36 +319,25 @@ pub fn eval_windows_edge<'r>(
             reason: format!("the firewall is off in the {} profile", ctx.profile),
         };
     }
-    let local_ipsec = local_ipsec(ctx, defaults);
+    let s = Situation {
+        defaults,
+        direction,
+        ctx,
+        edge,
+        local_ipsec: local_ipsec(ctx, defaults),
+    };
     let mut matched: Vec<(&WindowsRule, RuleMatch, bool)> = rules
         .into_iter()
-        .filter(|r| rule_matches(r, direction, flow, ctx))
-        // Merge off: the local store (built-in rules) is not enforced.
-        .filter(|r| defaults.local_rules || r.origin != Origin::BuiltIn)
+        .filter(|r| s.considers(r, flow))
         .map(|r| {
-            let blocked = profile_blocker(r, defaults, direction, edge);
-            let (applies, note) = match r.action {
-                _ if blocked.is_some() => (false, blocked.unwrap_or_default().to_string()),
-                Action::Bypass => match bypass_blocker(r, direction, ctx, local_ipsec) {
-                    None if r.remote_machines.is_empty() => {
-                        (true, "authenticated bypass: IPsec on both ends; overrides block rules".to_string())
-                    }
-                    None => (true, "authenticated bypass: IPsec on both ends, peer computer authorised; overrides block rules".to_string()),
-                    Some(why) => (false, why),
-                },
-                Action::Block => (true, "block rule".to_string()),
-                Action::Allow if r.security != Security::None && !(local_ipsec && ctx.ipsec.peer) => {
-                    (false, "allow-if-secure, but no IPsec session can be negotiated".to_string())
-                }
-                Action::Allow => (true, "allow rule".to_string()),
-            };
+            let (applies, note) = s.applies(r);
             let m = RuleMatch {
                 id: r.id.clone(),
                 name: r.name.clone(),
                 action: action_str(r.action).into(),
                 kb: r.kb,
                 decisive: false,
-                note,
+                note: note.to_owned(),
             };
             (r, m, applies)
         })
@@ -264,15 +390,7 @@ pub fn eval_windows_edge<'r>(
             format!("allow rule \"{}\"", matched[i].0.name),
         )
     } else {
-        let block = match direction {
-            Direction::Inbound => defaults.block_inbound || defaults.shielded,
-            Direction::Outbound => defaults.block_outbound,
-        };
-        let verdict = if block {
-            Verdict::Block
-        } else {
-            Verdict::Allow
-        };
+        let verdict = s.default_verdict();
         let d = match direction {
             Direction::Inbound => "inbound",
             Direction::Outbound => "outbound",

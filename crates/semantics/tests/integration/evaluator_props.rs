@@ -8,7 +8,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use smbguard_model::{AddrSet, IntervalSet, PortSet, Profile, ProfileSet, Proto, Transport};
 use smbguard_semantics::eval::acl::eval_acl;
-use smbguard_semantics::eval::windows::{eval_windows, eval_windows_edge, merge_stores};
+use smbguard_semantics::eval::windows::{
+    eval_windows, eval_windows_edge, merge_stores, windows_outcome,
+};
 use smbguard_semantics::{
     Acl, AclAction, AclEntry, Action, Direction, Flow, IpsecContext, KbRow, Origin,
     ProfileDefaults, Security, Verdict, WindowsContext, WindowsRule,
@@ -350,6 +352,40 @@ proptest! {
             let a = eval_windows_edge(&rules, defaults, d, &f, &ctx, edge);
             let b = eval_windows_edge(&shuffled, defaults, d, &f, &ctx, edge);
             prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn the_outcome_is_the_decisions_verdict_and_decisive_rule(
+        rules in prop::collection::vec(rule(), 0..10),
+        f in flow(),
+        ctx in context(),
+        (enabled, shielded, local_rules, edge, local_ipsec_rules) in any::<(bool, bool, bool, bool, bool)>(),
+    ) {
+        let defaults = ProfileDefaults {
+            enabled,
+            shielded,
+            local_rules,
+            local_ipsec_rules,
+            ..ProfileDefaults::windows_default(ctx.profile)
+        };
+        // Same-ID rules (one per store), told apart by name, then not at all.
+        let mut rules = rules;
+        if let Some(first) = rules.first().cloned() {
+            let mut twin = first.clone();
+            twin.name = "a twin".into();
+            rules.push(twin);
+            rules.push(first);
+        }
+        for d in [Direction::Inbound, Direction::Outbound] {
+            let full = eval_windows_edge(&rules, defaults, d, &f, &ctx, edge);
+            let fast = windows_outcome(&rules, defaults, d, &f, &ctx, edge);
+            prop_assert_eq!(fast.verdict, full.verdict);
+            let decisive = full.matched.iter().find(|m| m.decisive);
+            prop_assert_eq!(
+                fast.decisive.map(|r| (&r.id, &r.name)),
+                decisive.map(|m| (&m.id, &m.name))
+            );
         }
     }
 
