@@ -25,9 +25,20 @@ pub struct Effective {
     pub stores: BTreeMap<String, Store>,
     /// The readers' notes, every store's.
     pub notes: Vec<Finding>,
+    /// Where the stores were read: every note's location starts with it.
+    pub location: String,
 }
 
 impl Effective {
+    /// A note's location without the input's location in front: what the
+    /// note says about the configuration, whatever file it came from.
+    #[must_use]
+    pub fn within<'n>(&self, note: &'n Finding) -> &'n str {
+        note.location
+            .strip_prefix(self.location.as_str())
+            .unwrap_or(&note.location)
+    }
+
     /// The store a rule ID was read from; built-in rules no store names are
     /// [`Store::AssumedBuiltIn`].
     #[must_use]
@@ -95,6 +106,7 @@ pub fn effective_policy(stores: &[(Store, &[RegistryEntry])], location: &str) ->
         },
         stores: BTreeMap::new(),
         notes: Vec::new(),
+        location: location.to_owned(),
     };
     for (store, entries) in stores {
         let rules_only: Vec<RegistryEntry> =

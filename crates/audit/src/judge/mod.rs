@@ -3,9 +3,11 @@
 //! (docs/audit.md, "Findings"), and the settings that are not flows (SMB1,
 //! signing, encryption, NTLM, profiles, merge).
 
+mod classes;
 mod fix;
 mod flows;
 mod settings;
+mod walk;
 
 use smbguard_model::Role;
 use smbguard_semantics::{
@@ -18,6 +20,9 @@ use crate::effective::Effective;
 use crate::finding::{Finding, FindingCode};
 use crate::report::{AuditFinding, Evidence, RuleRef, Store};
 use flows::{Bucket, Differences};
+
+pub(crate) use classes::Starts;
+pub(crate) use walk::{PlanSide, plan_starts};
 
 pub use fix::ps_quote;
 
@@ -42,7 +47,20 @@ pub fn judge_windows(
     let Some(expected) = group.windows() else {
         return Judgement::default();
     };
-    let diffs = flows::windows(plan, &group.addresses, expected, &actual.policy);
+    let side = PlanSide::new(plan, &group.addresses, expected, &plan_starts(plan));
+    judge_windows_against(&side, group, actual, smb)
+}
+
+/// [`judge_windows`] with the plan side of `group` already computed (the
+/// fleet audit computes it once per group).
+pub(crate) fn judge_windows_against(
+    side: &PlanSide<'_>,
+    group: &HostPolicy,
+    actual: &Effective,
+    smb: Option<&HostSmb>,
+) -> Judgement {
+    let expected = side.expected;
+    let diffs = walk::windows(side, &actual.policy);
     let cx = Context {
         group,
         stores: Some(actual),
@@ -52,7 +70,7 @@ pub fn judge_windows(
     let mut findings = cx.classify(&diffs);
     findings.extend(settings::profiles(expected, &actual.policy));
     if let Some(smb) = smb {
-        findings.extend(settings::smb(&plan.smb, smb, group.role));
+        findings.extend(settings::smb(&side.plan.smb, smb, group.role));
     }
     settings::bypass_without_isolation(expected, actual, &mut findings);
     Judgement {
@@ -123,7 +141,7 @@ pub fn judge_perimeter(plan: &Plan, actual: &Acl, notes: &[Finding]) -> Judgemen
                 ),
             };
             let rules = acl_rules(&d.actual, Store::Perimeter);
-            let mut f = AuditFinding::new(code, title, evidence(b, rules, notes));
+            let mut f = AuditFinding::new(code, title, evidence(b, rules, notes, ""));
             f.fix = Some(fix::perimeter());
             f
         })
@@ -160,15 +178,18 @@ fn acl_rules(d: &Decision, store: Store) -> Vec<RuleRef> {
 }
 
 /// The evidence of a bucket: its first flow, its size, the rules, and what
-/// the readers approximated about those rules.
-fn evidence(b: &Bucket, rules: Vec<RuleRef>, notes: &[Finding]) -> Evidence {
+/// the readers approximated about those rules (`input` is the location in
+/// front of every note: the notes are matched on what follows it, so the
+/// evidence does not depend on the file's name).
+fn evidence(b: &Bucket, rules: Vec<RuleRef>, notes: &[Finding], input: &str) -> Evidence {
     let approximated = notes
         .iter()
         .filter(|n| n.code == FindingCode::Widened || n.code == FindingCode::BrokenReference)
         .filter(|n| {
-            rules.iter().any(|r| {
-                n.location.ends_with(&format!("!{}", r.id)) || n.location.contains(&r.name)
-            })
+            let at = n.location.strip_prefix(input).unwrap_or(&n.location);
+            rules
+                .iter()
+                .any(|r| at.ends_with(&format!("!{}", r.id)) || at.contains(&r.name))
         })
         .map(|n| format!("{}: {}", n.location, n.message))
         .collect();
@@ -300,7 +321,8 @@ impl Context<'_> {
             let code = self.code(d);
             let rules = self.rules(&d.actual);
             let title = self.title(code, d);
-            let mut f = AuditFinding::new(code, title, evidence(b, rules, self.notes));
+            let input = self.stores.map_or("", |s| s.location.as_str());
+            let mut f = AuditFinding::new(code, title, evidence(b, rules, self.notes, input));
             f.fix = Some(fix::for_flow(code, self.group, &f.evidence, self.linux));
             out.push(f);
         }

@@ -225,7 +225,7 @@ pub(crate) fn bypass_without_isolation(
     ev.approximated = actual
         .notes
         .iter()
-        .filter(|n| n.location.contains("ConSecRules!"))
+        .filter(|n| actual.within(n).contains("ConSecRules!"))
         .map(|n| format!("{}: {}", n.location, n.message))
         .collect();
     let mut f = AuditFinding::new(
