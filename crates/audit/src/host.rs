@@ -104,7 +104,7 @@ fn host_audit(
         policy_hash,
         classes: judgement.classes,
         findings: judgement.findings,
-        notes,
+        notes: notes.into(),
     }
 }
 
@@ -112,7 +112,7 @@ fn sha1(bytes: &[u8]) -> String {
     sha1_smol::Sha1::from(bytes).digest().to_string()
 }
 
-fn windows_group<'p>(
+pub(crate) fn windows_group<'p>(
     group: Option<&'p HostPolicy>,
     location: &str,
 ) -> Result<&'p HostPolicy, AuditError> {

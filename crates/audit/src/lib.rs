@@ -14,6 +14,7 @@ mod error;
 mod exports;
 mod finding;
 mod fix_script;
+mod fleet;
 mod host;
 pub mod intune;
 mod judge;
@@ -22,12 +23,13 @@ mod report;
 pub mod windows;
 
 pub use audit_code::{AuditCode, Severity};
-pub use bundle::{Bundle, HostSmb, RegValue, RegValueData, read_bundle};
+pub use bundle::{Bundle, FirewallStores, HostSmb, RegValue, RegValueData, SmbFacts, read_bundle};
 pub use effective::{Effective, effective_policy};
 pub use error::AuditError;
 pub use exports::{DEFAULT_CODE_PAGE, audit_netfw_export, audit_reg_export, audit_wfw};
 pub use finding::{Finding, FindingCode};
 pub use fix_script::fix_script;
+pub use fleet::{FleetInput, audit_fleet};
 pub use host::{
     GroupChoice, audit_bundle, audit_iptables, audit_nft_json, audit_registry_pol, detect,
     resolve_group,
@@ -35,7 +37,7 @@ pub use host::{
 pub use intune::read_intune_policies;
 pub use judge::{Judgement, judge_linux, judge_perimeter, judge_windows, ps_quote};
 pub use report::{
-    AuditFinding, AuditReport, Evidence, Fix, HostAudit, InputKind, RuleRef, Store, Summary,
+    AuditFinding, AuditReport, Evidence, Fix, HostAudit, InputKind, Notes, RuleRef, Store, Summary,
 };
 pub use windows::{
     ConfiguredProfile, DeployedGpo, GpoSmbSettings, LoweredWindows, lower_firewall_policy, overlay,

@@ -3,7 +3,10 @@
 //! module (it imports nothing from the crate but the codes), so the judge,
 //! the fix-script writer and every renderer share one stable type.
 
-use serde::Serialize;
+use std::sync::Arc;
+
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 use smbguard_model::Profile;
 use smbguard_semantics::{Difference, Direction, KbRow};
 
@@ -160,7 +163,93 @@ pub struct HostAudit {
     /// Findings, most severe first.
     pub findings: Vec<AuditFinding>,
     /// What the readers could not model exactly (`SG-A…`).
-    pub notes: Vec<Finding>,
+    pub notes: Notes,
+}
+
+/// The readers' notes on one input (`SG-A…`), in order. Hosts of a fleet
+/// that deployed the same configuration share one list, each seeing its
+/// own input's location in front of every note's (the notes of 10,000
+/// identical hosts are held once). Iterating yields each note as the
+/// reader wrote it for this input; serialised as that list.
+#[derive(Clone, Debug, Default)]
+pub struct Notes {
+    /// Put in front of every note's location.
+    prefix: String,
+    list: Arc<[Finding]>,
+}
+
+impl Notes {
+    /// Notes shared with other inputs: `list`'s locations lack the input's
+    /// location, which is `prefix`.
+    #[must_use]
+    pub fn shared(prefix: &str, list: Arc<[Finding]>) -> Self {
+        Notes {
+            prefix: prefix.to_owned(),
+            list,
+        }
+    }
+
+    /// How many notes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True without notes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Each note, its location complete.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Finding> + '_ {
+        self.list.iter().map(|n| {
+            if self.prefix.is_empty() {
+                return n.clone();
+            }
+            Finding {
+                code: n.code,
+                location: format!("{}{}", self.prefix, n.location),
+                message: n.message.clone(),
+            }
+        })
+    }
+}
+
+impl From<Vec<Finding>> for Notes {
+    fn from(list: Vec<Finding>) -> Self {
+        Notes {
+            prefix: String::new(),
+            list: list.into(),
+        }
+    }
+}
+
+impl PartialEq for Notes {
+    fn eq(&self, other: &Notes) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Notes {}
+
+impl<'a> IntoIterator for &'a Notes {
+    type Item = Finding;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = Finding> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Serialize for Notes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for n in self {
+            seq.serialize_element(&n)?;
+        }
+        seq.end()
+    }
 }
 
 impl HostAudit {

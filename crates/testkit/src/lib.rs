@@ -1,11 +1,13 @@
 //! Test support shared by every smbguard crate (a dev-dependency only, never
 //! published): the repository's fixtures, THE random-estate generator, the
-//! external-tool policy, throwaway network namespaces, the CLI runner and
-//! Samba's `preg` dump script. One copy of each, so the tests cannot drift
+//! scale estate and the synthetic fleet built on it, the external-tool
+//! policy, throwaway network namespaces, the CLI runner and Samba's `preg`
+//! dump script. One copy of each, so the tests cannot drift
 //! apart the way their private copies did.
 
 pub mod cli;
 pub mod estates;
+pub mod fleet;
 pub mod modules;
 pub mod netns;
 pub mod oracle;

@@ -98,16 +98,15 @@ fn store_key(store: Store, key: &str) -> String {
     key.to_owned()
 }
 
-impl Bundle {
+impl FirewallStores {
     /// The three stores, highest precedence first, as registry entries
     /// under the Group Policy base key (the MS-GPFAS reader's layout).
     #[must_use]
     pub fn store_entries(&self) -> Vec<(Store, Vec<RegistryEntry>)> {
-        let f = &self.firewall;
         [
-            (Store::Gpo, &f.gpo),
-            (Store::Mdm, &f.mdm),
-            (Store::Local, &f.local),
+            (Store::Gpo, &self.gpo),
+            (Store::Mdm, &self.mdm),
+            (Store::Local, &self.local),
         ]
         .into_iter()
         .map(|(store, values)| {
@@ -126,37 +125,31 @@ impl Bundle {
         .collect()
     }
 
-    /// The host's addresses that parse (others are ignored).
-    #[must_use]
-    pub fn addresses(&self) -> Vec<IpAddr> {
-        self.host
-            .addresses
-            .iter()
-            .filter_map(|a| a.split('%').next()?.trim().parse().ok())
-            .collect()
-    }
-
-    /// SHA-1 (hex) of the firewall stores: every value's canonical text
-    /// prefixed with its store (`gpo\`, `mdm\`, `local\`), sorted, joined
-    /// with `\n`. The collector's `-Digest` prints the same hash.
+    /// SHA-1 (hex) of the stores: every value's canonical text prefixed
+    /// with its store (`gpo\`, `mdm\`, `local\`), sorted, joined with `\n`.
+    /// The collector's `-Digest` prints the same hash.
     #[must_use]
     pub fn policy_hash(&self) -> String {
-        let f = &self.firewall;
-        let mut lines: Vec<String> = [("gpo", &f.gpo), ("mdm", &f.mdm), ("local", &f.local)]
-            .iter()
-            .flat_map(|(s, vs)| vs.iter().map(move |v| format!(r"{s}\{}", v.canonical())))
-            .collect();
+        let mut lines: Vec<String> = [
+            ("gpo", &self.gpo),
+            ("mdm", &self.mdm),
+            ("local", &self.local),
+        ]
+        .iter()
+        .flat_map(|(s, vs)| vs.iter().map(move |v| format!(r"{s}\{}", v.canonical())))
+        .collect();
         lines.sort();
         sha1_smol::Sha1::from(lines.join("\n").as_bytes())
             .digest()
             .to_string()
     }
+}
 
+impl SmbFacts {
     /// What the host's SMB configuration amounts to.
     #[must_use]
-    pub fn smb(&self) -> HostSmb {
-        let mut entries: Vec<RegistryEntry> =
-            self.smb.registry.iter().map(|v| v.entry("")).collect();
+    pub fn host_smb(&self) -> HostSmb {
+        let mut entries: Vec<RegistryEntry> = self.registry.iter().map(|v| v.entry("")).collect();
         // `Set-SmbClientConfiguration -RequireEncryption/-BlockNTLM` write the
         // client's Parameters key; the reader looks at the policy key, which
         // wins when both are set.
@@ -177,18 +170,48 @@ impl Bundle {
                 );
             }
         }
-        let feature = self.smb.smb1_feature.to_ascii_lowercase();
+        let feature = self.smb1_feature.to_ascii_lowercase();
         HostSmb {
             settings: read_gpo_smb(&entries),
             smb1_feature_off: feature == "disabled" || feature == "absent",
             shares: self
-                .smb
                 .shares
                 .iter()
                 .filter(|s| !s.special)
                 .map(|s| s.name.clone())
                 .collect(),
         }
+    }
+}
+
+impl Bundle {
+    /// The three stores, highest precedence first, as registry entries
+    /// under the Group Policy base key (the MS-GPFAS reader's layout).
+    #[must_use]
+    pub fn store_entries(&self) -> Vec<(Store, Vec<RegistryEntry>)> {
+        self.firewall.store_entries()
+    }
+
+    /// The host's addresses that parse (others are ignored).
+    #[must_use]
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.host
+            .addresses
+            .iter()
+            .filter_map(|a| a.split('%').next()?.trim().parse().ok())
+            .collect()
+    }
+
+    /// SHA-1 (hex) of the firewall stores ([`FirewallStores::policy_hash`]).
+    #[must_use]
+    pub fn policy_hash(&self) -> String {
+        self.firewall.policy_hash()
+    }
+
+    /// What the host's SMB configuration amounts to.
+    #[must_use]
+    pub fn smb(&self) -> HostSmb {
+        self.smb.host_smb()
     }
 }
 

@@ -2,6 +2,7 @@
 //! suite links once per crate instead of once per file.
 
 mod audit_exports;
+mod audit_fleet;
 mod audit_mutations;
 mod audit_own_artifacts;
 mod audit_support;
