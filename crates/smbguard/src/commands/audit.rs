@@ -2,20 +2,15 @@
 //! GPO backups, .reg, .wfw, Get-NetFirewallRule exports, nftables JSON, iptables-save), judge it against the plan by
 //! its effect, report findings and optionally write a fix script.
 
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use smbguard_audit::{
-    AuditError, AuditReport, GroupChoice, HostAudit, InputKind, Severity, audit_bundle,
-    audit_iptables, audit_netfw_export, audit_nft_json, audit_reg_export, audit_registry_pol,
-    audit_wfw, detect, read_bundle,
-};
-use smbguard_semantics::Plan;
+use smbguard_audit::{AuditReport, GroupChoice, Severity};
 
+use super::audit_inputs::audit_inputs;
 use crate::input::load_plan;
-use crate::render::{self, term::esc};
+use crate::render;
 use crate::{CliError, EXIT_FAILED, out};
 
 pub(crate) const AUDIT_LONG_ABOUT: &str = "\
@@ -83,143 +78,6 @@ pub(crate) struct AuditArgs {
     pub(crate) fix_script: Option<PathBuf>,
 }
 
-fn bad(e: &AuditError) -> CliError {
-    CliError::BadInput(format!("error: {}", esc(&e.to_string())))
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path)
-        .map_err(|e| CliError::BadInput(format!("error: cannot read {}: {e}", path.display())))
-}
-
-/// A GPO backup folder's `registry.pol` (GPMC layout), if `dir` is one.
-fn gpo_registry_pol(dir: &Path) -> Option<PathBuf> {
-    let direct = dir.join("DomainSysvol/GPO/Machine/registry.pol");
-    if direct.is_file() {
-        return Some(direct);
-    }
-    // A backup root holds one {GUID} folder per GPO.
-    let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("DomainSysvol/GPO/Machine/registry.pol").is_file())
-        .collect();
-    subs.sort();
-    subs.first()
-        .map(|p| p.join("DomainSysvol/GPO/Machine/registry.pol"))
-}
-
-struct Ctx<'a> {
-    plan: &'a Plan,
-    choice: GroupChoice<'a>,
-    hosts: Vec<HostAudit>,
-}
-
-impl Ctx<'_> {
-    fn file(&mut self, path: &Path) -> Result<(), CliError> {
-        let bytes = read(path)?;
-        let loc = path.display().to_string();
-        let kind = detect(&bytes).ok_or_else(|| {
-            CliError::BadInput(format!(
-                "error: {}: not an evidence bundle, registry.pol, .reg, .wfw, Get-NetFirewallRule CSV/JSON, `nft -j list ruleset` JSON or iptables-save output",
-                esc(&loc)
-            ))
-        })?;
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        let audit = match kind {
-            InputKind::Bundle => {
-                let b = read_bundle(&text(), &loc).map_err(|e| bad(&e))?;
-                audit_bundle(self.plan, &b, self.choice, &loc)
-            }
-            InputKind::RegistryPol | InputKind::GpoBackup => {
-                audit_registry_pol(self.plan, &bytes, self.choice, &loc, kind)
-            }
-            InputKind::RegExport => audit_reg_export(self.plan, &bytes, self.choice, &loc),
-            InputKind::Wfw => audit_wfw(self.plan, &bytes, self.choice, &loc),
-            InputKind::NetFirewallCsv | InputKind::NetFirewallJson => {
-                let json = kind == InputKind::NetFirewallJson;
-                audit_netfw_export(self.plan, &bytes, json, self.choice, &loc)
-            }
-            InputKind::NftJson => audit_nft_json(self.plan, &text(), self.choice, &loc),
-            InputKind::IptablesSave => {
-                let v6 = ip6_sibling(path).and_then(|p| std::fs::read_to_string(p).ok());
-                audit_iptables(self.plan, &text(), v6.as_deref(), self.choice, &loc)
-            }
-            _ => return Ok(()),
-        };
-        self.hosts.push(audit.map_err(|e| bad(&e))?);
-        Ok(())
-    }
-
-    fn input(&mut self, path: &Path) -> Result<(), CliError> {
-        if path.as_os_str() == "-" {
-            return self.stdin();
-        }
-        if path.is_dir() {
-            if let Some(pol) = gpo_registry_pol(path) {
-                // The group comes from the backup folder's path (gpo/GROUP/...).
-                let bytes = read(&pol)?;
-                let loc = format!(
-                    "{}/{}",
-                    path.display(),
-                    "DomainSysvol/GPO/Machine/registry.pol"
-                );
-                let a =
-                    audit_registry_pol(self.plan, &bytes, self.choice, &loc, InputKind::GpoBackup)
-                        .map_err(|e| bad(&e))?;
-                self.hosts.push(a);
-                return Ok(());
-            }
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| {
-                    CliError::BadInput(format!("error: cannot read {}: {e}", path.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|x| ["json", "reg", "wfw", "csv"].iter().any(|e| x == *e))
-                })
-                .collect();
-            files.sort();
-            for f in files {
-                self.file(&f)?;
-            }
-            return Ok(());
-        }
-        self.file(path)
-    }
-
-    /// Bundles as JSON lines, read one at a time.
-    fn stdin(&mut self) -> Result<(), CliError> {
-        let stdin = std::io::stdin();
-        for (i, line) in stdin.lock().lines().enumerate() {
-            let line = line.map_err(|e| CliError::BadInput(format!("error: stdin: {e}")))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let loc = format!("<stdin>:{}", i + 1);
-            let b = read_bundle(&line, &loc).map_err(|e| bad(&e))?;
-            let a = audit_bundle(self.plan, &b, self.choice, &loc).map_err(|e| bad(&e))?;
-            self.hosts.push(a);
-        }
-        Ok(())
-    }
-}
-
-/// `rules.v4` → `rules.v6`, `iptables-save.txt` → `ip6tables-save.txt`.
-fn ip6_sibling(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_str()?;
-    let other = if name.contains(".v4") {
-        name.replace(".v4", ".v6")
-    } else if name.starts_with("iptables") {
-        format!("ip6{name}")
-    } else {
-        return None;
-    };
-    let p = path.with_file_name(other);
-    p.is_file().then_some(p)
-}
-
 pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
     let (estate, inputs) = match args.paths.split_first() {
         Some((first, rest)) if first.extension().is_some_and(|x| x == "toml") => {
@@ -238,15 +96,8 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
         Some(g) => GroupChoice::Named(g),
         None => GroupChoice::Infer,
     };
-    let mut cx = Ctx {
-        plan: &plan,
-        choice,
-        hosts: Vec::new(),
-    };
-    for p in inputs {
-        cx.input(p)?;
-    }
-    let report = AuditReport::new(&loaded.estate.name, env!("CARGO_PKG_VERSION"), cx.hosts);
+    let hosts = audit_inputs(&plan, choice, inputs)?;
+    let report = AuditReport::new(&loaded.estate.name, env!("CARGO_PKG_VERSION"), hosts);
     if let Some(path) = &args.fix_script {
         let script = smbguard_audit::fix_script(&report);
         std::fs::write(path, script)

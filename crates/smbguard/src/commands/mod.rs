@@ -2,6 +2,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod audit;
+pub(crate) mod audit_inputs;
 pub(crate) mod check;
 pub(crate) mod diff_tags;
 pub(crate) mod emit;

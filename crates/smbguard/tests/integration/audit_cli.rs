@@ -162,3 +162,64 @@ fn bundles_stream_as_json_lines_on_stdin_and_the_fix_script_is_report_only() {
     );
     assert!(script.contains("if ($Apply)"));
 }
+
+#[test]
+fn a_fleet_as_a_folder_and_as_json_lines_gives_one_report_and_the_first_bad_file_fails() {
+    use smbguard_testkit::fleet::{Fleet, Params};
+    let fleet = Fleet::new(&Params {
+        groups: 15,
+        hosts: 40,
+        ranges: 80,
+        seed: 3,
+        drifted_per_mille: 200,
+    });
+    let dir = smbguard_testkit::scratch_dir("audit-cli-fleet");
+    let estate = dir.join("fleet.toml");
+    std::fs::write(&estate, &fleet.toml).unwrap();
+    let bundles = dir.join("bundles");
+    fleet.write_dir(&bundles).unwrap();
+    let mut lines = Vec::new();
+    fleet.write_jsonl(&mut lines).unwrap();
+    let estate = estate.to_str().unwrap();
+    let folder = smbguard(&[
+        "audit",
+        estate,
+        bundles.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let stdin = smbguard_testkit::smbguard!()
+        .output_stdin(&["audit", estate, "-", "--format", "json"], &lines);
+    for out in [&folder, &stdin] {
+        // Drifted hosts have high findings; stderr is no terminal: no bar.
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let json = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    let (a, b) = (json(&folder), json(&stdin));
+    assert_eq!(a["summary"]["hosts"], 40);
+    assert_eq!(a["summary"], b["summary"]);
+    assert_eq!(summary(&a), summary(&b));
+    // Two bad files: the first in the folder's order is the one reported.
+    std::fs::write(
+        bundles.join("AA-bad.json"),
+        "{\"schema\": \"smbguard-evidence/1\"}",
+    )
+    .unwrap();
+    std::fs::write(bundles.join("ZZ-bad.json"), "{}").unwrap();
+    let out = smbguard(&["audit", estate, bundles.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AA-bad.json"), "{stderr}");
+    assert!(!stderr.contains("ZZ-bad"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
