@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use smbguard_testkit::fleet::{Fleet, Params};
 
 /// One `smbguard audit ESTATE INPUT` with `stdin`, its exit code checked
@@ -51,10 +51,13 @@ fn fleet_audit(c: &mut Criterion) {
     eprintln!("fleet: {} hosts written to {}", params.hosts, dir.display());
 
     let mut group = c.benchmark_group("audit_fleet");
+    // One process per sample (several seconds each): flat sampling, so ten
+    // samples are ten runs.
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(90))
+        .measurement_time(Duration::from_secs(60))
         .throughput(Throughput::Elements(params.hosts as u64));
     group.bench_function("jsonl_stdin", |b| {
         b.iter(|| audit(&estate, "-", Stdio::from(File::open(&lines).unwrap())));

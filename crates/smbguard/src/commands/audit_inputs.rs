@@ -234,11 +234,11 @@ fn progress(paths: &[PathBuf]) -> ProgressBar {
     let (bar, template) = match count(paths) {
         Some(n) => (
             ProgressBar::new(n),
-            "audit [{bar:40}] {pos}/{len} hosts {per_sec} eta {eta}",
+            "audit [{bar:40}] {pos}/{len} hosts, {elapsed} elapsed, eta {eta}",
         ),
         None => (
             ProgressBar::new_spinner(),
-            "audit {spinner} {pos} hosts {per_sec}",
+            "audit {spinner} {pos} hosts, {elapsed} elapsed",
         ),
     };
     if let Ok(style) = ProgressStyle::with_template(template) {

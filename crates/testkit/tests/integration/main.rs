@@ -3,5 +3,6 @@
 
 mod estates;
 mod fixtures;
+mod fleet;
 mod module_cycles;
 mod oracle;
