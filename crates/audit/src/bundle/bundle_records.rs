@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA: &str = "smbguard-evidence/1";
 
 /// One host's evidence.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     /// Always [`SCHEMA`].
@@ -29,7 +29,7 @@ pub struct Bundle {
 }
 
 /// Identity, addresses, OS build and domain membership.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostFacts {
     /// Computer name.
@@ -50,7 +50,7 @@ pub struct HostFacts {
 
 /// The three stores Windows merges, each as the registry values below its
 /// root (`key` is relative to the root: `FirewallRules`, `DomainProfile`, …).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallStores {
     /// `HKLM\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy`.
@@ -65,7 +65,7 @@ pub struct FirewallStores {
 }
 
 /// One registry value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegValue {
     /// Key path (relative to the store root for firewall stores, to HKLM for
@@ -86,7 +86,7 @@ pub struct RegValue {
 /// No JSON value is more than one of these, so the order only says which is
 /// tried first: text, by far the most common (a failed attempt costs an
 /// error message quoting the whole value).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RegValueData {
     /// `REG_SZ` / `REG_EXPAND_SZ`.
@@ -99,7 +99,7 @@ pub enum RegValueData {
 
 /// SMB configuration: the registry values the server, the client and their
 /// policies read, and what the registry does not say.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmbFacts {
     /// Values under `SYSTEM\CurrentControlSet\Services\{LanmanServer,
@@ -117,7 +117,7 @@ pub struct SmbFacts {
 }
 
 /// One share.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShareFact {
     /// Share name (`ADMIN$`, `SYSVOL`, `data`).
@@ -131,7 +131,7 @@ pub struct ShareFact {
 }
 
 /// One service's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFact {
     /// Service name (`LanmanServer`, `LanmanWorkstation`).

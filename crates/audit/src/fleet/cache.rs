@@ -7,19 +7,22 @@
 //! made once with an empty location (a [`Template`]) and handed to each host
 //! with its own location in front ([`Template::host`]).
 //!
-//! The key is the group and the stores and SMB facts themselves, compared in
-//! full: a 64-bit hash only finds the candidates, so two configurations that
+//! The key is the group and the stores and SMB facts themselves (encoded
+//! without loss), compared in full: a 64-bit hash only finds the candidates, so two configurations that
 //! differ in one byte never share a judgement (a hash as the key would let
 //! a host that forged a collision inherit a compliant host's verdict).
-//! Judgements are kept from a configuration's first sighting while keys
-//! and judgements fit in [`BUDGET_BYTES`]; past that, hosts are judged
-//! one by one (as fast as without a cache, never wrong).
+//! Judgements are kept from a configuration's first sighting while keys and
+//! judgements fit in [`BUDGET_BYTES`]. Once full, a configuration seen
+//! before takes the place of the least recently used ones, and one seen for
+//! the first time is only remembered (by its hash): a stream of one-off
+//! hosts cannot push out the configurations the fleet repeats. A host whose
+//! configuration is not kept is judged on its own: slower, never different.
 
 use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::bundle::{FirewallStores, RegValue, RegValueData, SmbFacts};
 use crate::finding::Finding;
@@ -28,38 +31,77 @@ use crate::report::{AuditFinding, HostAudit, InputKind, Notes};
 /// What the cache may hold, keys and judgements together (approximate).
 pub(crate) const BUDGET_BYTES: usize = 64 << 20;
 
-/// Everything a Windows judgement reads from a bundle, and the group.
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// Everything a Windows judgement reads from a bundle, and the group, as
+/// bytes: every string with its length in front, every list with its
+/// count, so two different configurations never have the same key.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct CacheKey {
-    /// The group's index in the plan.
-    pub group: usize,
-    pub firewall: FirewallStores,
-    pub smb: SmbFacts,
+    bytes: Vec<u8>,
 }
 
-fn value_bytes(v: &RegValue) -> usize {
-    let data = match &v.data {
-        RegValueData::Number(_) => 4,
-        RegValueData::Text(t) => t.len(),
-        RegValueData::List(l) => l.iter().map(|s| s.len() + 24).sum(),
-    };
-    // Three strings and the value itself: lengths plus headers.
-    v.key.len() + v.name.len() + v.kind.len() + data + 128
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_len(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_values(out: &mut Vec<u8>, values: &[RegValue]) {
+    put_len(out, values.len());
+    for v in values {
+        put_str(out, &v.key);
+        put_str(out, &v.name);
+        put_str(out, &v.kind);
+        match &v.data {
+            RegValueData::Text(t) => {
+                out.push(0);
+                put_str(out, t);
+            }
+            RegValueData::Number(n) => {
+                out.push(1);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            RegValueData::List(l) => {
+                out.push(2);
+                put_len(out, l.len());
+                l.iter().for_each(|s| put_str(out, s));
+            }
+        }
+    }
 }
 
 impl CacheKey {
+    /// The key of `group` (its index in the plan) with these stores and
+    /// SMB facts.
+    pub(crate) fn new(group: usize, firewall: &FirewallStores, smb: &SmbFacts) -> Self {
+        let mut bytes = Vec::new();
+        put_len(&mut bytes, group);
+        for store in [&firewall.gpo, &firewall.mdm, &firewall.local] {
+            put_values(&mut bytes, store);
+        }
+        put_values(&mut bytes, &smb.registry);
+        put_str(&mut bytes, &smb.smb1_feature);
+        put_len(&mut bytes, smb.shares.len());
+        for share in &smb.shares {
+            put_str(&mut bytes, &share.name);
+            put_str(&mut bytes, &share.path);
+            bytes.push(u8::from(share.special));
+        }
+        bytes.shrink_to_fit();
+        CacheKey { bytes }
+    }
+
     /// The hash that finds candidate entries.
     pub(crate) fn hash64(&self) -> u64 {
         let mut h = FxHasher::default();
-        self.hash(&mut h);
+        self.bytes.hash(&mut h);
         h.finish()
     }
 
     fn bytes(&self) -> usize {
-        let f = &self.firewall;
-        let values = f.gpo.iter().chain(&f.mdm).chain(&f.local);
-        let smb = self.smb.registry.iter();
-        values.chain(smb).map(value_bytes).sum::<usize>() + 256
+        self.bytes.len() + 64
     }
 }
 
@@ -114,10 +156,46 @@ impl Template {
     }
 }
 
+/// A kept judgement.
+#[derive(Debug)]
+struct Kept {
+    key: CacheKey,
+    template: Arc<Template>,
+    /// Approximate bytes of key and judgement.
+    size: usize,
+    /// When it was last used ([`State::clock`]).
+    used: u64,
+}
+
 #[derive(Debug, Default)]
 struct State {
-    entries: FxHashMap<u64, Vec<(CacheKey, Arc<Template>)>>,
+    entries: FxHashMap<u64, Vec<Kept>>,
     bytes: usize,
+    /// Counts lookups and insertions, for least-recently-used eviction.
+    clock: u64,
+    /// Hashes of keys offered while the cache was full and not kept.
+    seen: FxHashSet<u64>,
+}
+
+impl State {
+    /// Drops the least recently used judgements until `size` more bytes fit.
+    fn make_room(&mut self, size: usize) {
+        while self.bytes + size > BUDGET_BYTES {
+            let oldest = self
+                .entries
+                .iter()
+                .flat_map(|(h, list)| list.iter().enumerate().map(move |(i, k)| (k.used, *h, i)))
+                .min();
+            let Some((_, hash, i)) = oldest else { return };
+            if let Some(list) = self.entries.get_mut(&hash) {
+                let gone = list.swap_remove(i);
+                self.bytes -= gone.size;
+                if list.is_empty() {
+                    self.entries.remove(&hash);
+                }
+            }
+        }
+    }
 }
 
 /// Judgements by key, shared by the threads of a fleet audit.
@@ -135,29 +213,52 @@ impl Cache {
 
     /// The judgement of an equal key, if one is kept.
     pub(crate) fn get(&self, key: &CacheKey, hash: u64) -> Option<Arc<Template>> {
-        let state = self.lock();
-        let candidates = state.entries.get(&hash)?;
-        candidates
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, t)| Arc::clone(t))
+        let mut state = self.lock();
+        state.clock += 1;
+        let now = state.clock;
+        let kept = state
+            .entries
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|k| k.key == *key)?;
+        kept.used = now;
+        Some(Arc::clone(&kept.template))
     }
 
-    /// Keeps `template` for `key` while the budget allows.
+    /// Keeps `template` for `key` if it fits; when full, only if the key was
+    /// offered before, in place of the least recently used judgements.
     pub(crate) fn offer(&self, key: CacheKey, hash: u64, template: &Arc<Template>) {
-        let mut state = self.lock();
         let size = key.bytes() + template.bytes();
+        if size > BUDGET_BYTES {
+            return;
+        }
+        let mut state = self.lock();
+        let known = state
+            .entries
+            .get(&hash)
+            .is_some_and(|list| list.iter().any(|k| k.key == key));
+        if known {
+            return;
+        }
         if state.bytes + size > BUDGET_BYTES {
-            return;
+            if state.seen.insert(hash) {
+                return;
+            }
+            state.make_room(size);
         }
-        let list = match state.entries.entry(hash) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(Vec::new()),
+        state.clock += 1;
+        let kept = Kept {
+            key,
+            template: Arc::clone(template),
+            size,
+            used: state.clock,
         };
-        if list.iter().any(|(k, _)| *k == key) {
-            return;
+        match state.entries.entry(hash) {
+            Entry::Occupied(e) => e.into_mut().push(kept),
+            Entry::Vacant(e) => {
+                e.insert(vec![kept]);
+            }
         }
-        list.push((key, Arc::clone(template)));
         state.bytes += size;
     }
 }
@@ -173,21 +274,19 @@ mod tests {
             kind: "REG_SZ".to_owned(),
             data,
         };
-        CacheKey {
-            group,
-            firewall: FirewallStores {
-                gpo: vec![value(
-                    "FirewallRules",
-                    "r",
-                    RegValueData::Text(rule.to_owned()),
-                )],
-                ..FirewallStores::default()
-            },
-            smb: SmbFacts {
-                registry: vec![value("LanmanServer", "SMB1", RegValueData::Number(smb1))],
-                ..SmbFacts::default()
-            },
-        }
+        let firewall = FirewallStores {
+            gpo: vec![value(
+                "FirewallRules",
+                "r",
+                RegValueData::Text(rule.to_owned()),
+            )],
+            ..FirewallStores::default()
+        };
+        let smb = SmbFacts {
+            registry: vec![value("LanmanServer", "SMB1", RegValueData::Number(smb1))],
+            ..SmbFacts::default()
+        };
+        CacheKey::new(group, &firewall, &smb)
     }
 
     fn template(classes: usize) -> Arc<Template> {
@@ -201,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn a_judgement_is_found_only_by_an_equal_key_and_kept_within_the_budget() {
+    fn a_judgement_is_found_only_by_an_equal_key() {
         let cache = Cache::default();
         let k = key(1, "v2.30|Action=Block|", 0);
         let h = k.hash64();
@@ -217,14 +316,31 @@ mod tests {
         ] {
             assert!(cache.get(&other, h).is_none(), "{other:?}");
         }
-        // A full cache keeps nothing more.
-        cache.lock().bytes = BUDGET_BYTES;
-        let late = key(3, "v2.30|Action=Block|", 0);
-        cache.offer(
-            key(3, "v2.30|Action=Block|", 0),
-            late.hash64(),
-            &template(8),
-        );
-        assert!(cache.get(&late, late.hash64()).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_keeps_a_configuration_seen_again_in_place_of_the_least_recently_used() {
+        let cache = Cache::default();
+        let keys: Vec<CacheKey> = (0..3).map(|g| key(g, "v2.30|Action=Block|", 0)).collect();
+        let size = keys[0].bytes() + template(0).bytes();
+        // Room for two entries.
+        cache.lock().bytes = BUDGET_BYTES - 2 * size;
+        for (g, k) in keys.iter().enumerate().take(2) {
+            cache.offer(key(g, "v2.30|Action=Block|", 0), k.hash64(), &template(g));
+        }
+        // The first is used again: the second is the least recently used.
+        // The third, new, is only remembered; offered again, it is kept.
+        assert!(cache.get(&keys[0], keys[0].hash64()).is_some());
+        for _ in 0..2 {
+            assert!(cache.get(&keys[2], keys[2].hash64()).is_none());
+            let again = key(2, "v2.30|Action=Block|", 0);
+            cache.offer(again, keys[2].hash64(), &template(2));
+        }
+        let kept: Vec<bool> = keys
+            .iter()
+            .map(|k| cache.get(k, k.hash64()).is_some())
+            .collect();
+        assert_eq!(kept, [true, false, true]);
+        assert_eq!(cache.lock().bytes, BUDGET_BYTES);
     }
 }

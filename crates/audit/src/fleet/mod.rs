@@ -123,35 +123,26 @@ impl<'p> Fleet<'p> {
             .iter()
             .position(|h| std::ptr::eq(h, group))
             .unwrap_or_default();
-        let Bundle {
-            host,
-            firewall,
-            smb,
-            ..
-        } = bundle;
-        let key = CacheKey {
-            group: index,
-            firewall,
-            smb,
-        };
+        let key = CacheKey::new(index, &bundle.firewall, &bundle.smb);
         let hash = key.hash64();
         let template = match self.cache.get(&key, hash) {
             Some(t) => t,
             None => {
-                let t = Arc::new(self.judge(group, index, &key, &location)?);
+                let t = Arc::new(self.judge(group, index, &bundle, &location)?);
                 self.cache.offer(key, hash, &t);
                 t
             }
         };
-        Ok(template.host(host.name, location))
+        Ok(template.host(bundle.host.name, location))
     }
 
-    /// The judgement of a key, made with an empty location.
+    /// The judgement of a bundle's configuration, made with an empty
+    /// location.
     fn judge(
         &self,
         group: &'p HostPolicy,
         index: usize,
-        key: &CacheKey,
+        bundle: &Bundle,
         location: &str,
     ) -> Result<Template, AuditError> {
         let expected = group.windows().ok_or_else(|| AuditError::NoGroup {
@@ -162,14 +153,14 @@ impl<'p> Fleet<'p> {
             let starts = self.starts.get_or_init(|| plan_starts(self.plan));
             PlanSide::new(self.plan, &group.addresses, expected, starts)
         });
-        let stores = key.firewall.store_entries();
+        let stores = bundle.firewall.store_entries();
         let refs: Vec<(Store, &[_])> = stores.iter().map(|(s, e)| (*s, e.as_slice())).collect();
         let eff = effective_policy(&refs, "");
-        let smb = key.smb.host_smb();
+        let smb = bundle.smb.host_smb();
         let j = judge_windows_against(side, group, &eff, Some(&smb));
         Ok(Template {
             group: group.group.clone(),
-            policy_hash: key.firewall.policy_hash(),
+            policy_hash: bundle.firewall.policy_hash(),
             classes: j.classes,
             findings: j.findings,
             notes: eff.notes.into(),
