@@ -8,9 +8,10 @@
 //! with its own location in front ([`Template::host`]).
 //!
 //! The key is the group and the stores and SMB facts themselves (encoded
-//! without loss), compared in full: a 64-bit hash only finds the candidates, so two configurations that
-//! differ in one byte never share a judgement (a hash as the key would let
-//! a host that forged a collision inherit a compliant host's verdict).
+//! without loss), compared in full: a 64-bit hash only finds the
+//! candidates, so two configurations that differ in one byte never share a
+//! judgement (a hash as the key would let a host that forged a collision
+//! inherit a compliant host's verdict).
 //! Judgements are kept from a configuration's first sighting while keys and
 //! judgements fit in [`BUDGET_BYTES`]. Once full, a configuration seen
 //! before takes the place of the least recently used ones, and one seen for
