@@ -1,6 +1,7 @@
 //! One input judged end to end: read, lowered, its group told, judged
 //! against the plan. The CLI reads files; everything here is pure.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use smbguard_formats::registry_pol::read_registry_pol;
@@ -226,18 +227,18 @@ fn audit_chains(
         location: location.to_owned(),
         message: format!("no `{hook}` chain in the ruleset"),
     };
-    // The hook's base chain (nftables), the built-in chain (iptables), or
-    // smbguard's own chain when the dump holds only that (an emitted file
+    // The hook's base chains (nftables, all of them together), the built-in
+    // chain (iptables), or smbguard's own chain when the dump holds only that (an emitted file
     // for `iptables-restore --noflush`).
-    let chain = |hook: &str, names: [&str; 2]| -> Result<&Acl, AuditError> {
+    let chain = |hook: &str, names: [&str; 2]| -> Result<Cow<'_, Acl>, AuditError> {
         read.hook(hook)
-            .or_else(|| names.iter().find_map(|n| read.chain(n)))
+            .or_else(|| names.iter().find_map(|n| read.chain(n)).map(Cow::Borrowed))
             .ok_or_else(|| missing(hook))
     };
     let j = match group {
         None => judge_perimeter(
             plan,
-            chain("forward", ["FORWARD", "SMBGUARD-FWD"])?,
+            chain("forward", ["FORWARD", "SMBGUARD-FWD"])?.as_ref(),
             &read.findings,
         ),
         Some(g) if g.windows().is_some() => {
@@ -252,8 +253,8 @@ fn audit_chains(
         Some(g) => judge_linux(
             plan,
             g,
-            chain("input", ["INPUT", "SMBGUARD-IN"])?,
-            chain("output", ["OUTPUT", "SMBGUARD-OUT"])?,
+            chain("input", ["INPUT", "SMBGUARD-IN"])?.as_ref(),
+            chain("output", ["OUTPUT", "SMBGUARD-OUT"])?.as_ref(),
             &read.findings,
         ),
     };
