@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 use smbguard_audit::linux::{IpFamily, NftTable, read_iptables_save, read_nft_json};
+use smbguard_audit::{FindingCode, GroupChoice, audit_nft_json};
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow, compare_acl};
 use smbguard_testkit::{Netns, ScratchFile};
@@ -725,4 +726,32 @@ fn jump_fan_out_is_bounded_and_read_permissively() {
         input.entries.last().map(|e| e.action),
         Some(AclAction::Permit)
     );
+}
+
+/// A ruleset without a base chain on a hook filters nothing there (smbguard's
+/// table emptied or deleted by hand): it audits as open, with a note, not as
+/// unreadable input. Text that is not `nft -j` JSON is still refused.
+#[test]
+fn nft_ruleset_without_base_chains_audits_as_open() {
+    let (_, plan) = crate::audit_support::example(smbguard_model::Strategy::Complement);
+    let empty = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}, {"table": {"family": "inet", "name": "smbguard", "handle": 5}}]}"#;
+    let a = audit_nft_json(&plan, empty, GroupChoice::Named("nas"), "nas.json").expect("audits");
+    let codes: Vec<&str> = a.findings.iter().map(|f| f.code.id()).collect();
+    assert!(codes.contains(&"SG-H003"), "{codes:?}");
+    for hook in ["input", "output"] {
+        assert!(
+            a.notes.iter().any(|n| n.code == FindingCode::DefaultAssumed
+                && n.message.contains(&format!("hook `{hook}`"))),
+            "{:#?}",
+            a.notes
+        );
+    }
+    let err = audit_nft_json(
+        &plan,
+        "table inet smbguard {}",
+        GroupChoice::Named("nas"),
+        "x",
+    )
+    .expect_err("not JSON");
+    assert!(err.to_string().contains("no `input` chain"), "{err}");
 }
