@@ -36,7 +36,9 @@ ip6tables-save file beside it, same name with `6`, is read too). The first argum
 file name (gpo/GROUP/..., GROUP.nft.json; `perimeter` for the perimeter ACL).
 
 Findings (docs/audit.md) come grouped by host, most severe first, each with the rules, the
-store, the first differing flow traced as `smbguard check` would, and a fix.
+store, the first differing flow traced as `smbguard check` would, and a fix. --format json
+writes the whole report, sarif a SARIF 2.1.0 log for code-scanning dashboards, html one
+self-contained page for a fleet (compliant hosts counted per group, long lists capped).
 
 Exit code 0 without findings at or above --fail-on (default: high), 1 with, 2 on bad input.";
 
@@ -47,6 +49,10 @@ pub(crate) enum AuditFormat {
     Text,
     /// JSON (the `smbguard-audit/1` report).
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards: one result per finding.
+    Sarif,
+    /// One self-contained HTML fleet report (no script, no external resources).
+    Html,
 }
 
 /// `--fail-on` levels.
@@ -145,7 +151,14 @@ impl Ctx<'_> {
                 let v6 = ip6_sibling(path).and_then(|p| std::fs::read_to_string(p).ok());
                 audit_iptables(self.plan, &text(), v6.as_deref(), self.choice, &loc)
             }
-            _ => return Ok(()),
+            // Not a kind `detect` returns; refused rather than skipped, so
+            // an input can never vanish from the report unnoticed.
+            InputKind::Other => {
+                return Err(CliError::BadInput(format!(
+                    "error: {}: not an input `smbguard audit` reads",
+                    esc(&loc)
+                )));
+            }
         };
         self.hosts.push(audit.map_err(|e| bad(&e))?);
         Ok(())
@@ -170,18 +183,7 @@ impl Ctx<'_> {
                 self.hosts.push(a);
                 return Ok(());
             }
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| {
-                    CliError::BadInput(format!("error: cannot read {}: {e}", path.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|x| ["json", "reg", "wfw", "csv"].iter().any(|e| x == *e))
-                })
-                .collect();
-            files.sort();
-            for f in files {
+            for f in folder_inputs(path)? {
                 self.file(&f)?;
             }
             return Ok(());
@@ -204,6 +206,30 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// The files of a folder the audit reads, by extension in any case
+/// (`netsh advfirewall export` files are often `*.WFW`), sorted. A folder
+/// without one is an input error: it must not pass as a compliant fleet.
+fn folder_inputs(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    const EXTENSIONS: [&str; 4] = ["json", "reg", "wfw", "csv"];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| CliError::BadInput(format!("error: cannot read {}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e)))
+        })
+        .collect();
+    if files.is_empty() {
+        return Err(CliError::BadInput(format!(
+            "error: {}: no evidence bundle, .reg, .wfw or Get-NetFirewallRule export (*.json, *.reg, *.wfw, *.csv) in this folder, and not a GPO backup",
+            esc(&dir.display().to_string())
+        )));
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// `rules.v4` → `rules.v6`, `iptables-save.txt` → `ip6tables-save.txt`.
@@ -252,6 +278,18 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
         std::fs::write(path, script)
             .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
+    let threshold = match args.fail_on {
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+    };
+    // Decided before the report is written: a reader that stops early
+    // (`smbguard audit ... | head`) must not turn a failing audit into exit 0.
+    let code = if report.fails(threshold) {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
     let body = match args.format {
         AuditFormat::Text => render::term::sanitize(render::audit_text::render(&report)),
         AuditFormat::Json => {
@@ -260,20 +298,11 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
             s.push('\n');
             s
         }
+        AuditFormat::Sarif => render::audit_sarif::render(&report),
+        AuditFormat::Html => render::audit_html::render(&report),
     };
-    match args.out.as_deref() {
-        Some(p) if p.as_os_str() != "-" => std::fs::write(p, body)
-            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?,
-        _ => out::stdout(&body)?,
+    match out::report(args.out.as_deref(), &body) {
+        Ok(_) | Err(CliError::BrokenPipe) => Ok(code),
+        Err(e) => Err(e),
     }
-    let threshold = match args.fail_on {
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-    };
-    Ok(if report.fails(threshold) {
-        ExitCode::from(EXIT_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
