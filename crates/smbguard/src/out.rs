@@ -28,6 +28,20 @@ pub(crate) fn report<'a>(file: Option<&'a Path>, body: &str) -> Result<Option<&'
     }
 }
 
+/// Writes the report of a command whose exit code is already decided by
+/// what it found (`verify`, `audit`, `traffic`, `check`): a reader that
+/// stops early (`| head`) must not turn a failing verdict into exit 0, so a
+/// closed pipe here is not an outcome of its own.
+pub(crate) fn verdict_report<'a>(
+    file: Option<&'a Path>,
+    body: &str,
+) -> Result<Option<&'a Path>, CliError> {
+    match report(file, body) {
+        Err(CliError::BrokenPipe) => Ok(None),
+        other => other,
+    }
+}
+
 /// A stdout write error as a command outcome: a closed pipe ends the
 /// command quietly, anything else is reported.
 pub(crate) fn io_error(e: std::io::Error) -> CliError {

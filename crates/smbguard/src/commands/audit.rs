@@ -301,8 +301,6 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
         AuditFormat::Sarif => render::audit_sarif::render(&report),
         AuditFormat::Html => render::audit_html::render(&report),
     };
-    match out::report(args.out.as_deref(), &body) {
-        Ok(_) | Err(CliError::BrokenPipe) => Ok(code),
-        Err(e) => Err(e),
-    }
+    out::verdict_report(args.out.as_deref(), &body)?;
+    Ok(code)
 }

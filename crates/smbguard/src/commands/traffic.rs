@@ -300,7 +300,7 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
             1,
         ),
     };
-    if let Some(p) = out::report(args.out.as_deref(), &body)? {
+    if let Some(p) = out::verdict_report(args.out.as_deref(), &body)? {
         eprintln!(
             "{} flows, {} would be blocked; report written to {}",
             impact.flows.len(),

@@ -83,7 +83,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         }
         VerifyFormat::Html => render::verify_html::render(&plan, &report),
     };
-    if let Some(p) = out::report(args.out.as_deref(), &body)? {
+    if let Some(p) = out::verdict_report(args.out.as_deref(), &body)? {
         eprintln!(
             "{}; report written to {}",
             render::verify_text::verdict_line(&report),
