@@ -120,7 +120,7 @@ impl AuditCode {
                 what: "Local firewall or connection security rules are merged (`AllowLocalPolicyMerge` / `AllowLocalIPsecPolicyMerge` not 0) in a profile where the plan turns merging off.",
                 why: "With merge on, a local administrator or an installer can add an allow rule that opens SMB, and the central policy no longer is the whole truth.",
                 example: "The GPO lost `PublicProfile!AllowLocalPolicyMerge = 0`.",
-                reference: "[MS-GPFAS] §2.2.3.13–14; KB3185535 row K10.",
+                reference: "[MS-GPFAS] §2.2.3.13–14; KB3185535 row K3 (the per-profile settings that keep the central policy the whole truth, as row K10 asks).",
             },
             AuditCode::UndeclaredRule => Explanation {
                 summary: "A rule smbguard did not declare changes an SMB verdict.",
