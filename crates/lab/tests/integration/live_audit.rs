@@ -213,6 +213,26 @@ fn live_rulesets_audit_clean_after_apply_and_a_manual_nft_change_is_named() {
     );
     differences_only_at(&probes, "domain-controllers");
 
+    // The finding's fix deletes the foreign rule by handle (re-applying
+    // smbguard's table would not touch it); run that line and the host
+    // audits clean again.
+    let snippet = &f.fix.as_ref().expect("a fix").snippet;
+    let delete = snippet.lines().next().expect("a first line");
+    assert_eq!(
+        delete,
+        format!("nft delete rule inet 'other' 'input' handle {handle}")
+    );
+    let handle = handle.to_string();
+    nft(
+        &dc.netns,
+        &[
+            "delete", "rule", "inet", "other", "input", "handle", &handle,
+        ],
+        None,
+    );
+    let live = run.audit_hosts().expect("audit");
+    assert!(flagged(&live).is_empty(), "{:?}", flagged(&live));
+
     drop(run);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     assert_nothing_left(&names);
