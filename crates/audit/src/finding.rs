@@ -99,7 +99,8 @@ pub enum FindingCode {
     /// Reports a value the input leaves out, read with the platform's default: a rule without
     /// `Dir=` (inbound) or `Action=` (Allow), a connection security rule without a phase 1 set
     /// (the global default, Kerberos V5), an nftables base chain of another type read as a
-    /// filter chain.
+    /// filter chain, an nftables ruleset without a base chain on a hook (nothing filters it:
+    /// every connection accepted).
     ///
     /// **Why it matters.**
     /// Defaults differ between platforms and versions; a rule that relies on one is easy to

@@ -1,6 +1,7 @@
 //! One input judged end to end: read, lowered, its group told, judged
 //! against the plan. The CLI reads files; everything here is pure.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use smbguard_formats::registry_pol::read_registry_pol;
@@ -9,7 +10,7 @@ use smbguard_semantics::{Acl, HostPolicy, Plan};
 use crate::bundle::{Bundle, HostSmb};
 use crate::effective::{Effective, effective_policy};
 use crate::error::AuditError;
-use crate::finding::Finding;
+use crate::finding::{Finding, FindingCode};
 use crate::judge::{Judgement, judge_linux, judge_perimeter, judge_windows};
 use crate::linux::{IpFamily, LinuxRead, merge_families, read_iptables_save, read_nft_json};
 use crate::report::{HostAudit, InputKind, Store};
@@ -212,6 +213,47 @@ pub(crate) fn audit_stores(
     ))
 }
 
+/// The ACL of `hook`: its base chains (nftables, all of them together), the
+/// built-in chain (iptables), or smbguard's own chain when the dump holds
+/// only that (an emitted file for `iptables-restore --noflush`). An nftables
+/// ruleset that was read but has no base chain on the hook filters nothing
+/// there: every connection is accepted, as the kernel does, with a note.
+fn hook_acl<'r>(
+    read: &'r LinuxRead,
+    hook: &str,
+    names: [&str; 2],
+    input: InputKind,
+    location: &str,
+    notes: &mut Vec<Finding>,
+) -> Result<Cow<'r, Acl>, AuditError> {
+    if let Some(acl) = read
+        .hook(hook)
+        .or_else(|| names.iter().find_map(|n| read.chain(n)).map(Cow::Borrowed))
+    {
+        return Ok(acl);
+    }
+    let unread = read
+        .findings
+        .iter()
+        .any(|f| f.code == FindingCode::UnreadableInput);
+    if input != InputKind::NftJson || unread {
+        return Err(AuditError::UnknownInput {
+            location: location.to_owned(),
+            message: format!("no `{hook}` chain in the ruleset"),
+        });
+    }
+    notes.push(Finding::new(
+        FindingCode::DefaultAssumed,
+        format!("hook {hook}"),
+        format!("no base chain on hook `{hook}`: nothing filters it, every connection is accepted"),
+    ));
+    Ok(Cow::Owned(Acl {
+        name: format!("hook {hook}: no base chain"),
+        entries: Vec::new(),
+        default: smbguard_semantics::AclAction::Permit,
+    }))
+}
+
 /// A Linux host's or the perimeter's read chains.
 fn audit_chains(
     plan: &Plan,
@@ -222,24 +264,14 @@ fn audit_chains(
     hash: String,
 ) -> Result<HostAudit, AuditError> {
     let group = resolve_group(plan, choice, &[], location)?;
-    let missing = |hook: &str| AuditError::UnknownInput {
-        location: location.to_owned(),
-        message: format!("no `{hook}` chain in the ruleset"),
-    };
-    // The hook's base chain (nftables), the built-in chain (iptables), or
-    // smbguard's own chain when the dump holds only that (an emitted file
-    // for `iptables-restore --noflush`).
-    let chain = |hook: &str, names: [&str; 2]| -> Result<&Acl, AuditError> {
-        read.hook(hook)
-            .or_else(|| names.iter().find_map(|n| read.chain(n)))
-            .ok_or_else(|| missing(hook))
-    };
+    let mut notes = read.findings.clone();
+    let mut chain =
+        |hook: &str, names: [&str; 2]| hook_acl(read, hook, names, input, location, &mut notes);
     let j = match group {
-        None => judge_perimeter(
-            plan,
-            chain("forward", ["FORWARD", "SMBGUARD-FWD"])?,
-            &read.findings,
-        ),
+        None => {
+            let forward = chain("forward", ["FORWARD", "SMBGUARD-FWD"])?;
+            judge_perimeter(plan, &forward, &notes)
+        }
         Some(g) if g.windows().is_some() => {
             return Err(AuditError::NoGroup {
                 location: location.to_owned(),
@@ -249,13 +281,11 @@ fn audit_chains(
                 ),
             });
         }
-        Some(g) => judge_linux(
-            plan,
-            g,
-            chain("input", ["INPUT", "SMBGUARD-IN"])?,
-            chain("output", ["OUTPUT", "SMBGUARD-OUT"])?,
-            &read.findings,
-        ),
+        Some(g) => {
+            let input = chain("input", ["INPUT", "SMBGUARD-IN"])?;
+            let output = chain("output", ["OUTPUT", "SMBGUARD-OUT"])?;
+            judge_linux(plan, g, &input, &output, &notes)
+        }
     };
     Ok(host_audit(
         file_name(location),
@@ -264,15 +294,19 @@ fn audit_chains(
         group,
         hash,
         j,
-        read.findings.clone(),
+        notes,
     ))
 }
 
-/// Audits `nft -j list ruleset` output.
+/// Audits `nft -j list ruleset` output. Every base chain on a hook counts
+/// (an accept goes on to the next one, the first drop decides); a hook
+/// without a base chain accepts everything, as the kernel does (an
+/// `SG-A004` note says so).
 ///
 /// # Errors
-/// As [`resolve_group`]; [`AuditError::UnknownInput`] when the ruleset has
-/// no `input`/`output` (or, for the perimeter, `forward`) base chain.
+/// As [`resolve_group`]; [`AuditError::UnknownInput`] when the text could
+/// not be read as `nft -j` JSON and so has no `input`/`output` (or, for the
+/// perimeter, `forward`) base chain.
 pub fn audit_nft_json(
     plan: &Plan,
     text: &str,
@@ -289,7 +323,8 @@ pub fn audit_nft_json(
 /// ruleset: every IPv6 flow accepted).
 ///
 /// # Errors
-/// As [`audit_nft_json`].
+/// As [`resolve_group`]; [`AuditError::UnknownInput`] when the dump has no
+/// `INPUT`/`OUTPUT` (or, for the perimeter, `FORWARD`) chain.
 pub fn audit_iptables(
     plan: &Plan,
     v4: &str,

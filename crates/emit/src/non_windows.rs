@@ -55,14 +55,14 @@ pub(crate) fn artifact(
     path: String,
     group: Option<&str>,
     description: String,
-    contents: String,
+    contents: impl Into<Vec<u8>>,
 ) -> Artifact {
     Artifact {
         path,
         target,
         group: group.map(str::to_string),
         description,
-        contents: contents.into_bytes(),
+        contents: contents.into(),
     }
 }
 

@@ -53,6 +53,22 @@ pub enum LabError {
         /// The OS error.
         detail: String,
     },
+    /// `smbguard_deploy::apply` refused or failed to load a host's ruleset.
+    #[error("apply on {host} failed: {detail}")]
+    Apply {
+        /// The lab host (`perimeter` for the router).
+        host: String,
+        /// The deployment error.
+        detail: String,
+    },
+    /// A host's live ruleset could not be read back or audited.
+    #[error("cannot audit the live ruleset of {host}: {detail}")]
+    Audit {
+        /// The lab host (`perimeter` for the router).
+        host: String,
+        /// Why.
+        detail: String,
+    },
     /// `smbd` did not come up.
     #[error("smbd on {host} did not start: {detail}")]
     Smbd {

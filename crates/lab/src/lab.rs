@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use smbguard_deploy::ApplyRequest;
 use smbguard_emit::EmitContext;
 use smbguard_emit::nftables::{host_ruleset, perimeter_ruleset};
 use smbguard_model::{AddrSet, Estate, Platform, Profile, Proto, Role, Strategy, Transport};
@@ -17,13 +18,15 @@ use crate::cleanup::{self, interrupted};
 use crate::cmd::{self, Tools, has_net_admin, run as run_cmd};
 use crate::error::LabError;
 use crate::listen::HostListeners;
+use crate::live_audit::{self, LiveAudit, PERIMETER};
 use crate::matrix::{
     Family, Kept, LabReport, Observed, Probe, Session, SessionKind, SessionOutcome, Timings,
+    TransportProbes,
 };
 use crate::netns::{self, Netns};
 use crate::probe::{self, SessionJob, ns_path};
 use crate::samba::{self, Smbd};
-use crate::topology::{self, HostKind, LabHost, Topology, TopologyOptions};
+use crate::topology::{self, HostKind, LabHost, Router, Topology, TopologyOptions};
 
 /// Rewrites a ruleset before it is loaded: `(host name or "perimeter",
 /// rendered ruleset) -> ruleset to load`. Tests use it to weaken one host
@@ -424,14 +427,11 @@ pub fn run(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
 
 fn run_uninterrupted(estate: &Estate, opts: &LabOptions) -> Result<LabReport, LabError> {
     let started = Instant::now();
-    if !has_net_admin() {
-        return Err(LabError::NotRoot { what: "lab" });
-    }
-    let tools = Tools::find()?;
-    samba::become_subreaper();
-    let mut run = LabRun::prepare(estate, opts, tools)?;
-    run.build()?;
+    let run = LabRun::start(estate, opts)?;
     let setup_done = Instant::now();
+    check_interrupt()?;
+    let live = run.audit_hosts()?;
+    let audit_done = Instant::now();
     check_interrupt()?;
     let net = run.probe_transports()?;
     let probes_done = Instant::now();
@@ -443,20 +443,25 @@ fn run_uninterrupted(estate: &Estate, opts: &LabOptions) -> Result<LabReport, La
     let end = Instant::now();
     let timings = Timings {
         setup_ms: millis(setup_done - started),
-        probes_ms: millis(probes_done - setup_done),
+        audit_ms: millis(audit_done - setup_done),
+        probes_ms: millis(probes_done - audit_done),
         sessions_ms: millis(sessions_done - probes_done),
         teardown_ms: millis(end - sessions_done),
         total_ms: millis(end - started),
     };
-    Ok(parts.report(opts, net, sessions, timings, kept))
+    Ok(parts.report(opts, live, net, sessions, timings, kept))
 }
 
 /// What a run derives from the estate before touching the system: the
 /// plan it predicts with, the topology and every ruleset to load.
+#[derive(Debug)]
 struct Prepared {
     estate: Estate,
     estate_strategy: Strategy,
     plan: Plan,
+    /// The plan the live rulesets are audited against (Windows groups as
+    /// their first-match equivalent in their hosts' profile).
+    audit_plan: Plan,
     topo: Topology,
     perimeter: String,
     /// Per host (topology order); `None` for hosts without a policy.
@@ -464,17 +469,15 @@ struct Prepared {
     prefix: String,
 }
 
-/// The transport probes' results.
-struct NetResults {
-    probes: Vec<Probe>,
-    ungoverned: Vec<Probe>,
-}
-
-/// One lab run, phase by phase: [`LabRun::prepare`] (no side effects),
-/// [`LabRun::build`], [`LabRun::probe_transports`], [`LabRun::run_sessions`],
-/// [`LabRun::finish`]. Each phase returns what it found; the lab itself is
-/// torn down when the run is dropped, whatever phase failed.
-struct LabRun<'a> {
+/// One lab, standing: [`LabRun::start`] derives everything from the
+/// estate (no side effects), then builds the namespaces, Samba, listeners
+/// and loads every ruleset with [`smbguard_deploy::apply`]; then each phase
+/// ([`LabRun::audit_hosts`], [`LabRun::probe_transports`],
+/// [`LabRun::run_sessions`]) returns what it found, and may run again.
+/// [`run`] runs them in that order and writes the report. The lab is torn
+/// down when the run is dropped, whatever phase failed.
+#[derive(Debug)]
+pub struct LabRun<'a> {
     opts: &'a LabOptions,
     tools: Tools,
     p: Prepared,
@@ -486,6 +489,38 @@ struct LabRun<'a> {
 }
 
 impl<'a> LabRun<'a> {
+    /// Derives the lab from `estate` and builds it: every host's ruleset is
+    /// loaded by [`smbguard_deploy::apply`] inside its namespace, with one
+    /// state folder per host under [`LabRun::state_dir`]. Needs
+    /// CAP_NET_ADMIN and the programs in [`Tools`].
+    pub fn start(estate: &Estate, opts: &'a LabOptions) -> Result<Self, LabError> {
+        if !has_net_admin() {
+            return Err(LabError::NotRoot { what: "lab" });
+        }
+        let tools = Tools::find()?;
+        samba::become_subreaper();
+        let mut run = LabRun::prepare(estate, opts, tools)?;
+        run.build()?;
+        Ok(run)
+    }
+
+    /// The hosts, in topology order (each in the namespace it names).
+    pub fn hosts(&self) -> &[LabHost] {
+        &self.p.topo.hosts
+    }
+
+    /// The perimeter router.
+    pub fn router(&self) -> &Router {
+        &self.p.topo.router
+    }
+
+    /// The state folder root of the lab's applies: `netns-NAME` under it
+    /// for each host and the router (`smbguard rollback --netns NAME` with
+    /// `SMBGUARD_STATE_DIR` set to it, on a lab kept with `--keep`).
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("deploy")
+    }
+
     fn prepare(estate: &Estate, opts: &'a LabOptions, tools: Tools) -> Result<Self, LabError> {
         let p = Prepared::derive(estate, opts)?;
         let lab = Lab {
@@ -567,29 +602,74 @@ impl<'a> LabRun<'a> {
     }
 
     /// The perimeter's forward chain on the router, every group host's
-    /// nftables equivalent of its policy in its profile; copies in the
-    /// lab's folder for `--keep`.
+    /// nftables equivalent of its policy in its profile, each loaded the way
+    /// a real host gets it: [`smbguard_deploy::apply`] inside its namespace
+    /// (checked to touch only `table inet smbguard`, `nft -c`, the previous
+    /// table saved in its state folder).
     fn load_rulesets(&mut self) -> Result<(), LabError> {
-        let nft = &self.tools.nft;
-        let copy = |name: String, text: &str| {
-            std::fs::write(self.dir.join(name), text)
-                .map_err(|e| LabError::system("write ruleset copy", e))
+        let state_dir = self.state_dir();
+        let apply = |host: &str, ns: &Netns, ruleset: &str| {
+            let req = ApplyRequest {
+                ruleset,
+                state_dir: &state_dir,
+                netns: Some(ns.name()),
+                confirm: None,
+            };
+            smbguard_deploy::apply(&req)
+                .map(|_| ())
+                .map_err(|e| LabError::Apply {
+                    host: host.to_string(),
+                    detail: e.to_string(),
+                })
         };
         if let Some(router) = &self.lab.router {
-            run_cmd(router.exec(nft).args(["-f", "-"]), Some(&self.p.perimeter))?;
+            apply(PERIMETER, router, &self.p.perimeter)?;
         }
         for (i, rs) in self.p.rulesets.iter().enumerate() {
             if let Some(rs) = rs {
-                copy(format!("{}.nft", self.p.topo.hosts[i].netns), rs)?;
-                run_cmd(self.lab.hosts[i].exec(nft).args(["-f", "-"]), Some(rs))?;
+                apply(&self.p.topo.hosts[i].name, &self.lab.hosts[i], rs)?;
             }
         }
-        copy("perimeter.nft".into(), &self.p.perimeter)
+        Ok(())
+    }
+
+    /// Every host's live ruleset (`nft -j list ruleset` in its namespace)
+    /// judged against the plan of its group, and the router's against the
+    /// perimeter: what `smbguard audit` would say of each, right now.
+    pub fn audit_hosts(&self) -> Result<Vec<LiveAudit>, LabError> {
+        let nft = &self.tools.nft;
+        let listing = |host: &str, ns: &Netns| {
+            run_cmd(ns.exec(nft).args(["-j", "list", "ruleset"]), None).map_err(|e| {
+                LabError::Audit {
+                    host: host.to_string(),
+                    detail: e.to_string(),
+                }
+            })
+        };
+        let plan = &self.p.audit_plan;
+        let mut out = Vec::new();
+        if let Some(router) = &self.lab.router {
+            let json = listing(PERIMETER, router)?;
+            out.push(live_audit::judge(
+                plan,
+                &json,
+                PERIMETER,
+                None,
+                router.name(),
+            )?);
+        }
+        let built = self.p.topo.hosts.iter().zip(&self.lab.hosts);
+        for (h, ns) in built.filter(|(h, _)| h.group.is_some()) {
+            let json = listing(&h.name, ns)?;
+            let group = h.group.as_deref();
+            out.push(live_audit::judge(plan, &json, &h.name, group, ns.name())?);
+        }
+        Ok(out)
     }
 
     /// Every pair of hosts, every governed transport, both families; the
     /// ungoverned ports to the hosts listening on them.
-    fn probe_transports(&self) -> Result<NetResults, LabError> {
+    pub fn probe_transports(&self) -> Result<TransportProbes, LabError> {
         let hosts = &self.p.topo.hosts;
         let jobs = net_jobs(hosts, &self.p.plan.transports);
         let results = probe::parallel(
@@ -605,10 +685,7 @@ impl<'a> LabRun<'a> {
         for l in &self.lab.listeners {
             seen.extend(l.drain_udp());
         }
-        let mut out = NetResults {
-            probes: Vec::new(),
-            ungoverned: Vec::new(),
-        };
+        let mut out = TransportProbes::default();
         for (j, r) in jobs.iter().zip(results) {
             let probe = self.judge(j, r, &seen);
             if j.governed {
@@ -666,7 +743,7 @@ impl<'a> LabRun<'a> {
     }
 
     /// Real `smbclient` sessions from every host to every smbd.
-    fn run_sessions(&self) -> Result<Vec<Session>, LabError> {
+    pub fn run_sessions(&self) -> Result<Vec<Session>, LabError> {
         let (client_conf, auth_file) =
             samba::prepare_client(&self.dir.join("smbclient"), &self.password)?;
         let hosts = &self.p.topo.hosts;
@@ -758,7 +835,8 @@ impl Finished {
     fn report(
         self,
         opts: &LabOptions,
-        net: NetResults,
+        live_audit: Vec<LiveAudit>,
+        net: TransportProbes,
         sessions: Vec<Session>,
         timings: Timings,
         kept: Option<Kept>,
@@ -778,6 +856,7 @@ impl Finished {
             transports: p.plan.transports.clone(),
             hosts: p.topo.hosts,
             router: p.topo.router,
+            live_audit,
             probes: net.probes,
             sessions,
             ungoverned: net.ungoverned,
@@ -814,7 +893,7 @@ impl Prepared {
             Some(h) => h(name, text),
             None => text,
         };
-        let perimeter = hook("perimeter", perimeter_ruleset(&cx));
+        let perimeter = hook(PERIMETER, perimeter_ruleset(&cx));
         let mut rulesets = Vec::new();
         for h in &topo.hosts {
             let Some(gi) = h.group_index else {
@@ -828,9 +907,11 @@ impl Prepared {
                 })?;
             rulesets.push(Some(hook(&h.name, text)));
         }
+        let audit_plan = live_audit::stand_in_plan(&cx, &topo.hosts)?;
         Ok(Prepared {
             estate,
             estate_strategy,
+            audit_plan,
             plan,
             topo,
             perimeter,

@@ -8,6 +8,11 @@
 //!   transport, IPv4 and IPv6, with real sockets and real `smbclient`
 //!   sessions, and sets the observed matrix beside the one
 //!   [`smbguard_semantics::check_flow`] predicts.
+//! * Every ruleset is loaded by [`smbguard_deploy::apply`] inside the host's
+//!   namespace, and [`LabRun::audit_hosts`] reads each back from the kernel
+//!   (`nft -j list ruleset`) and audits it against the plan with
+//!   [`smbguard_audit::audit_nft_json`], as `smbguard audit` judges a real
+//!   host.
 //!
 //! Deployment (`apply`, `confirm`, `rollback`) is not the lab: it lives in
 //! the `smbguard-deploy` crate, whose process helpers the lab shares.
@@ -23,6 +28,7 @@ mod cmd;
 mod error;
 pub mod lab;
 mod listen;
+pub mod live_audit;
 pub mod matrix;
 mod netns;
 mod probe;
@@ -32,5 +38,6 @@ pub mod topology;
 pub use cleanup::{interrupt, interrupted};
 pub use cmd::{Tools, has_net_admin};
 pub use error::LabError;
-pub use lab::{LabOptions, RulesetHook, run};
+pub use lab::{LabOptions, LabRun, RulesetHook, run};
+pub use live_audit::LiveAudit;
 pub use matrix::LabReport;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use smbguard_model::{Profile, Strategy, Transport};
 use smbguard_semantics::Verdict;
 
+use crate::live_audit::LiveAudit;
 use crate::topology::{LabHost, Router};
 
 /// IP family of a probe.
@@ -163,11 +164,22 @@ pub struct Session {
     pub differs: bool,
 }
 
+/// What [`crate::LabRun::probe_transports`] observed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TransportProbes {
+    /// Governed transports between every pair of hosts, both families.
+    pub probes: Vec<Probe>,
+    /// Traffic outside the plan (TCP 22 and 80).
+    pub ungoverned: Vec<Probe>,
+}
+
 /// How long the phases took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Timings {
     /// Namespaces, links, smbd, listeners, rulesets.
     pub setup_ms: u64,
+    /// Reading back and auditing every host's live ruleset.
+    pub audit_ms: u64,
     /// TCP and UDP probes.
     pub probes_ms: u64,
     /// smbclient sessions.
@@ -212,6 +224,9 @@ pub struct LabReport {
     pub hosts: Vec<LabHost>,
     /// The perimeter router.
     pub router: Router,
+    /// Every host's live ruleset (and the router's), read back from its
+    /// namespace after `apply` and audited against the plan.
+    pub live_audit: Vec<LiveAudit>,
     /// Governed transports between every pair of hosts, both families.
     pub probes: Vec<Probe>,
     /// Real SMB sessions.
@@ -234,9 +249,15 @@ impl LabReport {
             + self.ungoverned.iter().filter(|p| p.differs).count()
     }
 
-    /// True when everything observed was predicted.
+    /// Findings of the audit of the live rulesets, over every host.
+    pub fn live_findings(&self) -> usize {
+        self.live_audit.iter().map(|a| a.audit.findings.len()).sum()
+    }
+
+    /// True when everything observed was predicted and every live ruleset
+    /// audits clean.
     pub fn ok(&self) -> bool {
-        self.differences() == 0
+        self.differences() == 0 && self.live_findings() == 0
     }
 
     /// The host named `name`.

@@ -1,8 +1,9 @@
-//! Writing reports to stdout. A reader that goes away (`smbguard plan |
+//! Writing reports to stdout or to the `--out` file. A reader that goes away (`smbguard plan |
 //! head -1`) is not an error: like ripgrep, the command stops quietly with
 //! exit 0 instead of panicking in `print!`.
 
 use std::io::{ErrorKind, Write};
+use std::path::Path;
 
 use crate::CliError;
 
@@ -12,6 +13,33 @@ pub(crate) fn stdout(text: &str) -> Result<(), CliError> {
     lock.write_all(text.as_bytes())
         .and_then(|()| lock.flush())
         .map_err(io_error)
+}
+
+/// Writes a report to `file`, or to stdout when it is `None` or `-`.
+/// Returns the file written, if any (commands then say so on stderr).
+pub(crate) fn report<'a>(file: Option<&'a Path>, body: &str) -> Result<Option<&'a Path>, CliError> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, body)
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?;
+            Ok(Some(p))
+        }
+        _ => stdout(body).map(|()| None),
+    }
+}
+
+/// Writes the report of a command whose exit code is already decided by
+/// what it found (`verify`, `audit`, `traffic`, `check`): a reader that
+/// stops early (`| head`) must not turn a failing verdict into exit 0, so a
+/// closed pipe here is not an outcome of its own.
+pub(crate) fn verdict_report<'a>(
+    file: Option<&'a Path>,
+    body: &str,
+) -> Result<Option<&'a Path>, CliError> {
+    match report(file, body) {
+        Err(CliError::BrokenPipe) => Ok(None),
+        other => other,
+    }
 }
 
 /// A stdout write error as a command outcome: a closed pipe ends the

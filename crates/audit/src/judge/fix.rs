@@ -24,14 +24,7 @@ pub fn ps_quote(s: &str) -> String {
 /// The fix of a flow finding on a host of `group`.
 pub(crate) fn for_flow(code: AuditCode, group: &HostPolicy, ev: &Evidence, linux: bool) -> Fix {
     if linux {
-        return Fix {
-            language: "shell",
-            summary: format!("re-apply smbguard's ruleset for group {}", group.group),
-            snippet: format!(
-                "smbguard emit ESTATE --target nftables --out out && smbguard apply ESTATE --group {}",
-                shell_word(&group.group)
-            ),
-        };
+        return linux_fix(group, ev);
     }
     let opening = matches!(
         code,
@@ -76,6 +69,54 @@ pub(crate) fn for_flow(code: AuditCode, group: &HostPolicy, ev: &Evidence, linux
     }
 }
 
+/// Re-applying smbguard's ruleset replaces its own table, not another
+/// table's rule: an undeclared rule that the reader named by its place
+/// (`FAMILY TABLE CHAIN handle N`, nft rules without a comment) in a table
+/// other than smbguard's is deleted by handle first.
+fn linux_fix(group: &HostPolicy, ev: &Evidence) -> Fix {
+    let reapply = format!(
+        "smbguard emit ESTATE --target nftables --out out && smbguard apply ESTATE --group {}",
+        shell_word(&group.group)
+    );
+    let foreign = ev
+        .rules
+        .iter()
+        .filter(|r| !r.declared)
+        .find_map(|r| nft_place(&r.name).filter(|p| p.1 != "smbguard"));
+    match foreign {
+        Some((family, table, chain, handle)) => Fix {
+            language: "shell",
+            summary: format!(
+                "delete rule {handle} of {family} {table} {chain} (not smbguard's table) and re-apply smbguard's ruleset for group {}",
+                group.group
+            ),
+            snippet: format!(
+                "nft delete rule {family} {} {} handle {handle}\n{reapply}",
+                shell_word(table),
+                shell_word(chain)
+            ),
+        },
+        None => Fix {
+            language: "shell",
+            summary: format!("re-apply smbguard's ruleset for group {}", group.group),
+            snippet: reapply,
+        },
+    }
+}
+
+/// `inet other input handle 7` → (`inet`, `other`, `input`, 7).
+fn nft_place(name: &str) -> Option<(&str, &str, &str, u64)> {
+    let mut words = name.split(' ');
+    let (family, table, chain) = (words.next()?, words.next()?, words.next()?);
+    let handle = match (words.next(), words.next(), words.next()) {
+        (Some("handle"), Some(n), None) => n.parse().ok()?,
+        _ => return None,
+    };
+    ["inet", "ip", "ip6", "arp", "bridge", "netdev"]
+        .contains(&family)
+        .then_some((family, table, chain, handle))
+}
+
 /// The perimeter fix: re-apply the plan's perimeter ACL.
 pub(crate) fn perimeter() -> Fix {
     Fix {
@@ -88,4 +129,20 @@ pub(crate) fn perimeter() -> Fix {
 /// A group name as one POSIX shell word.
 fn shell_word(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nft_place;
+
+    #[test]
+    fn nft_rules_named_by_place_are_parsed_and_comments_are_not() {
+        assert_eq!(
+            nft_place("inet other input handle 7"),
+            Some(("inet", "other", "input", 7))
+        );
+        assert_eq!(nft_place("Block inbound SMB 445 [K4]"), None);
+        assert_eq!(nft_place("inet other input handle x"), None);
+        assert_eq!(nft_place("inet other input handle 7 more"), None);
+    }
 }

@@ -65,7 +65,7 @@ pub(crate) fn judge_windows_against(
         group,
         stores: Some(actual),
         notes: &actual.notes,
-        linux: false,
+        linux: None,
     };
     let mut findings = cx.classify(&diffs);
     findings.extend(settings::profiles(expected, &actual.policy));
@@ -112,7 +112,7 @@ pub fn judge_linux(
         group,
         stores: None,
         notes,
-        linux: true,
+        linux: Some([&l.input, &l.output]),
     };
     Judgement {
         findings: cx.classify(&diffs),
@@ -140,7 +140,7 @@ pub fn judge_perimeter(plan: &Plan, actual: &Acl, notes: &[Finding]) -> Judgemen
                     format!("perimeter denies {} the plan permits", flow_text(d)),
                 ),
             };
-            let rules = acl_rules(&d.actual, Store::Perimeter);
+            let rules = acl_rules(&d.actual, Store::Perimeter, &[&plan.perimeter]);
             let mut f = AuditFinding::new(code, title, evidence(b, rules, notes, ""));
             f.fix = Some(fix::perimeter());
             f
@@ -163,7 +163,23 @@ fn flow_text(d: &Difference) -> String {
     )
 }
 
-fn acl_rules(d: &Decision, store: Store) -> Vec<RuleRef> {
+/// Whether a deployed first-match rule named `name` (its nft or iptables
+/// comment) is one of the plan's `acls` entries. The emitters write
+/// `NAME [Kn]` cleaned for the firewall's comment syntax (quotes swapped,
+/// control characters dropped, cut to the length limit), so names are
+/// compared on their letters and digits, a cut comment by its prefix.
+fn declared_in(acls: &[&Acl], name: &str) -> bool {
+    let letters = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let deployed = letters(name.trim_end().trim_end_matches("..."));
+    !deployed.is_empty()
+        && acls.iter().flat_map(|a| &a.entries).any(|e| {
+            let planned = letters(&format!("{} [{}]", e.name, e.kb));
+            planned == deployed
+                || (name.trim_end().ends_with("...") && planned.starts_with(&deployed))
+        })
+}
+
+fn acl_rules(d: &Decision, store: Store, acls: &[&Acl]) -> Vec<RuleRef> {
     d.matched
         .iter()
         .filter(|m| m.decisive)
@@ -172,7 +188,7 @@ fn acl_rules(d: &Decision, store: Store) -> Vec<RuleRef> {
             name: m.name.clone(),
             store,
             action: m.action.clone(),
-            declared: m.name.starts_with("smbguard"),
+            declared: declared_in(acls, &m.name),
         })
         .collect()
 }
@@ -215,7 +231,8 @@ struct Context<'a> {
     /// The Windows stores, for rule provenance.
     stores: Option<&'a Effective>,
     notes: &'a [Finding],
-    linux: bool,
+    /// For a Linux host, the plan's input and output chains.
+    linux: Option<[&'a Acl; 2]>,
 }
 
 impl Context<'_> {
@@ -229,8 +246,8 @@ impl Context<'_> {
     /// The rules of a decision worth naming: the decisive one, then those
     /// that did not apply for a reason the finding is about.
     fn rules(&self, d: &Decision) -> Vec<RuleRef> {
-        if self.linux {
-            return acl_rules(d, Store::Linux);
+        if let Some(acls) = self.linux {
+            return acl_rules(d, Store::Linux, &acls);
         }
         let mut ms: Vec<_> = d.matched.iter().collect();
         ms.sort_by_key(|m| !m.decisive);
@@ -296,8 +313,8 @@ impl Context<'_> {
             .iter()
             .find(|m| m.decisive)
             .is_some_and(|m| {
-                if self.linux {
-                    !m.name.starts_with("smbguard")
+                if let Some(acls) = self.linux {
+                    !declared_in(&acls, &m.name)
                 } else {
                     !self.declared(&m.id)
                 }
@@ -323,7 +340,12 @@ impl Context<'_> {
             let title = self.title(code, d);
             let input = self.stores.map_or("", |s| s.location.as_str());
             let mut f = AuditFinding::new(code, title, evidence(b, rules, self.notes, input));
-            f.fix = Some(fix::for_flow(code, self.group, &f.evidence, self.linux));
+            f.fix = Some(fix::for_flow(
+                code,
+                self.group,
+                &f.evidence,
+                self.linux.is_some(),
+            ));
             out.push(f);
         }
         out
@@ -369,4 +391,44 @@ impl Context<'_> {
 
 fn role_name(r: Role) -> &'static str {
     r.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use smbguard_model::{AddrSet, PortSet};
+    use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow};
+
+    use super::declared_in;
+
+    fn acl(name: &str) -> Acl {
+        Acl {
+            name: "input".into(),
+            entries: vec![AclEntry {
+                name: name.into(),
+                action: AclAction::Deny,
+                protocol: None,
+                source: AddrSet::any(),
+                destination: AddrSet::any(),
+                destination_ports: PortSet::single(445),
+                kb: KbRow::K5,
+            }],
+            default: AclAction::Permit,
+        }
+    }
+
+    #[test]
+    fn linux_rules_are_declared_by_their_emitted_comment() {
+        let a = acl("Block inbound SMB 445 from \"untrusted\" addresses");
+        // As nft writes it: quotes swapped for apostrophes.
+        assert!(declared_in(
+            &[&a],
+            "Block inbound SMB 445 from 'untrusted' addresses [K5]"
+        ));
+        // Cut to nft's comment limit.
+        assert!(declared_in(&[&a], "Block inbound SMB 445 from 'untr..."));
+        // A rule named by its place (no comment), or another rule's name, is not.
+        assert!(!declared_in(&[&a], "inet smbguard input handle 7"));
+        assert!(!declared_in(&[&a], "Block inbound SMB 445 [K5]"));
+        assert!(!declared_in(&[&a], ""));
+    }
 }

@@ -158,6 +158,8 @@ pub(crate) struct RawChain {
     pub(crate) hook: Option<String>,
     /// Policy of a base chain.
     pub(crate) policy: AclAction,
+    /// Priority of a base chain on its hook (lower runs first).
+    pub(crate) priority: i64,
     pub(crate) rules: Vec<RawRule>,
 }
 
@@ -302,6 +304,7 @@ pub(crate) fn table_acls(
         table: table.to_string(),
         chain: c.name.clone(),
         hook: c.hook.clone(),
+        priority: c.priority,
         acl: resolve(chains, i, format!("{family} {table} {}", c.name), findings),
     };
     chains

@@ -130,6 +130,7 @@ impl Parser {
             name: name.to_string(),
             hook: hook_of(name),
             policy: AclAction::Permit,
+            priority: 0,
             rules: Vec::new(),
         });
         let last = self.chains.len() - 1;

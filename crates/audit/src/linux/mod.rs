@@ -14,6 +14,8 @@
 //! resulting ACL therefore never permits less than the real firewall, so an
 //! audit that finds SMB blocked can trust it.
 
+use std::borrow::Cow;
+
 use smbguard_model::AddrSet;
 use smbguard_model::PortSet;
 use smbguard_semantics::{Acl, AclEntry, KbRow};
@@ -21,6 +23,7 @@ use smbguard_semantics::{Acl, AclEntry, KbRow};
 use crate::Finding;
 
 mod chains;
+mod hooks;
 pub mod iptables_save;
 pub mod nft_json;
 
@@ -49,6 +52,9 @@ pub struct ChainAcl {
     /// for a regular chain, which is then read on its own (falling off its
     /// end or returning means "not decided here": the ACL default is permit).
     pub hook: Option<String>,
+    /// The priority of a base chain on its hook (lower runs first; 0 for
+    /// iptables and regular chains).
+    pub priority: i64,
     /// The chain's meaning.
     pub acl: Acl,
 }
@@ -68,12 +74,12 @@ impl LinuxRead {
         self.chains.iter().find(|c| c.chain == name).map(|c| &c.acl)
     }
 
-    /// The ACL of the first base chain on `hook`.
-    pub fn hook(&self, hook: &str) -> Option<&Acl> {
-        self.chains
-            .iter()
-            .find(|c| c.hook.as_deref() == Some(hook))
-            .map(|c| &c.acl)
+    /// What every base chain on `hook` decides together, in priority
+    /// order: accepted only when each of them accepts, the first drop
+    /// decides; a chain of an `ip` or `ip6` table judges its own family only.
+    /// Borrowed when one chain of both families is all there is.
+    pub fn hook(&self, hook: &str) -> Option<Cow<'_, Acl>> {
+        hooks::on_hook(&self.chains, hook)
     }
 }
 

@@ -158,6 +158,7 @@ impl Reader {
             name: name.to_string(),
             hook,
             policy,
+            priority: c.get("prio").and_then(Value::as_i64).unwrap_or(0),
             rules: Vec::new(),
         });
     }
@@ -224,10 +225,12 @@ impl Reader {
             }
             None => lower.unknown("rule without `expr`"),
         }
+        // Without a comment, the rule is named by where it is: table, chain
+        // and handle are what `nft delete rule` needs.
         let name = rule
             .get("comment")
             .and_then(Value::as_str)
-            .map_or_else(|| format!("{chain} {handle}"), str::to_string);
+            .map_or_else(|| location.clone(), str::to_string);
         let Lower {
             cond,
             verdict,

@@ -2,12 +2,14 @@
 //! the expected finding, and its trace is what `check_flow` says of the
 //! same flow when the host's group is given the deployed policy.
 
-use smbguard_audit::{AuditFinding, Bundle, HostAudit, RegValue, RegValueData, effective_policy};
+use smbguard_audit::{AuditFinding, Bundle, HostAudit, RegValueData, effective_policy};
 use smbguard_emit::Target;
 use smbguard_model::Strategy;
 use smbguard_semantics::{Direction, HostRules, Plan, Profiles, StageKind, check_flow};
 
-use crate::audit_support::{artifacts, audit, codes, compliant_bundle, example, show};
+use crate::audit_support::{
+    artifacts, audit, codes, compliant_bundle, example, set_smb, show, value,
+};
 
 /// A compliant bundle of `group`'s host under the ipsec-bypass example.
 fn setup(group: &str) -> (Plan, Bundle) {
@@ -33,29 +35,6 @@ fn gpo_rule<'a>(b: &'a mut Bundle, suffix: &str) -> &'a mut String {
         RegValueData::Text(t) => t,
         _ => panic!("rule value is not a string"),
     }
-}
-
-fn value(key: &str, name: &str, data: RegValueData) -> RegValue {
-    let kind = match data {
-        RegValueData::Number(_) => "REG_DWORD",
-        RegValueData::Text(_) => "REG_SZ",
-        RegValueData::List(_) => "REG_MULTI_SZ",
-    };
-    RegValue {
-        key: key.to_owned(),
-        name: name.to_owned(),
-        kind: kind.to_owned(),
-        data,
-    }
-}
-
-fn set_smb(b: &mut Bundle, key: &str, name: &str, n: u32) {
-    b.smb
-        .registry
-        .retain(|v| !(v.key.eq_ignore_ascii_case(key) && v.name == name));
-    b.smb
-        .registry
-        .push(value(key, name, RegValueData::Number(n)));
 }
 
 /// Checks that the host's findings are exactly `want` (codes), and that

@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use smbguard_audit::{AuditFinding, Bundle, GroupChoice, HostAudit, audit_bundle};
+use smbguard_audit::{
+    AuditFinding, Bundle, GroupChoice, HostAudit, RegValue, RegValueData, audit_bundle,
+};
 use smbguard_emit::{Artifact, EmitContext, Target, emit};
 use smbguard_formats::registry_pol::{RegistryEntry, read_registry_pol};
 use smbguard_model::{EXAMPLE_ESTATE, Estate, Strategy, parse_estate};
@@ -82,4 +84,29 @@ pub(crate) fn show(fs: &[AuditFinding]) -> String {
         .map(|f| format!("{} {}\n   {}", f.code.id(), f.title, f.evidence.detail))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A registry value of a bundle (`REG_DWORD`, `REG_SZ` or `REG_MULTI_SZ` by its data).
+pub(crate) fn value(key: &str, name: &str, data: RegValueData) -> RegValue {
+    let kind = match data {
+        RegValueData::Number(_) => "REG_DWORD",
+        RegValueData::Text(_) => "REG_SZ",
+        RegValueData::List(_) => "REG_MULTI_SZ",
+    };
+    RegValue {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        data,
+    }
+}
+
+/// Sets an SMB registry value of a bundle, replacing any value of that key and name.
+pub(crate) fn set_smb(b: &mut Bundle, key: &str, name: &str, n: u32) {
+    b.smb
+        .registry
+        .retain(|v| !(v.key.eq_ignore_ascii_case(key) && v.name == name));
+    b.smb
+        .registry
+        .push(value(key, name, RegValueData::Number(n)));
 }

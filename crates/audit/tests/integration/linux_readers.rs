@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 use smbguard_audit::linux::{IpFamily, NftTable, read_iptables_save, read_nft_json};
+use smbguard_audit::{FindingCode, GroupChoice, audit_nft_json};
 use smbguard_model::{AddrSet, PortSet, Proto, parse_addr_spec};
 use smbguard_semantics::{Acl, AclAction, AclEntry, KbRow, compare_acl};
 use smbguard_testkit::{Netns, ScratchFile};
@@ -232,7 +233,7 @@ fn nft_json_from_the_kernel_means_what_the_ruleset_says() {
     assert!(read.findings.is_empty(), "{:#?}", read.findings);
     same(
         &nft_modelled_expected(),
-        read.hook("input").expect("input"),
+        &read.hook("input").expect("input"),
         "modelled",
     );
     // The regular chain read on its own: falling off its end is "not decided here".
@@ -243,7 +244,7 @@ fn nft_json_from_the_kernel_means_what_the_ruleset_says() {
     let read = read_nft_json(&json, Some(&table));
     same(
         &nft_conservative_expected(),
-        read.hook("input").expect("input"),
+        &read.hook("input").expect("input"),
         "conservative",
     );
     let msgs: Vec<&str> = read.findings.iter().map(|f| f.message.as_str()).collect();
@@ -268,6 +269,92 @@ fn nft_reader_selects_tables() {
         .find(|c| c.table == "other")
         .expect("other");
     assert_eq!(other.acl.default, AclAction::Deny);
+}
+
+/// smbguard's table, a third-party `inet` table that sorts before it and
+/// runs first, and an `ip6` table that runs last with policy drop.
+const NFT_THREE_TABLES: &str = r#"
+table inet smbguard {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip saddr 198.18.0.0/15 tcp dport 445 accept comment "smbguard: clients [K5]"
+		tcp dport 445 drop comment "smbguard: the rest [K4]"
+	}
+}
+table inet aaa {
+	chain input {
+		type filter hook input priority -10; policy accept;
+		ip saddr 198.18.0.5 tcp dport 445 drop
+	}
+}
+table ip6 zz {
+	chain input {
+		type filter hook input priority 10; policy drop;
+		tcp dport 445 accept
+	}
+}
+"#;
+
+/// Every base chain on a hook decides together: an accept goes on to the
+/// next base chain, the first drop (by priority) decides, and an `ip6`
+/// table judges IPv6 only. The old reader took whichever table sorted first
+/// (here `aaa`, judging the host by that table alone).
+#[test]
+fn nft_base_chains_on_one_hook_decide_together() {
+    if !tools_or_skip(
+        "nft_base_chains_on_one_hook_decide_together",
+        &["nft", "ip"],
+    ) {
+        return;
+    }
+    use AclAction::{Deny, Permit};
+    let json = kernel_json(NFT_THREE_TABLES).expect("kernel");
+    let read = read_nft_json(&json, None);
+    assert!(read.findings.is_empty(), "{:#?}", read.findings);
+    let t = Some(Proto::Tcp);
+    let expected = acl(
+        vec![
+            entry(
+                Deny,
+                t,
+                set("198.18.0.5"),
+                AddrSet::any(),
+                PortSet::single(445),
+            ),
+            entry(
+                Permit,
+                t,
+                set("198.18.0.0/15"),
+                AddrSet::any(),
+                PortSet::single(445),
+            ),
+            entry(
+                Deny,
+                t,
+                AddrSet::any(),
+                AddrSet::any(),
+                PortSet::single(445),
+            ),
+            // zz drops every other IPv6 connection.
+            entry(Deny, None, v6_all(), v6_all(), PortSet::full()),
+        ],
+        Permit,
+    );
+    let input = read.hook("input").expect("input");
+    same(&expected, &input, "three tables");
+    // The third-party rule has no comment: it is named by table, chain and handle.
+    let flow = smbguard_semantics::Flow::new(
+        "198.18.0.5".parse().unwrap(),
+        "198.18.0.9".parse().unwrap(),
+        smbguard_model::Transport::SMB,
+    );
+    let d = smbguard_semantics::eval::acl::eval_acl(&input, &flow);
+    let by = &d.matched[0].name;
+    assert!(by.starts_with("inet aaa input handle "), "{by}");
+    assert!(
+        by["inet aaa input handle ".len()..].parse::<u64>().is_ok(),
+        "{by}"
+    );
 }
 
 /// The same JSON as `nft -j` prints it, without the kernel (so the reader's
@@ -298,7 +385,7 @@ fn nft_json_sample_without_the_kernel() {
         ],
         AclAction::Permit,
     );
-    same(&expected, input, "sample");
+    same(&expected, &input, "sample");
     assert_eq!(input.entries[0].kb, KbRow::K5, "KB row from the comment");
     assert_eq!(input.entries[1].kb, KbRow::K4);
     assert_eq!(
@@ -397,7 +484,7 @@ fn ipt_expected() -> Acl {
 #[test]
 fn iptables_save_text_means_what_it_says() {
     let read = read_iptables_save(IPT_SAVE, IpFamily::V4);
-    same(&ipt_expected(), read.hook("input").expect("INPUT"), "text");
+    same(&ipt_expected(), &read.hook("input").expect("INPUT"), "text");
     let msgs: Vec<&str> = read.findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(msgs.len(), 1, "{msgs:#?}");
     assert!(msgs[0].contains("`-i`"), "{msgs:#?}");
@@ -426,7 +513,7 @@ fn iptables_save_from_the_kernel_means_what_it_says() {
     let read = read_iptables_save(&saved, IpFamily::V4);
     same(
         &ipt_expected(),
-        read.hook("input").expect("INPUT"),
+        &read.hook("input").expect("INPUT"),
         "kernel",
     );
 }
@@ -456,7 +543,7 @@ fn ip6tables_rules_match_ipv6_only() {
         ],
         AclAction::Permit,
     );
-    same(&expected, read.hook("input").expect("INPUT"), "v6");
+    same(&expected, &read.hook("input").expect("INPUT"), "v6");
     // An IPv4 address in an ip6tables file cannot be read: a finding.
     let bad = read_iptables_save(
         "*filter\n-A INPUT -s 198.18.0.1 -j DROP\nCOMMIT\n",
@@ -484,7 +571,7 @@ fn iptables_loops_and_unknown_targets_are_findings() {
         )],
         AclAction::Permit,
     );
-    same(&expected, input, "queue");
+    same(&expected, &input, "queue");
 }
 
 // ---------------------------------------------------------------- no panic
@@ -639,4 +726,32 @@ fn jump_fan_out_is_bounded_and_read_permissively() {
         input.entries.last().map(|e| e.action),
         Some(AclAction::Permit)
     );
+}
+
+/// A ruleset without a base chain on a hook filters nothing there (smbguard's
+/// table emptied or deleted by hand): it audits as open, with a note, not as
+/// unreadable input. Text that is not `nft -j` JSON is still refused.
+#[test]
+fn nft_ruleset_without_base_chains_audits_as_open() {
+    let (_, plan) = crate::audit_support::example(smbguard_model::Strategy::Complement);
+    let empty = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}, {"table": {"family": "inet", "name": "smbguard", "handle": 5}}]}"#;
+    let a = audit_nft_json(&plan, empty, GroupChoice::Named("nas"), "nas.json").expect("audits");
+    let codes: Vec<&str> = a.findings.iter().map(|f| f.code.id()).collect();
+    assert!(codes.contains(&"SG-H003"), "{codes:?}");
+    for hook in ["input", "output"] {
+        assert!(
+            a.notes.iter().any(|n| n.code == FindingCode::DefaultAssumed
+                && n.message.contains(&format!("hook `{hook}`"))),
+            "{:#?}",
+            a.notes
+        );
+    }
+    let err = audit_nft_json(
+        &plan,
+        "table inet smbguard {}",
+        GroupChoice::Named("nas"),
+        "x",
+    )
+    .expect_err("not JSON");
+    assert!(err.to_string().contains("no `input` chain"), "{err}");
 }

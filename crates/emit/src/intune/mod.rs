@@ -11,8 +11,8 @@ mod graph;
 mod plan;
 mod settings;
 
-use serde_json::{Value, json};
-use smbguard_semantics::WindowsRule;
+use serde::Serialize;
+use smbguard_semantics::{KbRow, WindowsRule};
 
 use crate::artifact::{Artifact, EmitContext, EmitError, Sink};
 use crate::non_windows::{artifact, clean, header_plain};
@@ -79,54 +79,117 @@ fn artifacts_for(
     sink(notes_file(&header, &notes, ip.complement_substituted))
 }
 
+/// A configuration policy as Graph takes it, plus the `smbguard`
+/// provenance block (fields in JSON key order: see [`graph`]).
+#[derive(Serialize)]
+struct PolicyDoc<'a, S, D> {
+    description: &'a str,
+    name: &'a str,
+    platforms: &'static str,
+    #[serde(rename = "roleScopeTagIds")]
+    role_scope_tag_ids: [&'static str; 1],
+    settings: &'a [S],
+    smbguard: Provenance<'a, D>,
+    technologies: &'static str,
+    #[serde(rename = "templateReference")]
+    template: Template,
+}
+
+/// Where a policy comes from; `details` depends on the policy.
+#[derive(Serialize)]
+struct Provenance<'a, D> {
+    details: D,
+    estate: &'a str,
+    group: Option<&'a str>,
+    header: Vec<String>,
+    kb_rows: Vec<KbRow>,
+    not_carried: &'a [String],
+    smbguard: &'a str,
+    strategy: &'static str,
+    strategy_substituted: bool,
+}
+
+#[derive(Serialize)]
+struct Template {
+    #[serde(rename = "templateFamily")]
+    family: &'static str,
+    #[serde(rename = "templateId")]
+    id: &'static str,
+}
+
+const PLAIN_TEMPLATE: Template = Template {
+    family: "none",
+    id: "",
+};
+
+/// `details` of a firewall-rules policy.
+#[derive(Serialize)]
+struct PartDetails {
+    part: usize,
+    parts: usize,
+    rules: usize,
+}
+
+/// `details` of the profile policy: an empty object.
+#[derive(Serialize)]
+struct NoDetails {}
+
+/// `details` of the SMB policy.
+#[derive(Serialize)]
+struct SmbDetails {
+    settings: Vec<SmbDetail>,
+}
+
+#[derive(Serialize)]
+struct SmbDetail {
+    csp: &'static str,
+    id_verified: bool,
+    min_build: Option<&'static str>,
+    setting: &'static str,
+}
+
 /// The provenance block and `description` of one policy.
-fn provenance(
-    cx: &EmitContext<'_>,
+fn provenance<'a, D>(
+    cx: &'a EmitContext<'_>,
     ip: &IntunePlan,
-    notes: &[String],
-    group: Option<&str>,
-    extra: Value,
-) -> (Value, String) {
+    notes: &'a [String],
+    group: Option<&'a str>,
+    details: D,
+) -> (Provenance<'a, D>, String) {
     let header = header_plain(cx, T, group);
     let description = clean(&header.join(" "));
-    let block = json!({
-        "header": header,
-        "estate": cx.estate.name,
-        "smbguard": cx.version,
-        "kb_rows": cx.plan.kb_rows(),
-        "group": group,
-        "strategy": "complement",
-        "strategy_substituted": ip.complement_substituted,
-        "not_carried": notes,
-        "details": extra,
-    });
+    let block = Provenance {
+        details,
+        estate: &cx.estate.name,
+        group,
+        header,
+        kb_rows: cx.plan.kb_rows(),
+        not_carried: notes,
+        smbguard: cx.version,
+        strategy: "complement",
+        strategy_substituted: ip.complement_substituted,
+    };
     (block, description)
 }
 
-fn policy_doc(
-    name: String,
-    description: String,
-    template: Value,
-    technologies: &str,
-    settings: Vec<Value>,
-    block: Value,
-) -> String {
-    let doc = json!({
-        "name": name,
-        "description": description,
-        "platforms": "windows10",
-        "technologies": technologies,
-        "roleScopeTagIds": ["0"],
-        "templateReference": template,
-        "settings": settings,
-        "smbguard": block,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+/// The policy's JSON, pretty-printed as serde_json does, with a final newline.
+fn policy_doc<S: Serialize, D: Serialize>(doc: &PolicyDoc<'_, S, D>, size_hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size_hint);
+    if serde_json::to_writer_pretty(&mut out, doc).is_err() {
+        // Unreachable (every key is a string, no `Serialize` here fails);
+        // kept as the empty document the `Value` version wrote.
+        out.clear();
+    }
+    out.push(b'\n');
+    out
 }
 
-fn plain_template() -> Value {
-    json!({ "templateId": "", "templateFamily": "none" })
-}
+/// Bytes reserved per rule of a firewall-rules policy (a rule takes about
+/// 5 KB in the example and generated estates), so the buffer rarely grows.
+const BYTES_PER_RULE: usize = 6 << 10;
+/// Bytes reserved for a policy's own part (the provenance block and
+/// settings of a profile policy take 8–11 KB).
+const BYTES_PER_POLICY: usize = 16 << 10;
 
 /// CSP rule names: the rule ID, made unique within the group.
 fn rule_names(rules: &[WindowsRule]) -> Vec<String> {
@@ -154,15 +217,15 @@ fn firewall_rules(
 ) -> Vec<Artifact> {
     let rules = &h.policy.rules;
     let names = rule_names(rules);
-    let groups: Vec<Value> = rules
+    let groups: Vec<graph::RuleGroup<'_>> = rules
         .iter()
         .zip(&names)
         .filter_map(|(r, n)| {
             let desc = clean(&format!("{} [{}] {}", r.name, r.kb, r.description));
-            graph::rule_children(r, n, &desc)
+            graph::rule_children(r, n, desc)
         })
         .collect();
-    let chunks: Vec<&[Value]> = if groups.is_empty() {
+    let chunks: Vec<&[graph::RuleGroup<'_>]> = if groups.is_empty() {
         vec![&[]]
     } else {
         groups.chunks(MAX_RULES_PER_POLICY).collect()
@@ -177,21 +240,34 @@ fn firewall_rules(
                 "smbguard {} {} firewall rules {part}",
                 cx.estate.name, h.host.group
             ));
-            let (block, description) = provenance(
-                cx,
-                ip,
-                notes,
-                Some(&h.host.group),
-                json!({ "part": part, "parts": total, "rules": chunk.len() }),
-            );
-            let template = json!({ "templateId": graph::FW_RULES_TEMPLATE, "templateFamily": graph::FW_RULES_FAMILY });
-            let settings = vec![graph::rules_setting(chunk.to_vec())];
+            let details = PartDetails {
+                part,
+                parts: total,
+                rules: chunk.len(),
+            };
+            let (block, description) = provenance(cx, ip, notes, Some(&h.host.group), details);
+            let doc = PolicyDoc {
+                description: &description,
+                name: &name,
+                platforms: "windows10",
+                role_scope_tag_ids: ["0"],
+                settings: &[graph::rules_setting(chunk)],
+                smbguard: block,
+                technologies: "mdm,microsoftSense",
+                template: Template {
+                    family: graph::FW_RULES_FAMILY,
+                    id: graph::FW_RULES_TEMPLATE,
+                },
+            };
             artifact(
                 T,
                 format!("intune/{}.firewall-rules-{part}.json", h.stem),
                 Some(&h.host.group),
-                format!("Intune Defender Firewall Rules policy, part {part} of {total} ({} rules)", chunk.len()),
-                policy_doc(name, description, template, "mdm,microsoftSense", settings, block),
+                format!(
+                    "Intune Defender Firewall Rules policy, part {part} of {total} ({} rules)",
+                    chunk.len()
+                ),
+                policy_doc(&doc, BYTES_PER_POLICY + chunk.len() * BYTES_PER_RULE),
             )
         })
         .collect()
@@ -207,25 +283,52 @@ fn profiles(
         "smbguard {} {} firewall profiles",
         cx.estate.name, h.host.group
     ));
-    let (block, description) = provenance(cx, ip, notes, Some(&h.host.group), json!({}));
+    let (block, description) = provenance(cx, ip, notes, Some(&h.host.group), NoDetails {});
     let settings = settings::profile_settings(&h.policy.profile_defaults);
+    let doc = plain_policy(&name, &description, &settings, block);
     artifact(
         T,
         format!("intune/{}.firewall-profiles.json", h.stem),
         Some(&h.host.group),
         "Intune settings-catalog policy: firewall profile defaults, local rule merge off".into(),
-        policy_doc(name, description, plain_template(), "mdm", settings, block),
+        policy_doc(&doc, BYTES_PER_POLICY),
     )
+}
+
+/// A settings-catalog policy on no template (technology `mdm`).
+fn plain_policy<'a, S, D>(
+    name: &'a str,
+    description: &'a str,
+    settings: &'a [S],
+    block: Provenance<'a, D>,
+) -> PolicyDoc<'a, S, D> {
+    PolicyDoc {
+        description,
+        name,
+        platforms: "windows10",
+        role_scope_tag_ids: ["0"],
+        settings,
+        smbguard: block,
+        technologies: "mdm",
+        template: PLAIN_TEMPLATE,
+    }
 }
 
 fn smb_policy(cx: &EmitContext<'_>, ip: &IntunePlan, notes: &[String]) -> Artifact {
     let rows = settings::smb_settings(&cx.estate.smb);
-    let detail: Vec<Value> = rows
-        .iter()
-        .map(|(row, _)| json!({ "setting": row.id, "csp": row.csp, "min_build": row.min_build, "id_verified": row.verified }))
-        .collect();
+    let detail = SmbDetails {
+        settings: rows
+            .iter()
+            .map(|(row, _)| SmbDetail {
+                csp: row.csp,
+                id_verified: row.verified,
+                min_build: row.min_build,
+                setting: row.id,
+            })
+            .collect(),
+    };
     let name = clean(&format!("smbguard {} SMB hardening", cx.estate.name));
-    let (block, mut description) = provenance(cx, ip, notes, None, json!({ "settings": detail }));
+    let (block, mut description) = provenance(cx, ip, notes, None, detail);
     for (row, _) in &rows {
         if let Some(b) = row.min_build {
             description.push_str(&format!(" {} needs Windows build {b} or later.", row.csp));
@@ -237,14 +340,15 @@ fn smb_policy(cx: &EmitContext<'_>, ip: &IntunePlan, notes: &[String]) -> Artifa
             ));
         }
     }
-    let settings = rows.into_iter().map(|(_, v)| v).collect();
+    let settings = settings::smb_setting_values(&rows);
+    let doc = plain_policy(&name, &description, &settings, block);
     artifact(
         T,
         "intune/smb-hardening.json".into(),
         None,
         "Intune settings-catalog policy: SMB hardening (LanmanServer/LanmanWorkstation Policy CSP)"
             .into(),
-        policy_doc(name, description, plain_template(), "mdm", settings, block),
+        policy_doc(&doc, BYTES_PER_POLICY),
     )
 }
 
@@ -267,6 +371,7 @@ fn notes_file(header: &[String], notes: &[String], substituted: bool) -> Artifac
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
     use smbguard_model::{AddrSet, EXAMPLE_ESTATE, parse_estate};
     use smbguard_semantics::{HostRules, compare_windows};
 

@@ -6,11 +6,10 @@
 //! reference notes; unverified IDs follow the Policy CSP path pattern and
 //! the policy description says so (they may need adjusting in the portal).
 
-use serde_json::Value;
-use smbguard_model::{Encryption, SmbSettings};
+use smbguard_model::{Encryption, Profile, SmbSettings};
 use smbguard_semantics::ProfileDefaults;
 
-use super::graph::{choice_instance, setting};
+use super::graph::{ChoiceInstance, Id, Setting, choice_instance, setting};
 // The settings catalog numbers MinSmb2Dialect like the GPO value (768 = 3.0, 785 = 3.1.1).
 use crate::windows::smb::dialect_code;
 
@@ -151,46 +150,47 @@ pub(crate) fn smb_not_carried(s: &SmbSettings) -> Vec<String> {
     out
 }
 
-/// The rows the estate asks for, with their values, in table order.
-pub(crate) fn smb_settings(s: &SmbSettings) -> Vec<(&'static SmbRow, Value)> {
+/// The rows the estate asks for, with their options, in table order.
+pub(crate) fn smb_settings(s: &SmbSettings) -> Vec<(&'static SmbRow, String)> {
     SMB_ROWS
         .iter()
-        .filter_map(|row| {
-            let o = (row.value)(s)?;
-            Some((row, setting(choice_instance(row.id.to_owned(), &o))))
-        })
+        .filter_map(|row| Some((row, (row.value)(s)?)))
+        .collect()
+}
+
+/// The settings of [`smb_settings`]' rows.
+pub(crate) fn smb_setting_values<'a>(
+    rows: &'a [(&'static SmbRow, String)],
+) -> Vec<Setting<ChoiceInstance<'a>>> {
+    rows.iter()
+        .map(|(row, o)| setting(choice_instance(Id::new(row.id), o)))
         .collect()
 }
 
 /// The Firewall CSP profile nodes (`MdmStore/{Domain,Private,Public}Profile`).
-pub(crate) fn profile_settings(defaults: &[ProfileDefaults]) -> Vec<Value> {
-    let mut out = Vec::new();
+pub(crate) fn profile_settings(
+    defaults: &[ProfileDefaults],
+) -> Vec<Setting<ChoiceInstance<'static>>> {
+    let mut out = Vec::with_capacity(defaults.len() * 4);
     for d in defaults {
-        let p = format!(
-            "vendor_msft_firewall_mdmstore_{}profile",
-            d.profile.as_str().to_ascii_lowercase()
-        );
+        let p = Id::new(match d.profile {
+            Profile::Domain => "vendor_msft_firewall_mdmstore_domainprofile",
+            Profile::Private => "vendor_msft_firewall_mdmstore_privateprofile",
+            Profile::Public => "vendor_msft_firewall_mdmstore_publicprofile",
+        });
         let b = |v: bool| if v { "true" } else { "false" };
         // DefaultInboundAction / DefaultOutboundAction: 0 allow, 1 block.
         let a = |block: bool| if block { "1" } else { "0" };
-        out.push(setting(choice_instance(
-            format!("{p}_enablefirewall"),
-            b(d.enabled),
-        )));
-        out.push(setting(choice_instance(
-            format!("{p}_defaultinboundaction"),
-            a(d.block_inbound),
-        )));
-        out.push(setting(choice_instance(
-            format!("{p}_defaultoutboundaction"),
-            a(d.block_outbound),
-        )));
         // Local rules (built-in ones included) are ignored: Intune cannot
         // disable single built-in rules (see plan.rs).
-        out.push(setting(choice_instance(
-            format!("{p}_allowlocalpolicymerge"),
-            "false",
-        )));
+        for (node, option) in [
+            ("enablefirewall", b(d.enabled)),
+            ("defaultinboundaction", a(d.block_inbound)),
+            ("defaultoutboundaction", a(d.block_outbound)),
+            ("allowlocalpolicymerge", "false"),
+        ] {
+            out.push(setting(choice_instance(p.then(node), option)));
+        }
     }
     out
 }

@@ -79,7 +79,7 @@ fn nft_validate(cx: &EmitContext<'_>, ns: &Netns, profiles: &[Profile]) -> usize
             let read = nft_round_trip(ns, &text, &format!("{} ({profile})", h.group));
             let input = read.hook("input").expect("input chain");
             let output = read.hook("output").expect("output chain");
-            classes += check_host(cx, i, profile, input, output, "nftables");
+            classes += check_host(cx, i, profile, &input, &output, "nftables");
             if h.windows().is_none() {
                 break; // Linux groups have no profiles
             }
@@ -87,7 +87,7 @@ fn nft_validate(cx: &EmitContext<'_>, ns: &Netns, profiles: &[Profile]) -> usize
     }
     let read = nft_round_trip(ns, &nftables::perimeter_ruleset(cx), "perimeter");
     let fwd = read.hook("forward").expect("forward chain");
-    classes += compare_acl(&cx.plan.perimeter, fwd)
+    classes += compare_acl(&cx.plan.perimeter, &fwd)
         .unwrap_or_else(|d| panic!("nftables perimeter differs from the plan:\n{d:#?}"))
         .classes;
     classes

@@ -18,9 +18,9 @@ use smbguard_semantics::Verdict;
 
 /// Lab runs start dozens of smbclient processes; one at a time keeps a
 /// two-core machine responsive.
-static ONE_LAB_AT_A_TIME: Mutex<()> = Mutex::new(());
+pub(crate) static ONE_LAB_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn ready(_test: &str) -> bool {
+pub(crate) fn ready(_test: &str) -> bool {
     smbguard_testkit::require_root()
         && Tools::find().map_or_else(
             |e| smbguard_testkit::tools::missing(&e.to_string()),
@@ -28,12 +28,19 @@ fn ready(_test: &str) -> bool {
         )
 }
 
-fn example() -> Estate {
+pub(crate) fn example() -> Estate {
     parse_estate(EXAMPLE_ESTATE).expect("example parses").estate
 }
 
 /// Nothing of this process's labs is left: no namespace, no smbd.
 fn assert_clean(report: &LabReport) {
+    let mut names: Vec<&str> = report.hosts.iter().map(|h| h.netns.as_str()).collect();
+    names.push(&report.router.netns);
+    assert_nothing_left(&names);
+}
+
+/// None of the namespaces `names` exists, and no smbd of this process runs.
+pub(crate) fn assert_nothing_left(names: &[&str]) {
     let netns: Vec<String> = std::fs::read_dir("/run/netns")
         .map(|d| {
             d.flatten()
@@ -41,17 +48,9 @@ fn assert_clean(report: &LabReport) {
                 .collect()
         })
         .unwrap_or_default();
-    for h in &report.hosts {
-        assert!(
-            !netns.contains(&h.netns),
-            "namespace {} left behind",
-            h.netns
-        );
+    for n in names {
+        assert!(!netns.iter().any(|x| x == n), "namespace {n} left behind");
     }
-    assert!(
-        !netns.contains(&report.router.netns),
-        "router namespace left behind"
-    );
     let marker = format!("smbguard-lab-sg{}r", std::process::id());
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
@@ -89,6 +88,43 @@ fn run(profile: Profile, hook: Option<Box<smbguard_lab::RulesetHook>>) -> LabRep
     let report = smbguard_lab::run(&example(), &opts).expect("the lab runs");
     assert_clean(&report);
     report
+}
+
+/// Every live ruleset audits clean: each host by name, with its findings
+/// when it does not.
+pub(crate) fn assert_live_clean(live: &[smbguard_lab::LiveAudit]) {
+    for a in live {
+        assert!(
+            a.clean(),
+            "the live ruleset of {} ({:?}) does not audit clean:\n{}",
+            a.host,
+            a.group,
+            findings(&a.audit)
+        );
+        assert!(a.audit.classes > 0, "{}: no flow compared", a.host);
+        assert!(
+            a.audit.notes.is_empty(),
+            "{}: reader notes {:#?}",
+            a.host,
+            a.audit.notes
+        );
+    }
+}
+
+/// One line per finding: code, title, the rules named.
+pub(crate) fn findings(a: &smbguard_audit::HostAudit) -> String {
+    a.findings
+        .iter()
+        .map(|f| {
+            let rules: Vec<&str> = f.evidence.rules.iter().map(|r| r.name.as_str()).collect();
+            format!(
+                "  {} {} [rules: {}]\n",
+                f.code.id(),
+                f.title,
+                rules.join("; ")
+            )
+        })
+        .collect()
 }
 
 fn differences(r: &LabReport) -> String {
@@ -168,6 +204,7 @@ fn clean_run(test: &str, profile: Profile) -> Option<LabReport> {
         return None;
     }
     let r = run(profile, None);
+    assert_live_clean(&r.live_audit);
     assert!(r.ok(), "differences:\n{}", differences(&r));
     assert_complete(&r);
     Some(r)
@@ -302,6 +339,23 @@ fn lab_catches_a_weakened_host() {
     });
     let r = run(Profile::Public, Some(hook));
     assert!(!r.ok(), "the weakened host went unnoticed");
+    // The audit of the live rulesets names it, and only it: with no base
+    // chain, nothing filters, so SMB is open both ways.
+    let flagged: Vec<&str> = r
+        .live_audit
+        .iter()
+        .filter(|a| !a.clean())
+        .map(|a| a.host.as_str())
+        .collect();
+    assert_eq!(flagged, ["workstations-1"]);
+    let ws1 = r.live_audit.iter().find(|a| a.host == "workstations-1");
+    let codes: Vec<&str> = ws1
+        .map(|a| a.audit.findings.iter().map(|f| f.code.id()).collect())
+        .unwrap_or_default();
+    assert!(
+        codes.contains(&"SG-H001") && codes.contains(&"SG-H002"),
+        "{codes:?}"
+    );
     let p = probe(
         &r,
         "workstations-1",

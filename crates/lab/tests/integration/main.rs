@@ -2,4 +2,5 @@
 //! every other crate's.
 
 mod lab;
+mod live_audit;
 mod topology;

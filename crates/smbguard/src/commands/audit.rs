@@ -31,7 +31,9 @@ ip6tables-save file beside it, same name with `6`, is read too). The first argum
 file name (gpo/GROUP/..., GROUP.nft.json; `perimeter` for the perimeter ACL).
 
 Findings (docs/audit.md) come grouped by host, most severe first, each with the rules, the
-store, the first differing flow traced as `smbguard check` would, and a fix.
+store, the first differing flow traced as `smbguard check` would, and a fix. --format json
+writes the whole report, sarif a SARIF 2.1.0 log for code-scanning dashboards, html one
+self-contained page for a fleet (compliant hosts counted per group, long lists capped).
 
 Exit code 0 without findings at or above --fail-on (default: high), 1 with, 2 on bad input.";
 
@@ -42,6 +44,10 @@ pub(crate) enum AuditFormat {
     Text,
     /// JSON (the `smbguard-audit/1` report).
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards: one result per finding.
+    Sarif,
+    /// One self-contained HTML fleet report (no script, no external resources).
+    Html,
 }
 
 /// `--fail-on` levels.
@@ -103,6 +109,18 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
         std::fs::write(path, script)
             .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
+    let threshold = match args.fail_on {
+        FailOn::Low => Severity::Low,
+        FailOn::Medium => Severity::Medium,
+        FailOn::High => Severity::High,
+    };
+    // Decided before the report is written: a reader that stops early
+    // (`smbguard audit ... | head`) must not turn a failing audit into exit 0.
+    let code = if report.fails(threshold) {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
     let body = match args.format {
         AuditFormat::Text => render::term::sanitize(render::audit_text::render(&report)),
         AuditFormat::Json => {
@@ -111,20 +129,9 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
             s.push('\n');
             s
         }
+        AuditFormat::Sarif => render::audit_sarif::render(&report),
+        AuditFormat::Html => render::audit_html::render(&report),
     };
-    match args.out.as_deref() {
-        Some(p) if p.as_os_str() != "-" => std::fs::write(p, body)
-            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?,
-        _ => out::stdout(&body)?,
-    }
-    let threshold = match args.fail_on {
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-    };
-    Ok(if report.fails(threshold) {
-        ExitCode::from(EXIT_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    out::verdict_report(args.out.as_deref(), &body)?;
+    Ok(code)
 }

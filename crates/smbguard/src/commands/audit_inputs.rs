@@ -45,16 +45,27 @@ fn gpo_registry_pol(dir: &Path) -> Option<PathBuf> {
         .map(|p| p.join("DomainSysvol/GPO/Machine/registry.pol"))
 }
 
-/// The inputs of a folder that is not a GPO backup, sorted.
-fn folder_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| CliError::BadInput(format!("error: cannot read {}: {e}", path.display())))?
+/// The files of a folder that is not a GPO backup, by extension in any
+/// case (`netsh advfirewall export` files are often `*.WFW`), sorted. A
+/// folder without one is an input error: it must not pass as a compliant
+/// fleet.
+fn folder_files(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    const EXTENSIONS: [&str; 4] = ["json", "reg", "wfw", "csv"];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| CliError::BadInput(format!("error: cannot read {}: {e}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension()
-                .is_some_and(|x| ["json", "reg", "wfw", "csv"].iter().any(|e| x == *e))
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e)))
         })
         .collect();
+    if files.is_empty() {
+        return Err(CliError::BadInput(format!(
+            "error: {}: no evidence bundle, .reg, .wfw or Get-NetFirewallRule export (*.json, *.reg, *.wfw, *.csv) in this folder, and not a GPO backup",
+            esc(&dir.display().to_string())
+        )));
+    }
     files.sort();
     Ok(files)
 }
@@ -199,7 +210,14 @@ impl Inputs<'_> {
                 let v6 = ip6_sibling(path).and_then(|p| std::fs::read_to_string(p).ok());
                 audit_iptables(plan, &text(), v6.as_deref(), choice, &loc)
             }
-            _ => return None,
+            // Not a kind `detect` returns; refused rather than skipped, so
+            // an input can never vanish from the report unnoticed.
+            InputKind::Other => {
+                return Some(Err(CliError::BadInput(format!(
+                    "error: {}: not an input `smbguard audit` reads",
+                    esc(&loc)
+                ))));
+            }
         };
         Some(
             audit

@@ -168,7 +168,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
         Format::Text => render::term::sanitize(render::check_text::render(&plan, &report)),
         Format::Json => render::to_json(&render::check_json::document(&plan, &report)) + "\n",
     };
-    out::stdout(&body)?;
+    out::verdict_report(None, &body)?;
     Ok(if is_ok(&report, args.expect) {
         ExitCode::SUCCESS
     } else {

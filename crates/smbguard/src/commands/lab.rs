@@ -10,6 +10,7 @@ use smbguard_model::Profile;
 use crate::common_args::{EstateArg, Format};
 use crate::input::load_estate;
 use crate::render::lab_text::render_text;
+use crate::render::term::sanitize;
 use crate::render::to_json;
 use crate::{CliError, EXIT_FAILED};
 
@@ -28,8 +29,13 @@ cloud endpoints. Every pair of hosts is probed on every governed transport, IPv4
 and SMB1, which must be refused), and TCP 22/80, which the plan does not govern and must
 flow. The observed matrix is printed beside the one `check` predicts.
 
-Exit code 0 only if observed == predicted for everything; 1 if anything differs; 2 when the
-lab cannot run (not root, a tool missing). Needs root; everything is removed afterwards,
+Every ruleset is loaded the way `smbguard apply` loads it (inside the host's namespace, with a
+state folder per host), then read back from the kernel (`nft -j list ruleset`) and audited
+against the plan as `smbguard audit` would judge it on a real host.
+
+Exit code 0 only if observed == predicted for everything and every live ruleset audits clean;
+1 if anything differs or the audit finds something; 2 when the lab cannot run (not root, a
+tool missing). Needs root; everything is removed afterwards,
 also on Ctrl-C.";
 
 /// The profile of the lab's workstations.
@@ -96,11 +102,12 @@ pub(crate) fn run(args: &LabArgs) -> Result<ExitCode, CliError> {
         Err(e) => return Err(CliError::Io(e.to_string())),
     };
     match args.format {
-        Format::Text => print!("{}", render_text(&report)),
+        Format::Text => print!("{}", sanitize(render_text(&report))),
         Format::Json => {
             let mut v = serde_json::to_value(&report).unwrap_or_default();
             v["ok"] = report.ok().into();
             v["differences"] = report.differences().into();
+            v["live_findings"] = report.live_findings().into();
             println!("{}", to_json(&v));
         }
     }

@@ -295,23 +295,18 @@ pub(crate) fn run(args: &TrafficArgs) -> Result<ExitCode, CliError> {
             "<main>",
             &format!(
                 "<main><section class=\"note\"><strong>Note:</strong> {}</section>",
-                render::verify_html::esc(n)
+                render::html_page::esc(n)
             ),
             1,
         ),
     };
-    match args.out.as_deref() {
-        Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(p, body)
-                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?;
-            eprintln!(
-                "{} flows, {} would be blocked; report written to {}",
-                impact.flows.len(),
-                impact.blocked.iter().map(|r| r.flows).sum::<u64>(),
-                p.display()
-            );
-        }
-        _ => out::stdout(&body)?,
+    if let Some(p) = out::verdict_report(args.out.as_deref(), &body)? {
+        eprintln!(
+            "{} flows, {} would be blocked; report written to {}",
+            impact.flows.len(),
+            impact.blocked.iter().map(|r| r.flows).sum::<u64>(),
+            p.display()
+        );
     }
     // The report covers what was readable; the exit code still says that
     // an input was not (2, the bad-input code).

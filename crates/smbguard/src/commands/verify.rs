@@ -83,17 +83,12 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         }
         VerifyFormat::Html => render::verify_html::render(&plan, &report),
     };
-    match args.out.as_deref() {
-        Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(p, body)
-                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", p.display())))?;
-            eprintln!(
-                "{}; report written to {}",
-                render::verify_text::verdict_line(&report),
-                p.display()
-            );
-        }
-        _ => out::stdout(&body)?,
+    if let Some(p) = out::verdict_report(args.out.as_deref(), &body)? {
+        eprintln!(
+            "{}; report written to {}",
+            render::verify_text::verdict_line(&report),
+            p.display()
+        );
     }
     Ok(if report.passed {
         ExitCode::SUCCESS

@@ -5,21 +5,16 @@
 use std::fmt::Write as _;
 
 use smbguard_audit::{AuditFinding, AuditReport, HostAudit};
-use smbguard_semantics::Decision;
+use smbguard_semantics::{Decision, Difference};
 
 use super::term::esc;
 
 fn decision(s: &mut String, label: &str, d: &Decision) {
-    let _ = writeln!(
-        s,
-        "        {label}: {} — {}",
-        d.verdict.as_str(),
-        esc(&d.reason)
-    );
+    let _ = writeln!(s, "  {label}: {} — {}", d.verdict.as_str(), esc(&d.reason));
     for m in &d.matched {
         let _ = writeln!(
             s,
-            "          {} {} \"{}\" ({}){}",
+            "    {} {} \"{}\" ({}){}",
             if m.decisive { "*" } else { "-" },
             esc(&m.id),
             esc(&m.name),
@@ -31,6 +26,25 @@ fn decision(s: &mut String, label: &str, d: &Decision) {
             }
         );
     }
+}
+
+/// The first differing flow as `smbguard check` would trace it: the flow,
+/// then the plan's and the deployed configuration's decisions with every
+/// rule that matched (`*` decided). Unindented; escaped for a terminal.
+pub(crate) fn trace(t: &Difference, classes: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "flow {}/{} {} -> {} (source port {}), {classes} classes like it",
+        t.flow.transport.proto.as_str(),
+        t.flow.transport.port,
+        t.flow.source,
+        t.flow.destination,
+        t.flow.source_port,
+    );
+    decision(&mut s, "plan", &t.expected);
+    decision(&mut s, "deployed", &t.actual);
+    s
 }
 
 fn finding(s: &mut String, f: &AuditFinding) {
@@ -60,18 +74,9 @@ fn finding(s: &mut String, f: &AuditFinding) {
         );
     }
     if let Some(t) = &f.evidence.trace {
-        let _ = writeln!(
-            s,
-            "      flow {}/{} {} -> {} (source port {}), {} classes like it",
-            t.flow.transport.proto.as_str(),
-            t.flow.transport.port,
-            t.flow.source,
-            t.flow.destination,
-            t.flow.source_port,
-            f.evidence.classes
-        );
-        decision(s, "plan", &t.expected);
-        decision(s, "deployed", &t.actual);
+        for line in trace(t, f.evidence.classes).lines() {
+            let _ = writeln!(s, "      {line}");
+        }
     }
     for a in &f.evidence.approximated {
         let _ = writeln!(s, "      approximated: {}", esc(a));

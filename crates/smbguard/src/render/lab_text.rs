@@ -1,14 +1,18 @@
-//! `smbguard lab`'s text report: the hosts, one predicted-beside-observed
-//! matrix per transport, family and SMB session kind, the differences.
+//! `smbguard lab`'s text report: the hosts, the audit of their live
+//! rulesets, one predicted-beside-observed matrix per transport, family and
+//! SMB session kind, the differences. Strings read back from the hosts'
+//! rulesets go through `esc`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use smbguard_lab::LabReport;
 use smbguard_lab::matrix::{Family, Probe, Session, SessionKind, SessionOutcome};
 use smbguard_lab::topology::{HostKind, LabHost};
+use smbguard_lab::{LabReport, LiveAudit};
 use smbguard_model::Transport;
 use smbguard_semantics::Verdict;
+
+use super::term::esc;
 
 fn addrs(h: &LabHost) -> String {
     let mut parts = Vec::new();
@@ -195,6 +199,7 @@ fn secs(ms: u64) -> String {
 pub(crate) fn render_text(r: &LabReport) -> String {
     let mut out = String::new();
     hosts_section(&mut out, r);
+    live_audit_section(&mut out, r);
     out.push_str("\nTransports: rows from, columns to; + delivered (allowed), . dropped (blocked), ! observed differs from predicted\n");
     for &t in &r.transports {
         for fam in Family::BOTH {
@@ -255,6 +260,62 @@ fn hosts_section(out: &mut String, r: &LabReport) {
         side(rt.internal_v4, rt.internal_v6),
         side(rt.external_v4, rt.external_v6)
     );
+}
+
+/// One line on the audit of the live rulesets, then each finding with the
+/// rules it names, and what the reader could not model.
+fn live_audit_section(out: &mut String, r: &LabReport) {
+    let hosts = r.live_audit.iter().filter(|a| a.group.is_some()).count();
+    let router = if r.live_audit.iter().any(|a| a.group.is_none()) {
+        " and the perimeter router"
+    } else {
+        ""
+    };
+    let flagged: Vec<&LiveAudit> = r.live_audit.iter().filter(|a| !a.clean()).collect();
+    let verdict = if flagged.is_empty() {
+        "clean".to_string()
+    } else {
+        let names: Vec<&str> = flagged.iter().map(|a| a.host.as_str()).collect();
+        format!(
+            "{} FINDING(S) on {}",
+            r.live_findings(),
+            esc(&names.join(", "))
+        )
+    };
+    let _ = writeln!(
+        out,
+        "\nAudit of the live hosts (`nft -j list ruleset` in each namespace after `apply`, judged against the plan): {hosts} hosts{router}, {verdict}"
+    );
+    for a in &flagged {
+        let group = a.group.as_deref().unwrap_or("the perimeter");
+        for f in &a.audit.findings {
+            let _ = writeln!(
+                out,
+                "  ! {} ({}): [{}] {} {}: {}",
+                esc(&a.host),
+                esc(group),
+                f.severity.as_str(),
+                f.code.id(),
+                f.slug,
+                esc(&f.title)
+            );
+            for rule in &f.evidence.rules {
+                let _ = writeln!(out, "      rule \"{}\" ({})", esc(&rule.name), rule.action);
+            }
+        }
+    }
+    for a in &r.live_audit {
+        for n in &a.audit.notes {
+            let _ = writeln!(
+                out,
+                "  note {}: {} {}: {}",
+                esc(&a.host),
+                n.code.id(),
+                esc(&n.location),
+                esc(&n.message)
+            );
+        }
+    }
 }
 
 /// One line on the traffic the plan does not govern.
@@ -337,22 +398,27 @@ fn differences_section(out: &mut String, r: &LabReport) {
 /// The verdict, the timings, and what `--keep` left.
 fn result_section(out: &mut String, r: &LabReport) {
     let t = &r.timings;
+    let compared = if r.differences() == 0 {
+        "observed == predicted".to_string()
+    } else {
+        format!("{} DIFFERENCE(S)", r.differences())
+    };
+    let audited = match r.live_findings() {
+        0 => "live rulesets audit clean".to_string(),
+        n => format!("{n} LIVE RULESET FINDING(S)"),
+    };
     let _ = writeln!(
         out,
-        "\nresult: {} transport probes, {} SMB sessions, {} ungoverned probes: {}",
+        "\nresult: {} transport probes, {} SMB sessions, {} ungoverned probes: {compared}; {audited}",
         r.probes.len(),
         r.sessions.len(),
         r.ungoverned.len(),
-        if r.ok() {
-            "observed == predicted".to_string()
-        } else {
-            format!("{} DIFFERENCE(S)", r.differences())
-        }
     );
     let _ = writeln!(
         out,
-        "time: setup {}, probes {}, sessions {}, teardown {}, total {}",
+        "time: setup {}, audit {}, probes {}, sessions {}, teardown {}, total {}",
         secs(t.setup_ms),
+        secs(t.audit_ms),
         secs(t.probes_ms),
         secs(t.sessions_ms),
         secs(t.teardown_ms),
@@ -378,6 +444,10 @@ mod tests {
 
     use std::net::IpAddr;
 
+    use smbguard_audit::{
+        AuditCode, AuditFinding, Evidence, Finding, FindingCode, HostAudit, InputKind, RuleRef,
+        Store,
+    };
     use smbguard_lab::matrix::{Observed, Timings};
     use smbguard_lab::topology::{Router, SmbServer};
     use smbguard_model::{Platform, Profile, Proto, Role, Strategy};
@@ -571,11 +641,13 @@ mod tests {
                 external_v4: Some("203.0.113.1".parse().unwrap()),
                 external_v6: None,
             },
+            live_audit: live_audit(&hosts),
             hosts,
             probes,
             ungoverned,
             timings: Timings {
                 setup_ms: 1234,
+                audit_ms: 321,
                 probes_ms: 2345,
                 sessions_ms: 3456,
                 teardown_ms: 456,
@@ -583,6 +655,58 @@ mod tests {
             },
             kept: None,
         }
+    }
+
+    /// The router and the group hosts audited; workstations-1 with a rule
+    /// added by hand (and a reader note on it), the others clean.
+    fn live_audit(hosts: &[LabHost]) -> Vec<LiveAudit> {
+        let audited = |host: &str, group: Option<&str>| LiveAudit {
+            host: host.into(),
+            group: group.map(str::to_string),
+            netns: format!("sgtest-{host}"),
+            audit: HostAudit {
+                host: host.into(),
+                source: format!("nft -j list ruleset in netns sgtest-{host}"),
+                input: InputKind::NftJson,
+                group: group.map(str::to_string),
+                policy_hash: "0".repeat(40),
+                classes: 96,
+                findings: Vec::new(),
+                notes: Vec::new().into(),
+            },
+        };
+        let mut out = vec![audited("perimeter", None)];
+        for h in hosts.iter().filter(|h| h.kind == HostKind::Group) {
+            out.push(audited(&h.name, Some(&h.name)));
+        }
+        let ws = out.iter_mut().find(|a| a.host == "workstations-1").unwrap();
+        let rule = "inet smbguard input handle 31";
+        ws.audit.findings.push(AuditFinding::new(
+            AuditCode::SmbInboundOpen,
+            format!("inbound SMB open on a workstation host (workstations-1): tcp/445 from 0.0.0.0 to 198.18.16.0 allowed by rule \"{rule}\""),
+            Evidence {
+                detail: "plan: block; deployed: allow".into(),
+                rules: vec![RuleRef {
+                    id: "inet smbguard input#1".into(),
+                    name: rule.into(),
+                    store: Store::Linux,
+                    action: "permit".into(),
+                    declared: false,
+                }],
+                direction: None,
+                profile: None,
+                trace: None,
+                classes: 12,
+                approximated: Vec::new(),
+            },
+        ));
+        ws.audit.notes = vec![Finding::new(
+            FindingCode::Widened,
+            "inet smbguard input handle 32",
+            "meta iifname: not modelled; read with the widest meaning (accept kept, drop left out)",
+        )]
+        .into();
+        out
     }
 
     /// Ungoverned probes: every host to `dst`, delivered.

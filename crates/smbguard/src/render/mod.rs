@@ -1,12 +1,23 @@
 //! Turning plans and reports into text and JSON.
 
+#[cfg(test)]
+mod audit_fixture;
+pub(crate) mod audit_html;
+pub(crate) mod audit_sarif;
 pub(crate) mod audit_text;
+pub(crate) mod audit_uri;
 pub(crate) mod check_json;
 pub(crate) mod check_text;
 pub(crate) mod draft_toml;
+pub(crate) mod html_page;
 pub(crate) mod lab_text;
+pub(crate) mod markdown;
 pub(crate) mod plan_json;
 pub(crate) mod plan_text;
+// The integration tests' SARIF schema validator, shared with the unit tests.
+#[cfg(test)]
+#[path = "../../tests/integration/sarif_schema.rs"]
+mod sarif_schema;
 pub(crate) mod term;
 pub(crate) mod traffic_html;
 pub(crate) mod traffic_text;

@@ -11,42 +11,27 @@ use smbguard_model::{Estate, Transport};
 use smbguard_traffic::classify::{Category, Endpoint, Impact, ImpactedFlow, lateral_chains};
 use smbguard_verify::{Matrix, Reach};
 
+use super::html_page::{self, Head, esc};
 use super::traffic_text::{policy_text, rule_text};
-use super::verify_html::esc;
 use smbguard_traffic::Merged;
 
 /// Most flows listed in the "all flows" table.
 const MAX_ROWS: usize = 5000;
 
+/// Traffic's own rules; the shared ones are in `html_page`.
 const CSS: &str = "
-body { margin: 0; background: #f5f7fa; color: #1d2430; font: 14px/1.45 system-ui, sans-serif; }
-header { background: #1f2a3c; color: #fff; padding: 18px 24px; }
-header h1 { margin: 0 0 4px; font-size: 24px; }
-main { max-width: 1360px; margin: 0 auto; padding: 16px 24px 48px; }
 section { background: #fff; border: 1px solid #d9dee6; border-radius: 8px; padding: 12px 16px; margin: 16px 0; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #d9dee6; vertical-align: top; }
-th { background: #eceff3; }
+section table { width: 100%; }
+section th, section td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #d9dee6; vertical-align: top; }
+section th { background: #eceff3; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .block { color: #b3261e; font-weight: 600; }
 .allow { color: #17703a; }
 .tag { display: inline-block; padding: 0 6px; margin: 1px; border-radius: 4px; background: #eceff3; font-size: 12px; }
 .tag.hot { background: #fde7e4; color: #b3261e; }
-code { font-family: ui-monospace, monospace; font-size: 12px; }
 .note { border-left: 5px solid #8a5a00; background: #fff3d6; }
-.muted { color: #5b6472; }
-.legend { display: flex; flex-wrap: wrap; gap: 18px; align-items: center; margin: 6px 0 14px; font-size: 13px; }
-.legend span.sw { display: inline-block; padding: 2px 8px; border-radius: 3px; border: 1px solid #b9c2cf; margin-right: 6px; font-weight: 700; font-size: 12px; }
-table.matrix { width: auto; border: 1px solid #d9dee6; font-size: 11px; }
-table.matrix th.col { vertical-align: bottom; padding: 4px 2px; height: 150px; background: #fff; }
-table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
-table.matrix th.row { text-align: right; padding: 2px 6px; white-space: nowrap; font-weight: 600; font-size: 11.5px; background: #fff; }
-table.matrix th.corner { font-size: 11px; color: #5b6472; font-weight: 400; text-align: right; vertical-align: bottom; background: #fff; }
-table.matrix td { width: 56px; min-width: 56px; height: 26px; padding: 0 2px; white-space: nowrap; text-align: center; border: 1px solid #fff; font-weight: 700; font-size: 11px; }
-td.r-all, span.r-all { background: #cfe3ff; color: #0b3d91; }
-td.r-some, span.r-some { background: #ffdf9e; color: #6b4500; }
-td.r-none, span.r-none { background: #eceff3; color: #5b6472; font-weight: 400; }
-td.r-na, span.r-na { background: #fff; color: #a0a7b2; font-weight: 400; }
+section table.matrix { width: auto; }
+table.matrix td { width: 56px; min-width: 56px; height: 26px; padding: 0 2px; }
 td.seen, span.seen { outline: 2px solid #0b3d91; outline-offset: -3px; }
 td.forbidden, span.forbidden { background: #b3261e; color: #fff; font-weight: 800; outline: 3px solid #5c0f0a; outline-offset: -3px; }
 ol.chain { margin: 4px 0 12px; }
@@ -121,20 +106,17 @@ fn plan_cell(r: Reach) -> (&'static str, &'static str) {
 /// flows the plan blocks is drawn solid red.
 fn matrix(o: &mut String, m: &Matrix, impact: &Impact<'_>) {
     o.push_str("<section id=\"matrix\"><h2>Observed SMB against the plan: group × group</h2>");
-    o.push_str("<p class=\"muted\">Background: what the plan allows on tcp/445 (as in <code>smbguard verify</code>'s reachability matrix). Number: SMB flows observed (TCP 445 and 139). Solid red: observed although the plan forbids it.</p><div class=\"legend\"><strong>Legend:</strong>");
-    for (class, label, meaning) in [
-        ("r-all", "● 0", "plan allows, nothing seen"),
-        ("r-some", "◐ 0", "plan allows some pairs"),
-        ("r-none", "○ 0", "plan forbids"),
-        ("r-all seen", "3", "seen and allowed"),
-        ("forbidden", "3 ✘", "seen and forbidden"),
-    ] {
-        let _ = write!(
-            o,
-            "<span><span class=\"sw {class}\">{label}</span>{meaning}</span>"
-        );
-    }
-    o.push_str("</div>");
+    o.push_str("<p class=\"muted\">Background: what the plan allows on tcp/445 (as in <code>smbguard verify</code>'s reachability matrix). Number: SMB flows observed (TCP 445 and 139). Solid red: observed although the plan forbids it.</p>");
+    html_page::legend(
+        o,
+        &[
+            ("r-all", "● 0", "plan allows, nothing seen"),
+            ("r-some", "◐ 0", "plan allows some pairs"),
+            ("r-none", "○ 0", "plan forbids"),
+            ("r-all seen", "3", "seen and allowed"),
+            ("forbidden", "3 ✘", "seen and forbidden"),
+        ],
+    );
     let Some(table) = m
         .tables
         .iter()
@@ -295,20 +277,21 @@ pub(crate) fn render(
     impact: &Impact<'_>,
     reach: Option<&Matrix>,
 ) -> String {
-    let mut o = String::new();
     let blocked: u64 = impact.blocked.iter().map(|r| r.flows).sum();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>smbguard traffic: {}</title><style>{CSS}</style></head><body>\
-         <header><h1>SMB traffic against estate \"{}\"</h1><div>{} flows from {}; \
-         profile {}; <strong>{blocked}</strong> would be blocked</div></header><main>",
-        esc(&estate.name),
-        esc(&estate.name),
+    let meta = format!(
+        "{} flows from {}; profile {}; <strong>{blocked}</strong> would be blocked",
         impact.flows.len(),
         esc(&merged.captures.join(", ")),
         impact.profile
     );
+    let mut o = html_page::open(&Head {
+        title: &format!("smbguard traffic: {}", estate.name),
+        css: CSS,
+        brand: "smbguard traffic · KB3185535",
+        heading: &format!("SMB traffic against estate “{}”", estate.name),
+        meta: &meta,
+        extra: "",
+    });
     o.push_str("<section><h2>Categories</h2><table><tr><th>category</th><th>flows</th></tr>");
     for (c, n) in &impact.categories {
         let _ = write!(
@@ -422,6 +405,6 @@ pub(crate) fn render(
         }
         o.push_str("</ul></section>");
     }
-    o.push_str("</main></body></html>\n");
+    html_page::close(&mut o, &format!(" from estate “{}”", esc(&estate.name)));
     o
 }

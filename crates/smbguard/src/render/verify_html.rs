@@ -9,61 +9,20 @@ use smbguard_model::Role;
 use smbguard_semantics::{FlowReport, Plan, Profiles, StageKind, Verdict};
 use smbguard_verify::{Failure, InvariantResult, Matrix, Reach, Report, Status};
 
+use super::html_page::{self, Head, esc};
 use super::verify_text::{check_command, verdict_line};
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
+/// Verify's own rules; the shared ones are in `html_page`.
 const CSS: &str = r#"
-:root { --pass:#17703a; --pass-bg:#e3f4e8; --fail:#b3261e; --fail-bg:#fde7e4; --warn:#8a5a00; --warn-bg:#fff3d6;
-  --ink:#1d2430; --muted:#5b6472; --line:#d9dee6; --card:#ffffff; --page:#f5f7fa;
-  --all:#cfe3ff; --all-ink:#0b3d91; --some:#ffdf9e; --some-ink:#6b4500; --none:#eceff3; --none-ink:#5b6472; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--page); color: var(--ink); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
-main { max-width: 1360px; margin: 0 auto; padding: 20px 24px 48px; }
-header.top { background: #1f2a3c; color: #fff; padding: 18px 24px 20px; }
-header.top .inner { max-width: 1360px; margin: 0 auto; }
-header.top .brand { font-size: 12px; letter-spacing: .12em; text-transform: uppercase; opacity: .75; }
-header.top h1 { margin: 2px 0 4px; font-size: 26px; }
-header.top .meta { margin: 0 0 12px; opacity: .85; }
 .verdict { display: inline-block; padding: 8px 14px; border-radius: 6px; font-weight: 700; font-size: 16px; }
 .verdict.pass { background: var(--pass-bg); color: var(--pass); }
 .verdict.fail { background: var(--fail-bg); color: var(--fail); }
-nav { margin: 14px 0 6px; font-size: 13px; }
-nav a { color: #1f4fa3; margin-right: 14px; text-decoration: none; }
-h2 { font-size: 19px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 15px; margin: 0 0 8px; }
-h4 { font-size: 13px; margin: 12px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
-table { border-collapse: collapse; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 0 0 14px; }
 table.inv { width: 100%; background: var(--card); border: 1px solid var(--line); }
 table.inv th, table.inv td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.inv th { background: #eef1f6; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 table.inv td.cov { color: var(--muted); font-size: 12.5px; max-width: 430px; }
-.badge { display: inline-block; white-space: nowrap; min-width: 58px; text-align: center; padding: 2px 8px; border-radius: 4px; font-weight: 700; font-size: 12px; }
-.badge.pass { background: var(--pass-bg); color: var(--pass); border: 1px solid #9fd3af; }
-.badge.fail { background: var(--fail-bg); color: var(--fail); border: 1px solid #f2aaa2; }
-.badge.warn { background: var(--warn-bg); color: var(--warn); border: 1px solid #e9cc85; }
-.kb { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; color: var(--muted); }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; font-size: 12.5px; }
-code { background: #f0f2f6; padding: 1px 4px; border-radius: 3px; }
 .failure { border-left: 5px solid var(--fail); }
 .failure .why { margin: 4px 0 10px; }
-table.kv th { text-align: left; color: var(--muted); font-weight: 600; padding: 3px 14px 3px 0; vertical-align: top; white-space: nowrap; }
-table.kv td { padding: 3px 0; }
 table.trace { width: 100%; margin-top: 4px; }
 table.trace td, table.trace th { border-top: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 table.trace th { font-size: 12px; color: var(--muted); }
@@ -75,27 +34,8 @@ table.trace th { font-size: 12px; color: var(--muted); }
 table.lints { width: 100%; background: var(--card); border: 1px solid var(--line); }
 table.lints td, table.lints th { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 table.lints th { background: #eef1f6; font-size: 12px; color: var(--muted); text-transform: uppercase; }
-.legend { display: flex; flex-wrap: wrap; gap: 18px; align-items: center; margin: 6px 0 14px; font-size: 13px; }
-.legend span.sw { display: inline-block; padding: 2px 8px; border-radius: 3px; border: 1px solid #b9c2cf; margin-right: 6px; font-weight: 700; font-size: 12px; }
 .grid { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; margin-bottom: 10px; }
-table.matrix { background: var(--card); border: 1px solid var(--line); font-size: 11px; }
-table.matrix caption { text-align: left; font-weight: 700; padding: 4px 0 6px; font-size: 13px; }
-table.matrix th.col { vertical-align: bottom; padding: 4px 2px; height: 150px; }
-table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
-table.matrix th.row { text-align: right; padding: 2px 6px; white-space: nowrap; font-weight: 600; font-size: 11.5px; }
-table.matrix th.corner { font-size: 11px; color: var(--muted); font-weight: 400; text-align: right; vertical-align: bottom; padding: 4px 8px; }
-table.matrix td { width: 48px; min-width: 48px; height: 24px; padding: 0 1px; white-space: nowrap; text-align: center; border: 1px solid #fff; font-weight: 700; font-size: 11px; }
 .role { color: var(--muted); font-weight: 400; font-size: 11px; }
-td.r-all, span.r-all { background: var(--all); color: var(--all-ink); }
-td.r-some, span.r-some { background: var(--some); color: var(--some-ink); }
-td.r-none, span.r-none { background: var(--none); color: var(--none-ink); font-weight: 400; }
-td.r-na, span.r-na { background: #fff; color: #a0a7b2; font-weight: 400; }
-details { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin-bottom: 8px; }
-details summary { cursor: pointer; font-weight: 600; }
-details li { margin: 3px 0; font-size: 12.5px; }
-.muted { color: var(--muted); }
-footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
-@media print { body { background: #fff; } .card, details { break-inside: avoid; } }
 "#;
 
 fn role_label(r: Option<Role>) -> &'static str {
@@ -279,15 +219,8 @@ fn failure(o: &mut String, inv: &InvariantResult, f: &Failure) {
 fn matrix(o: &mut String, m: &Matrix) {
     o.push_str("<section id=\"matrix\"><h2>Reachability: group × group</h2>");
     o.push_str("<p class=\"muted\">Each cell: can hosts of the row group open the transport to hosts of the column group, end to end (source outbound, perimeter, destination inbound), with both ends in the profile named, from source port 50000? Computed over every address of both groups, same address family only.</p>");
-    o.push_str("<div class=\"legend\"><strong>Legend:</strong>");
-    for r in [Reach::All, Reach::Some, Reach::None, Reach::NotApplicable] {
-        let (class, label, meaning) = reach_cell(r);
-        let _ = write!(
-            o,
-            "<span><span class=\"sw {class}\">{label}</span>{meaning}</span>"
-        );
-    }
-    o.push_str("</div>");
+    let items = [Reach::All, Reach::Some, Reach::None, Reach::NotApplicable].map(reach_cell);
+    html_page::legend(o, &items);
     if let Some(why) = &m.omitted {
         let _ = write!(
             o,
@@ -347,20 +280,11 @@ fn matrix(o: &mut String, m: &Matrix) {
 }
 
 pub(crate) fn render(_plan: &Plan, r: &Report) -> String {
-    let mut o = String::with_capacity(64 * 1024);
     let pass = r.passed;
     let transports: Vec<String> = r.transports.iter().map(ToString::to_string).collect();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>smbguard verify — {}: {}</title><style>{CSS}</style></head><body>",
-        esc(&r.estate),
-        if pass { "PASS" } else { "FAIL" }
-    );
     let s = &r.stats;
-    let _ = write!(
-        o,
-        "<header class=\"top\"><div class=\"inner\"><div class=\"brand\">smbguard verify · KB3185535</div><h1>Estate “{}”</h1><p class=\"meta\">strategy {} · transports {} · {} groups, {} address ranges, {} rules · every IPv4 and IPv6 address in {} classes · 3 × 3 profile pairs · smbguard {}</p><div class=\"verdict {}\">{} {}</div></div></header><main>",
-        esc(&r.estate),
+    let meta = format!(
+        "strategy {} · transports {} · {} groups, {} address ranges, {} rules · every IPv4 and IPv6 address in {} classes · 3 × 3 profile pairs · smbguard {}",
         match r.strategy {
             smbguard_model::Strategy::IpsecBypass => "ipsec-bypass",
             smbguard_model::Strategy::Complement => "complement",
@@ -371,10 +295,25 @@ pub(crate) fn render(_plan: &Plan, r: &Report) -> String {
         s.rules,
         s.address_classes,
         env!("CARGO_PKG_VERSION"),
+    );
+    let verdict = format!(
+        "<div class=\"verdict {}\">{} {}</div>",
         if pass { "pass" } else { "fail" },
         if pass { "✔" } else { "✘" },
         esc(&verdict_line(r))
     );
+    let mut o = html_page::open(&Head {
+        title: &format!(
+            "smbguard verify — {}: {}",
+            r.estate,
+            if pass { "PASS" } else { "FAIL" }
+        ),
+        css: CSS,
+        brand: "smbguard verify · KB3185535",
+        heading: &format!("Estate “{}”", r.estate),
+        meta: &meta,
+        extra: &verdict,
+    });
     o.push_str("<nav><a href=\"#invariants\">Invariants</a>");
     if !pass {
         o.push_str("<a href=\"#failures\">Failures</a>");
@@ -472,24 +411,6 @@ pub(crate) fn render(_plan: &Plan, r: &Report) -> String {
         o.push_str("</details>");
     }
     o.push_str("</section>");
-    let _ = writeln!(
-        o,
-        "<footer>Generated by smbguard {} from estate “{}”. Self-contained: no script, no external resources.</footer></main></body></html>",
-        env!("CARGO_PKG_VERSION"),
-        esc(&r.estate)
-    );
+    html_page::close(&mut o, &format!(" from estate “{}”", esc(&r.estate)));
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::esc;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
 }

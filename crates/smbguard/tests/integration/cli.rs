@@ -242,6 +242,33 @@ fn broken_pipe_is_a_quiet_exit_0() {
 }
 
 #[test]
+fn failing_verdict_into_a_closed_pipe_still_exits_1() {
+    // `smbguard verify | head` exited 0 on a failing proof: the closed pipe
+    // ended the command before its verdict became the exit code.
+    let failing = crate::verify_cli::failing_estate();
+    let failing = failing.to_str().unwrap();
+    for args in [
+        vec!["verify", failing],
+        vec!["verify", failing, "--format", "json"],
+        // The example blocks kiosk → file server on tcp/445.
+        vec![
+            "check",
+            "--from",
+            "198.18.3.5",
+            "--to",
+            "198.18.1.20",
+            "--expect",
+            "allow",
+        ],
+    ] {
+        let o = into_a_closed_pipe(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn oversized_estate_is_refused_without_reading_it_whole() {
     // Issue 11, defect 11: `plan /dev/zero` grew to 2.9 GB.
     let started = std::time::Instant::now();

@@ -88,6 +88,27 @@ fn lab_public_profile_json_exits_0() {
     assert_eq!(v["workstation_profile"], "public");
     assert_eq!(v["lab_strategy"], "complement");
     assert!(v["probes"].as_array().unwrap().len() > 300);
+    // Every host's live ruleset (and the router's), read back after `apply`,
+    // audits clean, each judged against its own group.
+    assert_eq!(v["live_findings"], 0);
+    let live = v["live_audit"].as_array().unwrap();
+    let policed = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["group"].is_string())
+        .count();
+    assert_eq!(live.len(), policed + 1, "every group host and the router");
+    for a in live {
+        assert_eq!(a["audit"]["findings"], serde_json::json!([]), "{a}");
+        assert_eq!(a["audit"]["input"], "nft-json", "{a}");
+        assert!(a["audit"]["classes"].as_u64().unwrap() > 0, "{a}");
+        assert_eq!(a["audit"]["group"], a["group"], "{a}");
+    }
+    assert!(
+        live.iter()
+            .any(|a| a["host"] == "perimeter" && a["group"].is_null())
+    );
     assert!(
         v["sessions"]
             .as_array()

@@ -3,9 +3,14 @@
 
 mod apply;
 mod audit_cli;
+mod audit_report;
+// The audit crate's bundle builders and mutation helpers, shared rather than copied.
+#[path = "../../../audit/tests/integration/audit_support.rs"]
+mod audit_support;
 mod cli;
 mod emit_cli;
 mod lab_cli;
+mod sarif_schema;
 mod service_tags_cli;
 mod traffic_cli;
 mod traffic_report;

@@ -25,7 +25,7 @@ fn example_with(from: &str, to: &str) -> PathBuf {
 /// kiosks are isolated). The loader refuses estates that would break a
 /// built-in invariant whatever the rules (docs/policy.md), so a failing
 /// `verify` on a loadable estate is a user invariant or a deployed GPO.
-fn failing_estate() -> PathBuf {
+pub(crate) fn failing_estate() -> PathBuf {
     let p = scratch("failing.toml");
     let invariant = "[[invariants]]\nname = \"kiosks reach the file server\"\nfrom = [\"kiosks\"]\nto = [\"file-server\"]\ntransport = \"tcp/445\"\nexpect = \"allow\"\n";
     std::fs::write(

@@ -34,6 +34,27 @@ pub(crate) fn screenshot_sized(
     profile: &Path,
     size: (u32, u32),
 ) {
+    let shot = format!("--screenshot={}", png.display());
+    run_chromium(chromium, &[&shot], page, profile, size, Stdio::null());
+}
+
+/// The DOM of `page` after its load event, laid out at `size`.
+pub(crate) fn dump_dom(chromium: &Path, page: &Path, profile: &Path, size: (u32, u32)) -> String {
+    let dom = profile.with_extension("dom.html");
+    let file = std::fs::File::create(&dom).unwrap();
+    run_chromium(chromium, &["--dump-dom"], page, profile, size, file.into());
+    std::fs::read_to_string(&dom).unwrap()
+}
+
+/// Runs headless Chromium on `page` with `args`, killing it after 120 s.
+fn run_chromium(
+    chromium: &Path,
+    args: &[&str],
+    page: &Path,
+    profile: &Path,
+    size: (u32, u32),
+    stdout: Stdio,
+) {
     let mut child = Command::new(chromium)
         .args([
             "--headless",
@@ -47,9 +68,9 @@ pub(crate) fn screenshot_sized(
         ])
         .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
+        .args(args)
         .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromium");
@@ -119,14 +140,19 @@ fn the_verify_report_renders_in_chromium() {
         report.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1), "the estate fails U1");
+    assert_renders_as_a_page(&chromium, &report, &dir);
+}
+
+/// Screenshots `page` and a blank page at 1400×1000 (files in `dir`): the
+/// report must be a real page, right size, far richer than the blank one,
+/// many colours; not a blank or error page.
+pub(crate) fn assert_renders_as_a_page(chromium: &Path, page: &Path, dir: &Path) {
     let blank = dir.join("blank.html");
     std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
-
     let png = dir.join("report.png");
     let blank_png = dir.join("blank.png");
-    screenshot(&chromium, &report, &png, &dir.join("profile-report"));
-    screenshot(&chromium, &blank, &blank_png, &dir.join("profile-blank"));
-
+    screenshot(chromium, page, &png, &dir.join("profile-report"));
+    screenshot(chromium, &blank, &blank_png, &dir.join("profile-blank"));
     let bytes = std::fs::read(&png).expect("screenshot written");
     let blank_bytes = std::fs::read(&blank_png).expect("blank screenshot written");
     assert_eq!(png_size(&bytes), (1400, 1000));

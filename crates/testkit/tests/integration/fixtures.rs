@@ -166,9 +166,13 @@ fn outside_references(rel: &Path, text: &str) -> Vec<String> {
     for (n, line) in text.lines().enumerate() {
         let escapes = line.find("../../../").is_some_and(|at| {
             // `include_str!("../../../examples/x")` from crates/model/src/ is
-            // resolved from the file and stays inside; anything else (paths
-            // joined to CARGO_MANIFEST_DIR) leaves the repository.
-            let include = line.contains("include_str!(") || line.contains("include_bytes!(");
+            // resolved from the file and stays inside, and so is a module's
+            // `#[path = "…"]` (a test binary sharing another crate's test
+            // helpers); anything else (paths joined to CARGO_MANIFEST_DIR)
+            // leaves the repository.
+            let include = line.contains("include_str!(")
+                || line.contains("include_bytes!(")
+                || line.trim_start().starts_with("#[path = \"");
             let path: String = line[at..].chars().take_while(|&c| c != '"').collect();
             !(include && stays_inside(rel, &path))
         });
@@ -231,4 +235,15 @@ fn the_outside_reference_check_can_fail() {
         &format!("include_str!(\"../../../../{BESIDE}/x\");"),
     );
     assert_eq!(escaping_include.len(), 1);
+    let module = "crates/smbguard/tests/integration/main.rs";
+    let shared = outside_references(
+        Path::new(module),
+        "#[path = \"../../../audit/tests/integration/audit_support.rs\"]",
+    );
+    assert!(shared.is_empty(), "{shared:?}");
+    let escaping_module = outside_references(
+        Path::new(module),
+        &format!("#[path = \"../../../../../{BESIDE}/helpers.rs\"]"),
+    );
+    assert_eq!(escaping_module.len(), 1);
 }
