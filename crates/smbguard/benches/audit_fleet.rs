@@ -4,7 +4,9 @@
 //! audit` process per sample, as a user runs it: process start, estate
 //! parse and compile, reading the bundles (JSON lines on stdin, or a folder
 //! of one file per host), parsing, judging and the text report. Figures in
-//! BENCHMARKS.md ("Fleet audit"). `SMBGUARD_BENCH_FLEET_HOSTS=N` runs a
+//! BENCHMARKS.md ("Fleet audit"). `distinct_jsonl_stdin` is the worst
+//! case: every host also has a rule of its own (`Params::host_specific`),
+//! so no judgement is shared. `SMBGUARD_BENCH_FLEET_HOSTS=N` runs a
 //! smaller fleet.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)] // a benchmark harness, not library code
@@ -42,10 +44,20 @@ fn fleet_audit(c: &mut Criterion) {
     let fleet = Fleet::new(&params);
     let estate = dir.join("fleet.toml");
     std::fs::write(&estate, &fleet.toml).unwrap();
-    let lines = dir.join("bundles.jsonl");
-    let mut w = BufWriter::new(File::create(&lines).unwrap());
-    fleet.write_jsonl(&mut w).unwrap();
-    w.flush().unwrap();
+    let write_lines = |fleet: &Fleet, name: &str| {
+        let path = dir.join(name);
+        let mut w = BufWriter::new(File::create(&path).unwrap());
+        fleet.write_jsonl(&mut w).unwrap();
+        w.flush().unwrap();
+        path
+    };
+    let lines = write_lines(&fleet, "bundles.jsonl");
+    let distinct = Fleet::new(&Params {
+        host_specific: true,
+        ..params.clone()
+    });
+    assert_eq!(distinct.toml, fleet.toml, "the same estate");
+    let distinct_lines = write_lines(&distinct, "distinct.jsonl");
     let folder = dir.join("bundles");
     fleet.write_dir(&folder).unwrap();
     eprintln!("fleet: {} hosts written to {}", params.hosts, dir.display());
@@ -64,6 +76,15 @@ fn fleet_audit(c: &mut Criterion) {
     });
     group.bench_function("folder", |b| {
         b.iter(|| audit(&estate, folder.to_str().unwrap(), Stdio::null()));
+    });
+    group.bench_function("distinct_jsonl_stdin", |b| {
+        b.iter(|| {
+            audit(
+                &estate,
+                "-",
+                Stdio::from(File::open(&distinct_lines).unwrap()),
+            )
+        });
     });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);

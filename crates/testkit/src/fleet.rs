@@ -59,6 +59,10 @@ pub struct Params {
     pub seed: u64,
     /// Hosts in a thousand that drift from the plan.
     pub drifted_per_mille: u64,
+    /// Every host also carries one rule of its own in the local store (an
+    /// inventory agent's listener on a port no plan rule names), so no two
+    /// hosts share a judgement: the fleet audit's worst case.
+    pub host_specific: bool,
 }
 
 impl Params {
@@ -70,6 +74,7 @@ impl Params {
             ranges: 400,
             seed: 14,
             drifted_per_mille: 40,
+            host_specific: false,
         }
     }
 }
@@ -285,6 +290,14 @@ impl Fleet {
         let mut rng = Rng::new(self.params.seed.wrapping_add(i as u64));
         let mut local = self.images[rng.index(IMAGES)].clone();
         local.extend(self.noise[rng.index(NOISE)].iter().cloned());
+        if self.params.host_specific {
+            let port = 20_000 + i % 30_000;
+            let data = format!(
+                "v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort={port}|Name=Inventory agent ({})|",
+                host.name
+            );
+            local.push(rule("FirewallRules", &format!("{{1D7E0A55-{i:08}}}"), data));
+        }
         let mut b = json!({
             "schema": "smbguard-evidence/1",
             "collector": format!("smbguard fleet generator (seed {})", self.params.seed),

@@ -75,12 +75,32 @@ impl RegValue {
     /// `key!name=data`, lists joined by `|`.
     #[must_use]
     pub fn canonical(&self) -> String {
-        let data = match &self.data {
-            RegValueData::Number(n) => n.to_string(),
-            RegValueData::Text(s) => s.clone(),
-            RegValueData::List(l) => l.join("|"),
-        };
-        format!("{}!{}={data}", self.key, self.name)
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// Appends [`RegValue::canonical`] to `out`.
+    fn write_canonical(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        out.push_str(&self.key);
+        out.push('!');
+        out.push_str(&self.name);
+        out.push('=');
+        match &self.data {
+            RegValueData::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            RegValueData::Text(s) => out.push_str(s),
+            RegValueData::List(l) => {
+                for (i, item) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push('|');
+                    }
+                    out.push_str(item);
+                }
+            }
+        }
     }
 }
 
@@ -130,18 +150,32 @@ impl FirewallStores {
     /// The collector's `-Digest` prints the same hash.
     #[must_use]
     pub fn policy_hash(&self) -> String {
-        let mut lines: Vec<String> = [
+        // One buffer and the lines' ranges in it: a host's few hundred
+        // values are hashed without an allocation per line.
+        let mut text = String::new();
+        let mut lines: Vec<std::ops::Range<usize>> = Vec::new();
+        for (store, values) in [
             ("gpo", &self.gpo),
             ("mdm", &self.mdm),
             ("local", &self.local),
-        ]
-        .iter()
-        .flat_map(|(s, vs)| vs.iter().map(move |v| format!(r"{s}\{}", v.canonical())))
-        .collect();
-        lines.sort();
-        sha1_smol::Sha1::from(lines.join("\n").as_bytes())
-            .digest()
-            .to_string()
+        ] {
+            for v in values {
+                let start = text.len();
+                text.push_str(store);
+                text.push('\\');
+                v.write_canonical(&mut text);
+                lines.push(start..text.len());
+            }
+        }
+        lines.sort_unstable_by(|a, b| text[a.clone()].cmp(&text[b.clone()]));
+        let mut sha = sha1_smol::Sha1::new();
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                sha.update(b"\n");
+            }
+            sha.update(text[line.clone()].as_bytes());
+        }
+        sha.digest().to_string()
     }
 }
 

@@ -19,6 +19,7 @@ fn small_fleet(hosts: usize) -> Fleet {
         ranges: 80,
         seed: 7,
         drifted_per_mille: 120,
+        host_specific: false,
     })
 }
 
@@ -166,4 +167,38 @@ fn inputs_audited_elsewhere_keep_their_place() {
     let got =
         audit_fleet(&fleet.plan, GroupChoice::Infer, inputs.into_iter(), &|| {}).expect("audits");
     assert_eq!(got, want);
+}
+
+/// The benchmark's worst case (no two hosts share a judgement) gives the
+/// one-by-one audit's result, and the rule each host has of its own (a
+/// listener on a port no plan rule names) changes no SMB verdict.
+#[test]
+fn host_specific_rules_share_no_judgement_and_change_no_finding() {
+    let params = |host_specific| Params {
+        groups: 15,
+        hosts: 40,
+        ranges: 80,
+        seed: 7,
+        drifted_per_mille: 120,
+        host_specific,
+    };
+    let (plain, specific) = (Fleet::new(&params(false)), Fleet::new(&params(true)));
+    let inputs = |fleet: &Fleet| -> Vec<(String, String)> {
+        (0..fleet.params.hosts)
+            .map(|i| (location(i), fleet.bundle(i)))
+            .collect()
+    };
+    let got = fleet_audit(&specific.plan, &inputs(&specific)).expect("audits");
+    let want = one_by_one(&specific.plan, &inputs(&specific)).expect("audits");
+    assert_eq!(got, want);
+    let before = fleet_audit(&plain.plan, &inputs(&plain)).expect("audits");
+    let mut hashes: Vec<&str> = got.iter().map(|h| h.policy_hash.as_str()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    assert_eq!(hashes.len(), got.len(), "every host's stores differ");
+    for (a, b) in got.iter().zip(&before) {
+        let codes = |h: &HostAudit| h.findings.iter().map(|f| f.code).collect::<Vec<_>>();
+        assert_eq!(codes(a), codes(b), "{}", a.host);
+        assert_ne!(a.policy_hash, b.policy_hash, "{}", a.host);
+    }
 }

@@ -17,6 +17,7 @@
 //! [`crate::registry_pol::Resolved`]). `from_registry(to_registry(p))`
 //! reproduces `p` for any `p` that `from_registry` produced.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -148,23 +149,32 @@ impl FirewallPolicy {
         // The spec prose's singular `Phase1AuthenticationSet` names the same key as
         // the plural of its examples: canonicalize before resolving, so that both
         // spellings are one key for overrides and deletions.
-        let canonical: Vec<RegistryEntry> = entries
-            .iter()
-            .map(|e| {
-                let Some(fixed) = canonical_key(&e.key) else {
-                    return e.clone();
-                };
-                warnings.push(PolicyWarning {
-                    key: e.key.clone(),
-                    value: e.value.clone(),
-                    kind: PolicyWarningKind::NonCanonicalKeyName,
-                });
-                RegistryEntry {
-                    key: fixed,
-                    ..e.clone()
-                }
-            })
-            .collect();
+        // Copied only when a key needs its canonical name (rare): a policy of
+        // a few hundred rules is read once per audited host.
+        let canonical: Cow<'_, [RegistryEntry]> =
+            if entries.iter().any(|e| canonical_key(&e.key).is_some()) {
+                Cow::Owned(
+                    entries
+                        .iter()
+                        .map(|e| {
+                            let Some(fixed) = canonical_key(&e.key) else {
+                                return e.clone();
+                            };
+                            warnings.push(PolicyWarning {
+                                key: e.key.clone(),
+                                value: e.value.clone(),
+                                kind: PolicyWarningKind::NonCanonicalKeyName,
+                            });
+                            RegistryEntry {
+                                key: fixed,
+                                ..e.clone()
+                            }
+                        })
+                        .collect(),
+                )
+            } else {
+                Cow::Borrowed(entries)
+            };
         let resolved = resolve(&canonical);
         warnings.extend(resolved.warnings.into_iter().map(|w| match w {
             ResolveWarning::Overridden { key, value, .. } => PolicyWarning {

@@ -172,6 +172,7 @@ fn a_fleet_as_a_folder_and_as_json_lines_gives_one_report_and_the_first_bad_file
         ranges: 80,
         seed: 3,
         drifted_per_mille: 200,
+        host_specific: false,
     });
     let dir = smbguard_testkit::scratch_dir("audit-cli-fleet");
     let estate = dir.join("fleet.toml");
