@@ -69,5 +69,14 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --lib --bins
 # found below.
 refs="$(mktemp)"
 trap 'rm -f "$refs"' EXIT
-INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked
+export INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs"
+# cargo-nextest (part of the CI machine's toolchain) runs every crate's tests in one pool
+# (.config/nextest.toml keeps lab runs one at a time); it does not run doc tests, so those
+# follow. Without it, `cargo test` runs the same tests one binary after another.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked
+fi
 scripts/check-snapshots.sh "$refs"
