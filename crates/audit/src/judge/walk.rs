@@ -159,22 +159,22 @@ fn on_ports<'r>(
 /// The runs of the `fine` starts of one family (`v4`) over the classes of
 /// `coarse`, as addresses.
 fn address_runs(fine: &Starts, coarse: &Starts, v4: bool) -> Vec<Run<IpAddr>> {
+    fn as_addresses<T>(runs: Vec<Run<T>>, address: impl Fn(T) -> IpAddr) -> Vec<Run<IpAddr>> {
+        runs.into_iter()
+            .map(|r| Run {
+                first: address(r.first),
+                weight: r.weight,
+            })
+            .collect()
+    }
     if v4 {
-        let r = runs(fine.v4(), coarse.v4());
-        r.into_iter()
-            .map(|r| Run {
-                first: IpAddr::V4(Ipv4Addr::from(r.first)),
-                weight: r.weight,
-            })
-            .collect()
+        as_addresses(runs(fine.v4(), coarse.v4()), |a| {
+            IpAddr::V4(Ipv4Addr::from(a))
+        })
     } else {
-        let r = runs(fine.v6(), coarse.v6());
-        r.into_iter()
-            .map(|r| Run {
-                first: IpAddr::V6(Ipv6Addr::from(r.first)),
-                weight: r.weight,
-            })
-            .collect()
+        as_addresses(runs(fine.v6(), coarse.v6()), |a| {
+            IpAddr::V6(Ipv6Addr::from(a))
+        })
     }
 }
 
