@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use smbguard_formats::gpfas::{BASE_KEY, FirewallPolicy, ProfileKey};
+use smbguard_formats::gpfas::{FirewallPolicy, ProfileKey, below_base};
 use smbguard_formats::registry_pol::RegistryEntry;
 use smbguard_model::{Profile, ProfileSet};
 use smbguard_semantics::WindowsPolicy;
@@ -53,13 +53,9 @@ impl Effective {
 /// True for a value of a profile key or of the base key itself (global
 /// settings): what is merged value by value rather than per store.
 fn is_setting(e: &RegistryEntry) -> bool {
-    let Some(rest) = e.key.get(BASE_KEY.len()..) else {
+    let Some(rest) = below_base(&e.key) else {
         return false;
     };
-    if !e.key[..BASE_KEY.len()].eq_ignore_ascii_case(BASE_KEY) {
-        return false;
-    }
-    let rest = rest.trim_start_matches('\\');
     let first = rest.split('\\').next().unwrap_or("");
     rest.is_empty() || ProfileKey::from_key_name(first).is_some()
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use smbguard_formats::registry_pol::read_registry_pol;
-use smbguard_semantics::{Acl, HostPolicy, Plan};
+use smbguard_semantics::{Acl, HostPolicy, Plan, WindowsPolicy};
 
 use crate::bundle::{Bundle, HostSmb};
 use crate::effective::{Effective, effective_policy};
@@ -113,12 +113,13 @@ fn sha1(bytes: &[u8]) -> String {
     sha1_smol::Sha1::from(bytes).digest().to_string()
 }
 
+/// The group, if it is a Windows group, with its Windows policy.
 pub(crate) fn windows_group<'p>(
     group: Option<&'p HostPolicy>,
     location: &str,
-) -> Result<&'p HostPolicy, AuditError> {
+) -> Result<(&'p HostPolicy, &'p WindowsPolicy), AuditError> {
     group
-        .filter(|g| g.windows().is_some())
+        .and_then(|g| Some((g, g.windows()?)))
         .ok_or_else(|| AuditError::NoGroup {
             location: location.to_owned(),
             message: "a Windows policy can only be judged against a Windows group; pass --group"
@@ -137,10 +138,8 @@ pub fn audit_bundle(
     location: &str,
 ) -> Result<HostAudit, AuditError> {
     let group = resolve_group(plan, choice, &bundle.addresses(), location)?;
-    let group = windows_group(group, location)?;
-    let stores = bundle.store_entries();
-    let refs: Vec<(Store, &[_])> = stores.iter().map(|(s, e)| (*s, e.as_slice())).collect();
-    let eff = effective_policy(&refs, location);
+    let (group, _) = windows_group(group, location)?;
+    let eff = bundle.firewall.effective(location);
     let smb = bundle.smb();
     let j = judge_windows(plan, group, &eff, Some(&smb));
     Ok(host_audit(
@@ -171,7 +170,7 @@ pub fn audit_registry_pol(
         location: location.to_owned(),
         error,
     })?;
-    let group = windows_group(resolve_group(plan, choice, &[], location)?, location)?;
+    let (group, _) = windows_group(resolve_group(plan, choice, &[], location)?, location)?;
     let eff: Effective = effective_policy(&[(Store::Gpo, &entries)], location);
     let smb = HostSmb {
         settings: read_gpo_smb(&entries),
@@ -200,7 +199,7 @@ pub(crate) fn audit_stores(
     input: InputKind,
     hashed: &[u8],
 ) -> Result<HostAudit, AuditError> {
-    let group = windows_group(resolve_group(plan, choice, &[], location)?, location)?;
+    let (group, _) = windows_group(resolve_group(plan, choice, &[], location)?, location)?;
     let j = judge_windows(plan, group, &eff, None);
     Ok(host_audit(
         file_name(location),

@@ -30,7 +30,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use smbguard_emit::{EmitContext, Target, emit_each};
 use smbguard_formats::firewall_store::{FirewallStore, store_entries};
-use smbguard_formats::gpfas::BASE_KEY;
+use smbguard_formats::gpfas::below_base;
 use smbguard_formats::hive::read_wfw;
 use smbguard_formats::registry_pol::{RegData, RegType, RegistryEntry, read_registry_pol};
 use smbguard_model::{AddrSet, Estate, Role, Strategy, parse_estate};
@@ -181,14 +181,6 @@ fn value(key: &str, e: &RegistryEntry) -> Option<Value> {
         _ => return None,
     };
     Some(json!({"key": key, "name": e.value, "type": kind, "data": data}))
-}
-
-/// `key` below `root` (`None` when it is not).
-fn below<'k>(key: &'k str, root: &str) -> Option<&'k str> {
-    let head = key.get(..root.len())?;
-    let rest = &key[root.len()..];
-    (head.eq_ignore_ascii_case(root) && (rest.is_empty() || rest.starts_with('\\')))
-        .then(|| rest.trim_start_matches('\\'))
 }
 
 fn rule(key: &str, name: &str, data: String) -> Value {
@@ -380,7 +372,7 @@ fn group_images(estate: &Estate, plan: &Plan) -> Vec<GroupImage> {
             let mut gpo = Vec::new();
             let mut smb = Vec::new();
             for e in &entries {
-                match below(&e.key, BASE_KEY) {
+                match below_base(&e.key) {
                     Some(rest) => gpo.extend(value(rest, e)),
                     None => smb.extend(value(&e.key, e)),
                 }
@@ -411,7 +403,7 @@ fn builtin_local_store() -> Vec<(bool, Value)> {
     let mut out = Vec::new();
     let mut rules = 0;
     for e in store_entries(&wfw.entries, FirewallStore::Local) {
-        let Some(rest) = below(&e.key, BASE_KEY) else {
+        let Some(rest) = below_base(&e.key) else {
             continue;
         };
         let is_rule = rest.eq_ignore_ascii_case("FirewallRules");

@@ -14,6 +14,7 @@ pub use bundle_records::{
     SmbFacts,
 };
 
+use crate::effective::{Effective, effective_policy};
 use crate::error::AuditError;
 use crate::report::Store;
 use crate::windows::{GpoSmbSettings, read_gpo_smb};
@@ -119,6 +120,16 @@ fn store_key(store: Store, key: &str) -> String {
 }
 
 impl FirewallStores {
+    /// The effective policy of the three stores, as Windows merges them;
+    /// every reader note's location starts with `location`.
+    #[must_use]
+    pub fn effective(&self, location: &str) -> Effective {
+        let stores = self.store_entries();
+        let refs: Vec<(Store, &[RegistryEntry])> =
+            stores.iter().map(|(s, e)| (*s, e.as_slice())).collect();
+        effective_policy(&refs, location)
+    }
+
     /// The three stores, highest precedence first, as registry entries
     /// under the Group Policy base key (the MS-GPFAS reader's layout).
     #[must_use]

@@ -8,10 +8,9 @@
 //! with its own location in front ([`Template::host`]).
 //!
 //! The key is the group and the stores and SMB facts themselves (encoded
-//! without loss), compared in full: a 64-bit hash only finds the
-//! candidates, so two configurations that differ in one byte never share a
-//! judgement (a hash as the key would let a host that forged a collision
-//! inherit a compliant host's verdict).
+//! without loss) and a map compares keys in full, so two configurations
+//! that differ in one byte never share a judgement (a hash as the key would
+//! let a host that forged a collision inherit a compliant host's verdict).
 //! Judgements are kept from a configuration's first sighting while keys and
 //! judgements fit in [`BUDGET_BYTES`]. Once full, a configuration seen
 //! before takes the place of the least recently used ones, and one seen for
@@ -19,11 +18,10 @@
 //! hosts cannot push out the configurations the fleet repeats. A host whose
 //! configuration is not kept is judged on its own: slower, never different.
 
-use std::collections::hash_map::Entry;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::bundle::{FirewallStores, RegValue, RegValueData, SmbFacts};
 use crate::finding::Finding;
@@ -35,7 +33,7 @@ pub(crate) const BUDGET_BYTES: usize = 64 << 20;
 /// Everything a Windows judgement reads from a bundle, and the group, as
 /// bytes: every string with its length in front, every list with its
 /// count, so two different configurations never have the same key.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey {
     bytes: Vec<u8>,
 }
@@ -92,13 +90,6 @@ impl CacheKey {
         }
         bytes.shrink_to_fit();
         CacheKey { bytes }
-    }
-
-    /// The hash that finds candidate entries.
-    pub(crate) fn hash64(&self) -> u64 {
-        let mut h = FxHasher::default();
-        self.bytes.hash(&mut h);
-        h.finish()
     }
 
     fn bytes(&self) -> usize {
@@ -160,7 +151,6 @@ impl Template {
 /// A kept judgement.
 #[derive(Debug)]
 struct Kept {
-    key: CacheKey,
     template: Arc<Template>,
     /// Approximate bytes of key and judgement.
     size: usize,
@@ -170,11 +160,12 @@ struct Kept {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: FxHashMap<u64, Vec<Kept>>,
+    entries: FxHashMap<CacheKey, Kept>,
     bytes: usize,
     /// Counts lookups and insertions, for least-recently-used eviction.
     clock: u64,
-    /// Hashes of keys offered while the cache was full and not kept.
+    /// Hashes of keys offered while the cache was full and not kept (only
+    /// remembered, so a hash is enough).
     seen: FxHashSet<u64>,
 }
 
@@ -182,19 +173,19 @@ impl State {
     /// Drops the least recently used judgements until `size` more bytes fit.
     fn make_room(&mut self, size: usize) {
         while self.bytes + size > BUDGET_BYTES {
-            let oldest = self
-                .entries
-                .iter()
-                .flat_map(|(h, list)| list.iter().enumerate().map(move |(i, k)| (k.used, *h, i)))
-                .min();
-            let Some((_, hash, i)) = oldest else { return };
-            if let Some(list) = self.entries.get_mut(&hash) {
-                let gone = list.swap_remove(i);
-                self.bytes -= gone.size;
-                if list.is_empty() {
-                    self.entries.remove(&hash);
+            let Some(oldest) = self.entries.values().map(|k| k.used).min() else {
+                return;
+            };
+            // Every use has its own clock value: this drops one entry.
+            let mut freed = 0;
+            self.entries.retain(|_, k| {
+                let keep = k.used != oldest;
+                if !keep {
+                    freed += k.size;
                 }
-            }
+                keep
+            });
+            self.bytes -= freed;
         }
     }
 }
@@ -213,53 +204,39 @@ impl Cache {
     }
 
     /// The judgement of an equal key, if one is kept.
-    pub(crate) fn get(&self, key: &CacheKey, hash: u64) -> Option<Arc<Template>> {
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<Template>> {
         let mut state = self.lock();
         state.clock += 1;
         let now = state.clock;
-        let kept = state
-            .entries
-            .get_mut(&hash)?
-            .iter_mut()
-            .find(|k| k.key == *key)?;
+        let kept = state.entries.get_mut(key)?;
         kept.used = now;
         Some(Arc::clone(&kept.template))
     }
 
     /// Keeps `template` for `key` if it fits; when full, only if the key was
     /// offered before, in place of the least recently used judgements.
-    pub(crate) fn offer(&self, key: CacheKey, hash: u64, template: &Arc<Template>) {
+    pub(crate) fn offer(&self, key: CacheKey, template: &Arc<Template>) {
         let size = key.bytes() + template.bytes();
         if size > BUDGET_BYTES {
             return;
         }
         let mut state = self.lock();
-        let known = state
-            .entries
-            .get(&hash)
-            .is_some_and(|list| list.iter().any(|k| k.key == key));
-        if known {
+        if state.entries.contains_key(&key) {
             return;
         }
         if state.bytes + size > BUDGET_BYTES {
-            if state.seen.insert(hash) {
+            if state.seen.insert(FxBuildHasher.hash_one(&key)) {
                 return;
             }
             state.make_room(size);
         }
         state.clock += 1;
         let kept = Kept {
-            key,
             template: Arc::clone(template),
             size,
             used: state.clock,
         };
-        match state.entries.entry(hash) {
-            Entry::Occupied(e) => e.into_mut().push(kept),
-            Entry::Vacant(e) => {
-                e.insert(vec![kept]);
-            }
-        }
+        state.entries.insert(key, kept);
         state.bytes += size;
     }
 }
@@ -304,18 +281,16 @@ mod tests {
     fn a_judgement_is_found_only_by_an_equal_key() {
         let cache = Cache::default();
         let k = key(1, "v2.30|Action=Block|", 0);
-        let h = k.hash64();
-        assert!(cache.get(&k, h).is_none());
-        cache.offer(key(1, "v2.30|Action=Block|", 0), h, &template(7));
-        assert_eq!(cache.get(&k, h).map(|t| t.classes), Some(7));
-        // Another group, rule or SMB value is another key, even under the
-        // same hash.
+        assert!(cache.get(&k).is_none());
+        cache.offer(key(1, "v2.30|Action=Block|", 0), &template(7));
+        assert_eq!(cache.get(&k).map(|t| t.classes), Some(7));
+        // Another group, rule or SMB value is another key.
         for other in [
             key(2, "v2.30|Action=Block|", 0),
             key(1, "v2.30|Action=Allow|", 0),
             key(1, "v2.30|Action=Block|", 1),
         ] {
-            assert!(cache.get(&other, h).is_none(), "{other:?}");
+            assert!(cache.get(&other).is_none(), "{other:?}");
         }
     }
 
@@ -326,21 +301,18 @@ mod tests {
         let size = keys[0].bytes() + template(0).bytes();
         // Room for two entries.
         cache.lock().bytes = BUDGET_BYTES - 2 * size;
-        for (g, k) in keys.iter().enumerate().take(2) {
-            cache.offer(key(g, "v2.30|Action=Block|", 0), k.hash64(), &template(g));
+        for g in 0..2 {
+            cache.offer(key(g, "v2.30|Action=Block|", 0), &template(g));
         }
         // The first is used again: the second is the least recently used.
         // The third, new, is only remembered; offered again, it is kept.
-        assert!(cache.get(&keys[0], keys[0].hash64()).is_some());
+        assert!(cache.get(&keys[0]).is_some());
         for _ in 0..2 {
-            assert!(cache.get(&keys[2], keys[2].hash64()).is_none());
+            assert!(cache.get(&keys[2]).is_none());
             let again = key(2, "v2.30|Action=Block|", 0);
-            cache.offer(again, keys[2].hash64(), &template(2));
+            cache.offer(again, &template(2));
         }
-        let kept: Vec<bool> = keys
-            .iter()
-            .map(|k| cache.get(k, k.hash64()).is_some())
-            .collect();
+        let kept: Vec<bool> = keys.iter().map(|k| cache.get(k).is_some()).collect();
         assert_eq!(kept, [true, false, true]);
         assert_eq!(cache.lock().bytes, BUDGET_BYTES);
     }

@@ -13,14 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
-use smbguard_semantics::{HostPolicy, Plan};
+use smbguard_semantics::{HostPolicy, Plan, WindowsPolicy};
 
 use crate::bundle::{Bundle, read_bundle};
-use crate::effective::effective_policy;
 use crate::error::AuditError;
 use crate::host::{GroupChoice, resolve_group, windows_group};
 use crate::judge::{PlanSide, Starts, judge_windows_against, plan_starts};
-use crate::report::{HostAudit, Store};
+use crate::report::HostAudit;
 use cache::{Cache, CacheKey, Template};
 
 /// One input of a fleet audit.
@@ -116,7 +115,7 @@ impl<'p> Fleet<'p> {
 
     fn audit_bundle(&self, bundle: Bundle, location: String) -> Result<HostAudit, AuditError> {
         let group = resolve_group(self.plan, self.choice, &bundle.addresses(), &location)?;
-        let group = windows_group(group, &location)?;
+        let (group, expected) = windows_group(group, &location)?;
         let index = self
             .plan
             .hosts
@@ -124,15 +123,11 @@ impl<'p> Fleet<'p> {
             .position(|h| std::ptr::eq(h, group))
             .unwrap_or_default();
         let key = CacheKey::new(index, &bundle.firewall, &bundle.smb);
-        let hash = key.hash64();
-        let template = match self.cache.get(&key, hash) {
-            Some(t) => t,
-            None => {
-                let t = Arc::new(self.judge(group, index, &bundle, &location)?);
-                self.cache.offer(key, hash, &t);
-                t
-            }
-        };
+        let template = self.cache.get(&key).unwrap_or_else(|| {
+            let t = Arc::new(self.judge(group, expected, index, &bundle));
+            self.cache.offer(key, &t);
+            t
+        });
         Ok(template.host(bundle.host.name, location))
     }
 
@@ -141,29 +136,23 @@ impl<'p> Fleet<'p> {
     fn judge(
         &self,
         group: &'p HostPolicy,
+        expected: &'p WindowsPolicy,
         index: usize,
         bundle: &Bundle,
-        location: &str,
-    ) -> Result<Template, AuditError> {
-        let expected = group.windows().ok_or_else(|| AuditError::NoGroup {
-            location: location.to_owned(),
-            message: format!("group `{}` is not a Windows group", group.group),
-        })?;
+    ) -> Template {
         let side = self.sides[index].get_or_init(|| {
             let starts = self.starts.get_or_init(|| plan_starts(self.plan));
             PlanSide::new(self.plan, &group.addresses, expected, starts)
         });
-        let stores = bundle.firewall.store_entries();
-        let refs: Vec<(Store, &[_])> = stores.iter().map(|(s, e)| (*s, e.as_slice())).collect();
-        let eff = effective_policy(&refs, "");
+        let eff = bundle.firewall.effective("");
         let smb = bundle.smb.host_smb();
         let j = judge_windows_against(side, group, &eff, Some(&smb));
-        Ok(Template {
+        Template {
             group: group.group.clone(),
             policy_hash: bundle.firewall.policy_hash(),
             classes: j.classes,
             findings: j.findings,
             notes: eff.notes.into(),
-        })
+        }
     }
 }

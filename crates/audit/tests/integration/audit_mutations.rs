@@ -2,7 +2,7 @@
 //! the expected finding, and its trace is what `check_flow` says of the
 //! same flow when the host's group is given the deployed policy.
 
-use smbguard_audit::{AuditFinding, Bundle, HostAudit, RegValueData, effective_policy};
+use smbguard_audit::{AuditFinding, Bundle, HostAudit, RegValueData};
 use smbguard_emit::Target;
 use smbguard_model::Strategy;
 use smbguard_semantics::{Direction, HostRules, Plan, Profiles, StageKind, check_flow};
@@ -52,9 +52,7 @@ fn expect(plan: &Plan, b: &Bundle, want: &[&str]) -> HostAudit {
 /// gives the trace's deployed verdict at the host's stage.
 fn confirm(plan: &Plan, b: &Bundle, f: &AuditFinding) {
     let Some(t) = &f.evidence.trace else { return };
-    let stores = b.store_entries();
-    let refs: Vec<_> = stores.iter().map(|(s, e)| (*s, e.as_slice())).collect();
-    let eff = effective_policy(&refs, "check");
+    let eff = b.firewall.effective("check");
     let mut deployed = plan.clone();
     let host_ip = b.addresses()[0];
     let g = deployed

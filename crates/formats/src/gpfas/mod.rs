@@ -37,7 +37,7 @@ pub use auth_sets::{AuthMethod, AuthPhase, AuthSet, AuthSets, AuthSuite};
 pub use consec::{ConSecRuleRecord, parse_consec_rule};
 pub use crypto_sets::{AUTH_NO_ENCAP, CryptoSet, CryptoSets, CryptoSuite, PHASE2_CRYPTO_SETS};
 pub use diag::{GpfasWarning, GpfasWarningKind, check_field_value};
-pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind};
+pub use policy::{BASE_KEY, FirewallPolicy, PolicyWarning, PolicyWarningKind, below_base};
 pub use rule::parse_firewall_rule;
 pub use rule_records::FirewallRuleRecord;
 pub use settings::{DefaultAction, GlobalSettings, ProfileKey, ProfileSettings};

@@ -126,8 +126,11 @@ fn canonical_key(key: &str) -> Option<String> {
     }
 }
 
-/// The part of `key` below [`BASE_KEY`] (`Some("")` for the base key itself).
-fn below_base(key: &str) -> Option<&str> {
+/// The part of `key` below [`BASE_KEY`] (`Some("")` for the base key
+/// itself), compared without regard to case as the registry does; `None`
+/// for a key outside it.
+#[must_use]
+pub fn below_base(key: &str) -> Option<&str> {
     let key = key.trim_end_matches('\\');
     let head = key.get(..BASE_KEY.len())?;
     if !head.eq_ignore_ascii_case(BASE_KEY) {

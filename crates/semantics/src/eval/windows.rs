@@ -127,7 +127,22 @@ struct Situation<'c> {
     local_ipsec: bool,
 }
 
-impl Situation<'_> {
+impl<'c> Situation<'c> {
+    fn new(
+        defaults: ProfileDefaults,
+        direction: Direction,
+        ctx: &'c WindowsContext,
+        edge: bool,
+    ) -> Self {
+        Situation {
+            defaults,
+            direction,
+            ctx,
+            edge,
+            local_ipsec: local_ipsec(ctx, defaults),
+        }
+    }
+
     /// Whether a rule that matches the flow applies, and the trace's note
     /// saying why (or why not).
     fn applies(&self, r: &WindowsRule) -> (bool, &'static str) {
@@ -210,13 +225,7 @@ pub fn windows_outcome<'r>(
             decisive: None,
         };
     }
-    let s = Situation {
-        defaults,
-        direction,
-        ctx,
-        edge,
-        local_ipsec: local_ipsec(ctx, defaults),
-    };
+    let s = Situation::new(defaults, direction, ctx, edge);
     // The best applying rule of each action: bypass, block, allow.
     let mut best: [Option<(&'r WindowsRule, &'static str)>; 3] = [None; 3];
     for r in rules {
@@ -319,13 +328,7 @@ pub fn eval_windows_edge<'r>(
             reason: format!("the firewall is off in the {} profile", ctx.profile),
         };
     }
-    let s = Situation {
-        defaults,
-        direction,
-        ctx,
-        edge,
-        local_ipsec: local_ipsec(ctx, defaults),
-    };
+    let s = Situation::new(defaults, direction, ctx, edge);
     let mut matched: Vec<(&WindowsRule, RuleMatch, bool)> = rules
         .into_iter()
         .filter(|r| s.considers(r, flow))

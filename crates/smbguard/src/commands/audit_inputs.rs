@@ -94,6 +94,8 @@ struct Inputs<'a> {
     /// Standard input while `-` is being read, and the last line number.
     stdin: Option<(Lines<BufReader<Stdin>>, usize)>,
     failed: bool,
+    /// Grows by a folder's inputs when the folder is listed.
+    bar: ProgressBar,
 }
 
 impl Iterator for Inputs<'_> {
@@ -130,10 +132,14 @@ impl Inputs<'_> {
                     None => continue,
                 }
             } else if let Some(pol) = gpo_registry_pol(path) {
+                self.bar.inc_length(1);
                 return Some(self.gpo_backup(path, &pol));
             } else {
                 match folder_files(path) {
-                    Ok(files) => self.files = files.into_iter(),
+                    Ok(files) => {
+                        self.bar.inc_length(files.len() as u64);
+                        self.files = files.into_iter();
+                    }
                     Err(e) => return Some(Err(e)),
                 }
             }
@@ -227,29 +233,16 @@ impl Inputs<'_> {
     }
 }
 
-/// How many inputs `paths` hold, when that is known before reading them
-/// (not with `-`).
-fn count(paths: &[PathBuf]) -> Option<u64> {
-    let mut n = 0u64;
-    for p in paths {
-        if p.as_os_str() == "-" {
-            return None;
-        }
-        n += if p.is_dir() && gpo_registry_pol(p).is_none() {
-            folder_files(p).map_or(0, |f| f.len() as u64)
-        } else {
-            1
-        };
-    }
-    Some(n)
-}
-
 /// A bar (or, reading stdin, a counter) on stderr when it is a terminal.
+/// It starts with the files named; a folder adds its inputs when it is
+/// listed (it is read once, as it is reached).
 fn progress(paths: &[PathBuf]) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     }
-    let (bar, template) = match count(paths) {
+    let files = || paths.iter().filter(|p| !p.is_dir()).count() as u64;
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    let (bar, template) = match (!stdin).then(files) {
         Some(n) => (
             ProgressBar::new(n),
             "audit [{bar:40}] {pos}/{len} hosts, {elapsed} elapsed, eta {eta}",
@@ -279,6 +272,7 @@ pub(crate) fn audit_inputs(
         files: Vec::new().into_iter(),
         stdin: None,
         failed: false,
+        bar: bar.clone(),
     };
     let hosts = audit_fleet(plan, choice, inputs, &|| bar.inc(1));
     bar.finish_and_clear();
